@@ -1,0 +1,22 @@
+# One image for the four services and the `init` job (see docker-compose.yml).
+# Dependencies are installed with the same pins as local development (requirements.lock).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+COPY pyproject.toml requirements.lock ./
+COPY contracts ./contracts
+COPY services ./services
+COPY infra ./infra
+COPY ops ./ops
+COPY bench ./bench
+# Runtime dependencies only (no dev tools), pinned by the same lock as local development.
+RUN pip install -c requirements.lock -e .
+
+# Compose overrides this per service: `python -m services.<svc> worker`.
+CMD ["wic", "--help"]

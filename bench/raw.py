@@ -1,0 +1,133 @@
+"""The raw Kafka limit on this machine: aiokafka produce, consume and relay of messages the
+size of our envelope, and the broker's own perf tools from the cached jars, for reference."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts import envelope, wire
+from contracts.encounter import ChargeLine, RecordChargeLine
+from contracts.reference import CatalogKind
+from contracts.topics import Topic
+from ops.progress import Progress
+
+KAFKA_LIBS = "infra-cache"  # replaced at run time by infra.kafka.LIBS
+
+
+def typical_message() -> bytes:
+    """A charge-line message as hospitals send it: our most frequent record."""
+    line = ChargeLine(line_no=7, catalog_kind=CatalogKind.DRUG, item_code="XJ01CAA040A001",
+                      quantity=Decimal("2"), unit_price_fen=1550, amount_fen=3100,
+                      service_date=date(2024, 5, 6))
+    msg = RecordChargeLine(message_id="HIS-2024-05-06-000123", institution_id="H37010200001",
+                           encounter_no="ZY20240506001", worker_id="11010519491231002X", line=line)
+    when = datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
+    return wire.encode(envelope.new(msg, key=msg.worker_id, occurred_at=when,
+                                    source="hospital:H37010200001"))
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, n: int, keys: int = 1000) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                                max_batch_size=256 * 1024)
+    await producer.start()
+    progress = Progress(f"raw produce {topic}", n)
+    start = time.perf_counter()
+    try:
+        pending = []
+        for i in range(n):
+            pending.append(await producer.send(topic, value, key=str(i % keys).encode()))
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending.clear()
+                progress.update(i + 1)
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    progress.update(n)
+    progress.finish()
+    return n / (time.perf_counter() - start)
+
+
+async def consume(bootstrap: str, topic: str, n: int) -> float:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_partition_fetch_bytes=4 * 1024 * 1024)
+    await consumer.start()
+    progress = Progress(f"raw consume {topic}", n)
+    seen = 0
+    start = time.perf_counter()
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=500, max_records=10000)
+            seen += sum(len(records) for records in batches.values())
+            progress.update(seen)
+    finally:
+        await consumer.stop()
+    progress.finish()
+    return seen / (time.perf_counter() - start)
+
+
+async def relay(bootstrap: str, source: str, target: str, n: int) -> float:
+    """Consume from one topic and produce each record to another: the floor of any agent."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    progress = Progress(f"raw relay {source} -> {target}", n)
+    seen = 0
+    start = time.perf_counter()
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            futures = [await producer.send(target, r.value, key=r.key)
+                       for records in batches.values() for r in records]
+            await asyncio.gather(*futures)
+            seen += len(futures)
+            progress.update(seen)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    progress.finish()
+    return seen / (time.perf_counter() - start)
+
+
+def broker_tool(cls: str, args: list[str]) -> str:
+    from infra.kafka import LIBS
+
+    out = subprocess.run(["java", "-Xmx256m", "-cp", f"{LIBS}/*", cls, *args],
+                         capture_output=True, text=True, timeout=300, check=False)
+    return out.stdout + out.stderr
+
+
+def java_producer_rate(bootstrap: str, topic: str, n: int, size: int) -> float | None:
+    text = broker_tool("org.apache.kafka.tools.ProducerPerformance", [
+        "--topic", topic, "--num-records", str(n), "--record-size", str(size),
+        "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+    ])
+    match = re.search(r"records sent, ([\d.]+) records/sec", text.splitlines()[-1] if text else "")
+    return float(match.group(1)) if match else None
+
+
+def java_consumer_rate(bootstrap: str, topic: str, n: int) -> float | None:
+    text = broker_tool("org.apache.kafka.tools.ConsumerPerformance", [
+        "--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n),
+        "--timeout", "60000",
+    ])
+    # header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec…
+    for line in text.splitlines():
+        cols = [c.strip() for c in line.split(",")]
+        if len(cols) >= 6 and re.fullmatch(r"[\d.]+", cols[5] or "x"):
+            return float(cols[5])
+    return None
+
+
+def name(topic: Topic, prefix: str) -> str:
+    return topic.name(prefix)

@@ -1,0 +1,12 @@
+"""Imports every message module so the (type, version) registry is complete."""
+
+from contracts import (  # noqa: F401
+    clearing,
+    deadletter,
+    encounter,
+    gateway,
+    reference,
+    registration,
+    replies,
+    settlement,
+)

@@ -1,0 +1,68 @@
+"""The faust configuration every service uses, so the four apps differ only in their agents.
+
+Why these settings: raw bytes in and out (our own envelope does validation, faust Records do
+not); memory tables recovered from their changelog topics; replication 1 on the dev broker;
+`consumer_auto_offset_reset=earliest` so a new group reads the whole log. Agents must run
+with `concurrency=1` (an open faust bug can commit past an in-flight message otherwise), and
+effects are idempotent instead of trusting faust's exactly-once mode.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faust
+
+from contracts.settings import Settings
+from contracts.topics import Topic
+
+
+def create(service: str, settings: Settings, default_web_port: int) -> faust.App:
+    data_root = Path(os.environ.get("WIC_DATA_DIR", ".local/faust"))
+    app_id = f"{settings.topic_prefix}{service}"
+    (data_root / app_id).mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=settings.faust_broker,
+        store="memory://",
+        datadir=str(data_root / app_id),
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_replication_factor=1,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        web_host=os.environ.get("WIC_WEB_HOST", "127.0.0.1"),
+        web_port=int(os.environ.get("WIC_WEB_PORT", default_web_port)),
+        web_in_thread=False,
+        producer_acks=-1,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+        table_cleanup_interval=3600.0,
+    )
+
+
+def topic(app: faust.App, spec: Topic, settings: Settings) -> faust.TopicT:
+    """Declare a registry topic on the app (raw bytes; created by infra, never by faust)."""
+    return app.topic(
+        spec.name(settings.topic_prefix),
+        key_type=bytes,
+        value_type=bytes,
+        partitions=spec.partitions,
+        internal=False,
+    )
+
+
+def ready(app: faust.App) -> bool:
+    """Serving: partitions assigned and tables recovered (not merely the web port open)."""
+    recovery = app.tables.recovery  # type: ignore[attr-defined]
+    return bool(recovery.completed.is_set() and not app.rebalancing and not recovery.in_recovery)
+
+
+def add_health(app: faust.App) -> None:
+    """`GET /health`: 200 once the worker serves, 503 while it joins or recovers."""
+
+    @app.page("/health")  # type: ignore[arg-type]
+    async def health(web: faust.web.Web, request: faust.web.Request) -> faust.web.Response:
+        ok = ready(app)
+        return web.json({"service": app.conf.id, "ready": ok}, status=200 if ok else 503)

@@ -1,0 +1,199 @@
+"""Read models with exactly-once effects: rows and consumed offsets in one transaction.
+
+A projection reads its topics with aiokafka in a consumer group, but the truth about where
+it is lives in PostgreSQL (`checkpoints`, in the projection's own schema). On every partition
+assignment it seeks to the stored position; each batch is applied and its next offset stored
+in one transaction. A crash between batches replays at most the uncommitted batch, whose
+rows were rolled back with it: nothing lost, nothing applied twice.
+
+SQL in projections is unqualified: the connection's `search_path` is the projection's
+schema, so the same code rebuilds into a fresh schema for `wic replay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+from contracts import wire
+from contracts.envelope import Envelope
+from contracts.message import Message
+from contracts.topics import Topic
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS_DDL = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    projection  text   NOT NULL,
+    topic       text   NOT NULL,
+    partition   int    NOT NULL,
+    next_offset bigint NOT NULL,
+    PRIMARY KEY (projection, topic, partition)
+)"""
+
+
+class Projection(Protocol):
+    """A read model: a name, its topics, and how one event changes its rows."""
+
+    name: str
+    topics: Sequence[Topic]
+
+    async def apply(self, conn: asyncpg.Connection, event: Envelope[Message]) -> None: ...
+
+
+@dataclass
+class Progress:
+    applied: int = 0
+    skipped: int = 0
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+async def connect(database_url: str, schema: str) -> asyncpg.Connection:
+    return await asyncpg.connect(database_url, server_settings={"search_path": schema})
+
+
+async def load_checkpoints(conn: asyncpg.Connection, projection: str) -> dict[tuple[str, int], int]:
+    await conn.execute(CHECKPOINTS_DDL)
+    rows = await conn.fetch(
+        "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1", projection
+    )
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def apply_batch(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    topic: str,
+    partition: int,
+    records: Sequence[Any],
+) -> tuple[int, int]:
+    """Apply records of one partition in one transaction, skipping what was already applied.
+
+    Returns (applied, skipped). Undecodable records are skipped here: the writer of an
+    event topic validated them, and a projection must not stop on one it cannot read.
+    """
+    applied = skipped = 0
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT next_offset FROM checkpoints WHERE projection=$1 AND topic=$2 AND partition=$3"
+            " FOR UPDATE",
+            projection.name, topic, partition,
+        )
+        start = row["next_offset"] if row else 0
+        last = start - 1
+        for rec in records:
+            if rec.offset < start:
+                skipped += 1
+                continue
+            try:
+                event = wire.decode(rec.value)
+            except wire.WireError:
+                log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
+                          partition, rec.offset)
+                skipped += 1
+            else:
+                await projection.apply(conn, event)
+                applied += 1
+            last = rec.offset
+        if last >= start:
+            await conn.execute(
+                "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
+                " DO UPDATE SET next_offset = EXCLUDED.next_offset",
+                projection.name, topic, partition, last + 1,
+            )
+    return applied, skipped
+
+
+class _SeekToCheckpoint(ConsumerRebalanceListener):
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self.runner.seek_assigned(assigned)
+
+
+@dataclass
+class ProjectionRunner:
+    """Runs one projection until stopped; `until` bounds a replay (offsets per partition)."""
+
+    projection: Projection
+    bootstrap: str
+    database_url: str
+    schema: str
+    prefix: str = ""
+    group: str | None = None
+    batch_size: int = 500
+    on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
+    progress: Progress = field(default_factory=Progress)
+    _conn: asyncpg.Connection | None = None
+    _consumer: AIOKafkaConsumer | None = None
+
+    async def seek_assigned(self, assigned: Any) -> None:
+        assert self._conn is not None and self._consumer is not None
+        stored = await load_checkpoints(self._conn, self.projection.name)
+        for tp in assigned:
+            pos = stored.get((tp.topic, tp.partition))
+            if pos is None:
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, pos)
+
+    async def run(
+        self, stop: asyncio.Event, until: dict[tuple[str, int], int] | None = None
+    ) -> Progress:
+        self._conn = await connect(self.database_url, self.schema)
+        await load_checkpoints(self._conn, self.projection.name)
+        names = [t.name(self.prefix) for t in self.projection.topics]
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group or f"{self.prefix}{self.schema}.{self.projection.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+        )
+        await self._consumer.start()
+        try:
+            self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
+            while not stop.is_set():
+                if until is not None and self._reached(until):
+                    break
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+                await self._apply(batches, until)
+        finally:
+            await self._consumer.stop()
+            await self._conn.close()
+        return self.progress
+
+    async def _apply(self, batches: dict[TopicPartition, list[Any]],
+                     until: dict[tuple[str, int], int] | None) -> None:
+        assert self._conn is not None and self._consumer is not None
+        for tp, records in batches.items():
+            if until is not None:
+                end = until.get((tp.topic, tp.partition), 0)
+                records = [r for r in records if r.offset < end]
+            if not records:
+                continue
+            applied, skipped = await apply_batch(self._conn, self.projection, tp.topic,
+                                                 tp.partition, records)
+            self.progress.applied += applied
+            self.progress.skipped += skipped
+            self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
+            # Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them.
+            await self._consumer.commit({tp: records[-1].offset + 1})
+        if batches and self.on_batch is not None:
+            result = self.on_batch(self.progress)
+            if asyncio.iscoroutine(result):
+                await result
+
+    def _reached(self, until: dict[tuple[str, int], int]) -> bool:
+        return all(self.progress.positions.get(k, 0) >= v for k, v in until.items() if v > 0)

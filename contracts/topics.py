@@ -1,0 +1,165 @@
+"""Every Kafka topic of the system, in one registry.
+
+Infra creates topics from this list, tests loop over it, docs are checked against it.
+No topic name is written as a string anywhere else: code says `topics.REGISTRATION_EVENTS`
+and resolves the physical name with `.name(prefix)` (tests run with a per-test prefix).
+
+Partitioning: every topic keyed by worker (resident id) has `WORKER_PARTITIONS` partitions so
+that one worker's registration, hospital messages, encounter and settlement records are
+co-partitioned: a service reads "this worker's registrations" from a local table on the same
+partition it is processing, without calling anyone. Money topics that need one total order
+(the ledger) have a single partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+WORKER_PARTITIONS = 4
+FOREVER = "-1"
+WEEK_MS = str(7 * 24 * 3600 * 1000)
+
+
+class Writer(StrEnum):
+    """The one writer of each topic (outside parties are named as such)."""
+
+    REGISTRATION = "registration"
+    ENCOUNTER = "encounter"
+    SETTLEMENT = "settlement"
+    CLEARING = "clearing"
+    OPERATOR = "operator"  # the `wic` CLI: reference data, re-drives
+    AGENCY = "agency"  # insured-place agency clients (counter, online channel, offline upload)
+    HOSPITAL = "hospital"  # agreement institutions' information systems (or our HTTP ingress)
+    GATEWAY = "gateway"  # other provinces' gateways
+
+
+@dataclass(frozen=True)
+class Topic:
+    base: str
+    key: str
+    values: str  # the contracts module whose models travel on it
+    writer: Writer
+    partitions: int = WORKER_PARTITIONS
+    retention_ms: str = FOREVER
+    compacted: bool = False
+    doc: str = ""
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def name(self, prefix: str = "") -> str:
+        return f"{prefix}{self.base}"
+
+    def config(self) -> dict[str, str]:
+        cfg = {"retention.ms": self.retention_ms}
+        cfg["cleanup.policy"] = "compact" if self.compacted else "delete"
+        cfg.update(self.extra_config)
+        return cfg
+
+
+REFERENCE_DATA = Topic(
+    "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR, partitions=1,
+    doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages.",
+)
+REGISTRATION_COMMANDS = Topic(
+    "registration-commands", "worker id", "contracts.registration", Writer.AGENCY,
+    doc="Apply / approve / reject / change / cancel / import-offline registrations.",
+)
+REGISTRATION_EVENTS = Topic(
+    "registration-events", "worker id", "contracts.registration", Writer.REGISTRATION,
+    doc="What happened to registrations (备案): the source of truth.",
+)
+REGISTRATION_COVERAGE = Topic(
+    "registration-coverage", "worker id", "contracts.registration", Writer.REGISTRATION,
+    compacted=True,
+    doc="Snapshot per worker: every approved coverage window. Derived from the events; "
+    "compacted; read by encounter and clearing as a local table.",
+)
+REGISTRATION_REPLIES = Topic(
+    "registration-replies", "command source", "contracts.replies", Writer.REGISTRATION,
+    retention_ms=WEEK_MS, doc="Accepted / rejected answers to registration commands.",
+)
+HOSPITAL_MESSAGES = Topic(
+    "hospital-messages", "worker id", "contracts.encounter", Writer.HOSPITAL,
+    doc="Admissions, charge lines, corrections, discharges, cancellations from hospitals.",
+)
+ENCOUNTER_EVENTS = Topic(
+    "encounter-events", "worker id", "contracts.encounter", Writer.ENCOUNTER,
+    doc="What happened to encounters (就医), incl. admission decisions and discharges.",
+)
+HOSPITAL_REPLIES = Topic(
+    "hospital-replies", "institution id", "contracts.replies", Writer.ENCOUNTER,
+    retention_ms=WEEK_MS, doc="Answers to hospital messages: acknowledged or refused.",
+)
+CLAIM_COMMANDS = Topic(
+    "claim-commands", "worker id", "contracts.settlement", Writer.AGENCY,
+    doc="Reimbursement claims, documents, reviews, payments, advances, clawbacks.",
+)
+SETTLEMENT_EVENTS = Topic(
+    "settlement-events", "worker id", "contracts.settlement", Writer.SETTLEMENT,
+    doc="Direct settlements, reversals, claim lifecycle, advances, receivables.",
+)
+CLAIM_REPLIES = Topic(
+    "claim-replies", "command source", "contracts.replies", Writer.SETTLEMENT,
+    retention_ms=WEEK_MS, doc="Answers to claim commands.",
+)
+CLEARING_COMMANDS = Topic(
+    "clearing-commands", "region pair", "contracts.clearing", Writer.AGENCY, partitions=1,
+    doc="Prepayments, cycle close / confirm / dispute / settle, audit refusals.",
+)
+CLEARING_EVENTS = Topic(
+    "clearing-events", "ledger", "contracts.clearing", Writer.CLEARING, partitions=1,
+    doc="Ledger postings and clearing-cycle facts, one total order (balances as of offset).",
+)
+CLEARING_REPLIES = Topic(
+    "clearing-replies", "command source", "contracts.replies", Writer.CLEARING,
+    retention_ms=WEEK_MS, doc="Answers to clearing commands.",
+)
+GATEWAY_INBOUND = Topic(
+    "gateway-inbound", "province code", "contracts.gateway", Writer.GATEWAY,
+    doc="Signed cross-provincial claims from other provinces' gateways.",
+)
+GATEWAY_OUTBOUND = Topic(
+    "gateway-outbound", "province code", "contracts.gateway", Writer.CLEARING,
+    doc="Our signed claims and answers to other provinces' gateways.",
+)
+REGISTRATION_DEADLETTERS = Topic(
+    "registration-deadletters", "stage", "contracts.deadletter", Writer.REGISTRATION,
+    partitions=1, doc="Rejected input of the registration service, with the original bytes.",
+)
+ENCOUNTER_DEADLETTERS = Topic(
+    "encounter-deadletters", "stage", "contracts.deadletter", Writer.ENCOUNTER,
+    partitions=1, doc="Rejected input of the encounter service, with the original bytes.",
+)
+SETTLEMENT_DEADLETTERS = Topic(
+    "settlement-deadletters", "stage", "contracts.deadletter", Writer.SETTLEMENT,
+    partitions=1, doc="Rejected input of the settlement service, with the original bytes.",
+)
+CLEARING_DEADLETTERS = Topic(
+    "clearing-deadletters", "stage", "contracts.deadletter", Writer.CLEARING,
+    partitions=1, doc="Rejected input of the clearing service, with the original bytes.",
+)
+
+ALL: tuple[Topic, ...] = (
+    REFERENCE_DATA,
+    REGISTRATION_COMMANDS, REGISTRATION_EVENTS, REGISTRATION_COVERAGE, REGISTRATION_REPLIES,
+    HOSPITAL_MESSAGES, ENCOUNTER_EVENTS, HOSPITAL_REPLIES,
+    CLAIM_COMMANDS, SETTLEMENT_EVENTS, CLAIM_REPLIES,
+    CLEARING_COMMANDS, CLEARING_EVENTS, CLEARING_REPLIES,
+    GATEWAY_INBOUND, GATEWAY_OUTBOUND,
+    REGISTRATION_DEADLETTERS, ENCOUNTER_DEADLETTERS, SETTLEMENT_DEADLETTERS,
+    CLEARING_DEADLETTERS,
+)
+
+DEADLETTERS: dict[Writer, Topic] = {
+    Writer.REGISTRATION: REGISTRATION_DEADLETTERS,
+    Writer.ENCOUNTER: ENCOUNTER_DEADLETTERS,
+    Writer.SETTLEMENT: SETTLEMENT_DEADLETTERS,
+    Writer.CLEARING: CLEARING_DEADLETTERS,
+}
+
+
+def by_base(base: str) -> Topic:
+    for topic in ALL:
+        if topic.base == base:
+            return topic
+    raise KeyError(f"no topic named {base!r} in contracts.topics")

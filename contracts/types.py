@@ -1,0 +1,72 @@
+"""Strict value types shared by every message: money, regions, identities.
+
+Money is integer fen (分, 0.01 yuan), never float: pydantic runs in strict mode for it, so
+`12.5` or `"1250"` is refused rather than coerced.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+from stdnum.cn import ric
+
+MAX_FEN = 10**13  # 100 billion yuan: far above any real movement, below int64 overflow
+
+Fen = Annotated[int, Field(strict=True, ge=-MAX_FEN, le=MAX_FEN)]
+"""A signed amount in fen (0.01 yuan)."""
+
+NonNegativeFen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]
+
+# GB/T 2260 province-level prefixes (11 Beijing … 82 Macao).
+PROVINCE_PREFIXES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
+    "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
+    "53", "54", "61", "62", "63", "64", "65", "71", "81", "82",
+})
+
+
+def _region_code(value: str) -> str:
+    if not re.fullmatch(r"\d{6}", value):
+        raise ValueError(f"region code {value!r} is not six digits (GB/T 2260)")
+    if value[:2] not in PROVINCE_PREFIXES:
+        raise ValueError(f"region code {value!r} has no GB/T 2260 province prefix {value[:2]!r}")
+    return value
+
+
+def _resident_id(value: str) -> str:
+    normalized = value.strip().upper()
+    if not ric.is_valid(normalized):
+        raise ValueError(
+            f"resident id {value!r} is not a valid 18-character id (ISO 7064 MOD 11-2 check digit)"
+        )
+    return normalized
+
+
+RegionCode = Annotated[str, AfterValidator(_region_code)]
+"""GB/T 2260 six-digit administrative division code, e.g. 370100 (Jinan)."""
+
+ResidentId = Annotated[str, AfterValidator(_resident_id)]
+"""Resident identity card number (公民身份号码), check digit verified; the worker id."""
+
+SocialSecurityCard = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{9,20}$")]
+"""Social security card number (社会保障卡号): the settlement credential (SD-REG-7)."""
+
+InstitutionId = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9A-Z]{5,19}$")]
+"""Agreement institution code, e.g. H37010200001."""
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._-]+$")]
+"""A catalog or reason code."""
+
+Text = Annotated[str, StringConstraints(max_length=2000)]
+
+
+def province_of(region: str) -> str:
+    """The province-level code of a region: 370102 -> 370000."""
+    return region[:2] + "0000"
+
+
+def city_of(region: str) -> str:
+    """The prefecture-level city code of a region: 370102 -> 370100 (municipalities keep xx0100)."""
+    return region[:4] + "00"

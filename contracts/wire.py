@@ -1,0 +1,78 @@
+"""Serialization, in one place: JSON (UTF-8, sorted keys) via orjson.
+
+`decode` turns bytes into a validated envelope or raises `WireError` with a machine-readable
+code and a human sentence that names the field at fault. Every consumer uses it, so a
+malformed message is described the same way wherever it lands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from contracts import catalog  # noqa: F401  (fills the message registry)
+from contracts.envelope import Envelope
+from contracts.message import Message, UnknownMessage, model_for
+
+_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+
+
+class WireError(ValueError):
+    """Input that cannot become a message. `code` is stable; `detail` explains."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+def encode(envelope: Envelope[Any]) -> bytes:
+    return orjson.dumps(envelope.model_dump(mode="json"), option=_OPTS)
+
+
+def encode_payload(payload: Message) -> bytes:
+    return orjson.dumps(payload.model_dump(mode="json"), option=_OPTS)
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for err in error.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{prefix}{where}: {err['msg']}")
+    more = error.error_count() - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def decode(raw: bytes | None) -> Envelope[Message]:
+    if not raw:
+        raise WireError("empty", "the message has no body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise WireError("malformed_json", f"not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WireError("malformed_envelope", "the message must be a JSON object")
+    return decode_obj(data)
+
+
+def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
+    mtype, version = data.get("type"), data.get("schema_version")
+    if not isinstance(mtype, str) or not isinstance(version, int):
+        raise WireError(
+            "malformed_envelope", "'type' (string) and 'schema_version' (int) are required"
+        )
+    try:
+        model = model_for(mtype, version)
+    except UnknownMessage as exc:
+        raise WireError("unknown_type", str(exc)) from None
+    try:
+        payload = model.model_validate(data.get("payload"))
+    except ValidationError as exc:
+        detail = f"{mtype} v{version}: {describe(exc, 'payload.')}"
+        raise WireError("invalid_payload", detail) from None
+    try:
+        return Envelope[Message].model_validate({**data, "payload": payload})
+    except ValidationError as exc:
+        raise WireError("invalid_envelope", describe(exc)) from None

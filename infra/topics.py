@@ -1,0 +1,117 @@
+"""Create the registry's topics (idempotently) and delete a test run's prefixed topics.
+
+`contracts.topics` is the only place topic names and settings are written down; this module
+just turns each `Topic` into a `NewTopic` with `topic.config()`. Creating is idempotent:
+"already exists" (error 36) is fine, any other error code is raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from contracts import topics as registry
+from infra.errors import StackError
+
+TOPIC_ALREADY_EXISTS = 36
+UNKNOWN_TOPIC = 3
+CONNECT_TIMEOUT = 10.0
+READY_TIMEOUT = 15.0
+
+
+@asynccontextmanager
+async def admin(bootstrap: str, timeout: float = CONNECT_TIMEOUT) -> AsyncIterator[Any]:
+    """A started AIOKafkaAdminClient, closed afterwards; a clear error if Kafka is away."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    client = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                 request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(client.start(), timeout)
+    except Exception as exc:
+        await client.close()
+        raise StackError(f"Kafka at {bootstrap} did not answer within {timeout:.0f} s "
+                         "(is the stack up? run `wic up`).") from exc
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def ensure_topics(
+    bootstrap: str,
+    prefix: str = "",
+    topics: Iterable[registry.Topic] = registry.ALL,
+) -> list[str]:
+    """Create every topic that does not exist yet; returns the names it created."""
+    from aiokafka.admin import NewTopic
+
+    wanted = list(topics)
+    if not wanted:
+        return []
+    new = [NewTopic(t.name(prefix), t.partitions, 1, topic_configs=t.config()) for t in wanted]
+    async with admin(bootstrap) as client:
+        response = await client.create_topics(new)
+        await _wait_usable(client, [t.name for t in new])
+    created, failed = [], []
+    for name, code, message in _errors(response):
+        if code == 0:
+            created.append(name)
+        elif code != TOPIC_ALREADY_EXISTS:
+            failed.append(f"{name}: error {code} {message or ''}".rstrip())
+    if failed:
+        raise StackError("Kafka refused to create topics: " + "; ".join(failed))
+    return created
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (which must not be empty)."""
+    if not prefix:
+        raise ValueError("delete_topics needs a non-empty prefix: it never deletes real topics")
+    async with admin(bootstrap) as client:
+        names = sorted(n for n in await client.list_topics() if n.startswith(prefix))
+        if names:
+            response = await client.delete_topics(names)
+            bad = [(n, c) for n, c, _ in _errors(response) if c not in (0, UNKNOWN_TOPIC)]
+            if bad:
+                raise StackError(f"Kafka refused to delete topics: {bad}")
+    return names
+
+
+async def existing(bootstrap: str, prefix: str = "") -> set[str]:
+    """Registry topic names (with `prefix`) that exist on the broker."""
+    async with admin(bootstrap) as client:
+        present = set(await client.list_topics())
+    return {t.name(prefix) for t in registry.ALL} & present
+
+
+async def _wait_usable(client: Any, names: list[str], timeout: float = READY_TIMEOUT) -> None:
+    """Wait until every topic has a leader for each partition: CreateTopics returns before
+    the broker's metadata catches up, and a consumer started then would see no partitions."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await client.describe_topics(names)
+        ready = {
+            t["topic"] for t in described
+            if t["error_code"] == 0 and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+        }
+        if ready >= set(names):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise StackError(f"Topics not usable {timeout:.0f} s after creation: "
+                             f"{sorted(set(names) - ready)}")
+        await asyncio.sleep(0.1)
+
+
+def _errors(response: Any) -> list[tuple[str, int, str | None]]:
+    """(topic, error_code, message) from a Create/DeleteTopics response of any version."""
+    obj = response.to_object()
+    rows = obj.get("topic_errors") or obj.get("topic_error_codes") or obj.get("responses") or []
+    out = []
+    for row in rows:
+        name = row.get("topic") or row.get("name")
+        out.append((str(name), int(row.get("error_code", 0)), row.get("error_message")))
+    return out

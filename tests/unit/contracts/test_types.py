@@ -1,0 +1,62 @@
+"""Strict value types: resident ids (check digit), GB/T 2260 regions, places."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from contracts.reference import PilotConfigured, in_force
+from contracts.registration import CoverageWindow, RegistrationType
+from contracts.types import RegionCode, ResidentId, city_of, province_of
+
+ids = TypeAdapter(ResidentId)
+regions = TypeAdapter(RegionCode)
+
+
+def test_resident_id_check_digit_is_verified() -> None:
+    assert ids.validate_python("11010519491231002x") == "11010519491231002X"
+    for bad in ("110105194912310021", "1101051949123100", "ABCDEFGHIJKLMNOPQR"):
+        with pytest.raises(ValidationError, match="check digit"):
+            ids.validate_python(bad)
+
+
+def test_region_codes_are_six_digits_with_a_province_prefix() -> None:
+    assert regions.validate_python("370100") == "370100"
+    for bad in ("37010", "3701000", "990100", "abcdef"):
+        with pytest.raises(ValidationError):
+            regions.validate_python(bad)
+
+
+def test_province_and_city_of_a_district() -> None:
+    assert province_of("370102") == "370000"
+    assert city_of("370102") == "370100"
+
+
+def test_coverage_window_matches_city_or_whole_province() -> None:
+    """SD-ENC-1: the registration's treatment place must match the institution's place."""
+    from datetime import date
+
+    city = CoverageWindow(registration_id="R1", registration_type=RegistrationType.REFERRAL,
+                          insured_region="370200", treatment_region="370100",
+                          valid_from=date(2024, 4, 1), valid_until=date(2024, 6, 29))
+    assert city.covers("370102", date(2024, 4, 1))
+    assert city.covers("370100", date(2024, 6, 29))
+    assert not city.covers("370100", date(2024, 6, 30))
+    assert not city.covers("370200", date(2024, 5, 1))
+    province = city.model_copy(update={"treatment_region": "320000"})
+    assert province.covers("320106", date(2024, 5, 1))
+    assert not province.covers("370100", date(2024, 5, 1))
+
+
+def test_in_force_picks_the_latest_version_on_or_before_the_day() -> None:
+    """SD-PILOT is effective-dated configuration: the version in force decides."""
+    from datetime import date
+
+    v1 = PilotConfigured(scheme="cross-provincial", cities=("370100",),
+                         effective_from=date(2024, 4, 1), effective_until=date(2025, 3, 31))
+    v2 = v1.model_copy(update={"effective_from": date(2024, 7, 1), "cities": ("370100", "370200")})
+    assert in_force([v2, v1], date(2024, 3, 31)) is None
+    assert in_force([v2, v1], date(2024, 4, 1)) is v1
+    assert in_force([v2, v1], date(2024, 7, 1)) is v2
+    assert v1.includes("370100", date(2025, 3, 31))
+    assert not v1.includes("370100", date(2025, 4, 1))

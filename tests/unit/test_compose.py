@@ -1,0 +1,135 @@
+"""docker-compose.yml stays consistent with the code, even on hosts without Docker to run it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("registration", "encounter", "settlement", "clearing")
+# Variables the services read besides contracts/settings.py (their HTTP port).
+SERVICE_RUNTIME_VARS = {"WIC_WEB_PORT"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def settings_env_names() -> set[str]:
+    """WIC_* names contracts/settings.py reads with os.environ.get / os.environ[...]."""
+    tree = ast.parse((ROOT / "contracts" / "settings.py").read_text())
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and node.value.startswith("WIC_")
+    }
+
+
+def env_of(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_every_service_has_an_image_or_a_build(services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in services.items():
+        assert "image" in svc or "build" in svc, name
+
+
+def test_the_four_services_and_the_infrastructure_are_present(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    assert {"kafka", "postgres", "init", *APP_SERVICES} <= set(services)
+
+
+def test_app_services_run_their_worker(services: dict[str, dict[str, Any]]) -> None:
+    for name in APP_SERVICES:
+        assert services[name]["command"] == ["python", "-m", f"services.{name}", "worker"]
+    assert services["init"]["command"] == ["wic", "up", "--external"]
+
+
+def test_depends_on_targets_exist_with_valid_conditions(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    valid = {"service_started", "service_healthy", "service_completed_successfully"}
+    for name, svc in services.items():
+        deps = svc.get("depends_on") or {}
+        targets = deps if isinstance(deps, list) else list(deps)
+        for target in targets:
+            assert target in services, f"{name} depends on unknown service {target}"
+            if isinstance(deps, dict):
+                condition = deps[target].get("condition", "service_started")
+                assert condition in valid, (name, target, condition)
+                if condition == "service_healthy":
+                    assert "healthcheck" in services[target], (name, target)
+    for name in APP_SERVICES:
+        cond = services[name]["depends_on"]["init"]["condition"]
+        assert cond == "service_completed_successfully"
+
+
+def test_health_checks(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("kafka", "postgres", *APP_SERVICES):
+        assert services[name].get("healthcheck", {}).get("test"), name
+    assert "pg_isready" in str(services["postgres"]["healthcheck"]["test"])
+    for name in APP_SERVICES:
+        assert "/health" in str(services[name]["healthcheck"]["test"])
+
+
+def test_published_ports_are_unique(services: dict[str, dict[str, Any]]) -> None:
+    published = []
+    for svc in services.values():
+        for port in svc.get("ports") or []:
+            parts = str(port).split(":")
+            published.append(":".join(parts[:-1]) if len(parts) > 1 else parts[0])
+    host_ports = [p.rsplit(":", 1)[-1] for p in published]
+    assert len(host_ports) == len(set(host_ports)), host_ports
+
+
+def test_web_ports_are_distinct_and_published(services: dict[str, dict[str, Any]]) -> None:
+    ports = [env_of(services[n])["WIC_WEB_PORT"] for n in APP_SERVICES]
+    assert len(set(ports)) == len(ports)
+    for name, port in zip(APP_SERVICES, ports, strict=True):
+        assert any(str(p).endswith(f":{port}") for p in services[name]["ports"]), name
+
+
+def test_environment_names_match_settings(services: dict[str, dict[str, Any]]) -> None:
+    known = settings_env_names()
+    assert {"WIC_KAFKA_BOOTSTRAP", "WIC_DATABASE_URL"} <= known
+    for name, svc in services.items():
+        wic_vars = {k for k in env_of(svc) if k.startswith("WIC_")}
+        assert wic_vars <= known | SERVICE_RUNTIME_VARS, (name, wic_vars - known)
+    for name in ("init", *APP_SERVICES):
+        env = env_of(services[name])
+        assert env["WIC_KAFKA_BOOTSTRAP"] == "kafka:9092"
+        assert env["WIC_DATABASE_URL"].startswith("postgresql://wic:wic@postgres:5432/")
+
+
+def test_kafka_is_kraft_single_node_without_auto_create(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    env = env_of(services["kafka"])
+    assert services["kafka"]["image"] == "apache/kafka:3.9.1"
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+                "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
+        assert env[key] == "1"
+    assert "kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def test_postgres_credentials_match_the_services(services: dict[str, dict[str, Any]]) -> None:
+    env = env_of(services["postgres"])
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_DB"]) == (
+        "wic", "wic", "wic")
