@@ -9,57 +9,49 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from typing import Any
 
 from bench import raw
-from bench.report import Row, render
-from contracts.settings import load
-from contracts.topics import ENCOUNTER_EVENTS, HOSPITAL_MESSAGES
+from bench.report import render
 
 EPILOG = """\
 examples:
-  wic bench raw --n 200000       aiokafka produce/consume/relay + the broker's own perf tools
-  wic bench all --n 20000        every measurement (results go in docs/performance.md)
+  wic bench raw --n 200000            aiokafka produce/consume/relay + the broker's perf tools
+  wic bench all                       every measurement at the default size (~10 min)
+  wic bench replay --workers 500000   the 1,000,000-event replay (registration + ledger)
+  wic bench memory --workers 200000 --services registration
 """
 
 
-async def run_raw(n: int, prefix: str, java: bool) -> list[Row]:
-    from infra.topics import delete_topics, ensure_topics
-
-    s = load()
-    await ensure_topics(s.bootstrap, prefix, [HOSPITAL_MESSAGES, ENCOUNTER_EVENTS])
-    src, dst = HOSPITAL_MESSAGES.name(prefix), ENCOUNTER_EVENTS.name(prefix)
-    value = raw.typical_message()
-    try:
-        produced = await raw.produce(s.bootstrap, src, value, n)
-        consumed = await raw.consume(s.bootstrap, src, n)
-        relayed = await raw.relay(s.bootstrap, src, dst, n)
-        rows = [
-            Row("raw produce (aiokafka, acks=all)", produced, "msg/s"),
-            Row("raw consume (aiokafka)", consumed, "msg/s"),
-            Row("raw relay consume->produce (aiokafka)", relayed, "msg/s"),
-        ]
-        if java:
-            jp = raw.java_producer_rate(s.bootstrap, src, n, len(value))
-            jc = raw.java_consumer_rate(s.bootstrap, src, n)
-            if jp:
-                rows.append(Row("broker ProducerPerformance (Java)", jp, "msg/s"))
-            if jc:
-                rows.append(Row("broker ConsumerPerformance (Java)", jc, "msg/s"))
-        return rows
-    finally:
-        await delete_topics(s.bootstrap, prefix)
-
-
 def command(args: argparse.Namespace) -> int:
-    prefix = f"bench-{int(time.time())}."
-    rows: list[Row] = []
-    print(f"message size: {len(raw.typical_message())} bytes; n = {args.n}", file=sys.stderr)
-    if args.what in ("raw", "all"):
-        rows += asyncio.run(run_raw(args.n, prefix, not args.no_java))
-    print(render(rows))
+    from bench import suite
+
+    opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
+                         duration=args.duration, java=not args.no_java,
+                         services=args.services.split(",") if args.services else
+                         suite.ALL_SERVICES)
+    print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
+          f"{args.n:,}; workers = {args.workers:,}; load average {_load()}", file=sys.stderr)
+    print(render([]))
+    table = asyncio.run(suite.run(opts, _extra(args.what)))
+    print("\n" + render(table.rows))
+    print(f"load average at the end: {_load()}")
     return 0
+
+
+def _extra(what: str) -> Any:
+    if what in ("pipeline", "admission", "all"):
+        from bench import pipeline
+
+        return pipeline.run
+    return None
+
+
+def _load() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def register(subparsers: Any) -> None:
@@ -67,8 +59,19 @@ def register(subparsers: Any) -> None:
         "bench", help="measure throughput, latency, replay and memory against raw Kafka",
         description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("what", choices=["raw", "all"], help="which measurements to run")
-    p.add_argument("--n", type=int, default=100_000, help="messages per measurement (bounded)")
+    p.add_argument("what", choices=["raw", "pipeline", "admission", "replay", "memory", "all"],
+                   help="which measurements to run")
+    p.add_argument("--n", type=int, default=100_000,
+                   help="messages of the raw Kafka measurements (default 100,000)")
+    p.add_argument("--workers", type=int, default=50_000,
+                   help="registered workers seeded for replay/memory/pipeline (2 events each; "
+                   "500,000 = the 1,000,000-event replay)")
+    p.add_argument("--rate", type=float, default=1000.0,
+                   help="offered hospital messages per second in the pipeline phase")
+    p.add_argument("--duration", type=float, default=30.0,
+                   help="seconds of offered load per pipeline/admission phase")
+    p.add_argument("--services", default="",
+                   help="comma-separated services to start (default all four)")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
     p.set_defaults(func=command)
 

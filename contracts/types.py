@@ -37,9 +37,14 @@ def _region_code(value: str) -> str:
 
 def _resident_id(value: str) -> str:
     normalized = value.strip().upper()
-    if not ric.is_valid(normalized):
+    try:
+        valid = ric.is_valid(normalized)
+    except (KeyError, ValueError):  # stdnum's place table has gaps it does not catch itself
+        valid = False
+    if not valid:
         raise ValueError(
-            f"resident id {value!r} is not a valid 18-character id (ISO 7064 MOD 11-2 check digit)"
+            f"resident id {value!r} is not a valid 18-character id (ISO 7064 MOD 11-2 check "
+            "digit, birth date and GB/T 2260 birth place)"
         )
     return normalized
 

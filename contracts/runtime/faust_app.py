@@ -9,13 +9,17 @@ effects are idempotent instead of trusting faust's exactly-once mode.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import faust
 
+from contracts.runtime.rejection import Send
 from contracts.settings import Settings
-from contracts.topics import Topic
+from contracts.topics import WORKER_PARTITIONS, Topic
 
 
 def create(service: str, settings: Settings, default_web_port: int) -> faust.App:
@@ -66,3 +70,38 @@ def add_health(app: faust.App) -> None:
     async def health(web: faust.web.Web, request: faust.web.Request) -> faust.web.Response:
         ok = ready(app)
         return web.json({"service": app.conf.id, "ready": ok}, status=200 if ok else 503)
+
+
+def sender(app: faust.App) -> Send:
+    """Produce one record and wait until the broker has it.
+
+    Agents store "this input is done" in a table only after their output is delivered;
+    otherwise a crash could keep the table's changelog write and lose the events.
+    """
+
+    async def send(name: str, key: bytes | None, value: bytes) -> None:
+        fut = await app.send(name, key=key, value=value)
+        await fut
+
+    return send
+
+
+async def changelogs_ready(app: faust.App, tables: Iterable[Any],
+                           partitions: int = WORKER_PARTITIONS, timeout: float = 30.0) -> None:
+    """Wait until the broker reports the tables' changelog partitions.
+
+    A changelog topic faust has just created briefly shows 0 partitions; faust then refuses
+    every table write (PartitionsMismatch) and the agent crashes. Call once before the first
+    write.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    names = [t.changelog_topic_name for t in tables]
+    while loop.time() < deadline:
+        counts = [app.consumer.topic_partitions(name) for name in names]
+        if all(n in (None, partitions) for n in counts):
+            return
+        client = getattr(getattr(app.consumer, "_consumer", None), "_client", None)
+        if client is not None:  # ask for fresh metadata instead of waiting for its max age
+            client.force_metadata_update()
+        await asyncio.sleep(0.2)

@@ -1,0 +1,119 @@
+"""Fast bulk Kafka I/O for the benchmarks: pre-encoded records in whole batches.
+
+`produce_bulk` partitions like the Java client and faust (murmur2 of the key, via aiokafka's
+`DefaultPartitioner`), fills one batch per partition and keeps a bounded number of batches
+in flight: the same records a keyed `send` would write, without a future per record.
+`count_consume` reads topics from the beginning to their current end (the raw consume rate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
+
+from ops.progress import Progress
+
+MAX_IN_FLIGHT = 16
+
+
+def producer(bootstrap: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+                            max_batch_size=512 * 1024, max_request_size=4 * 1024 * 1024)
+
+
+async def produce_bulk(bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]],
+                       partitions: int, progress: Progress | None = None) -> int:
+    """Send (key, value) records keyed-partitioned; returns the count sent."""
+    prod = producer(bootstrap)
+    await prod.start()
+    partitioner = DefaultPartitioner()
+    ids = list(range(partitions))
+    batches: dict[int, Any] = {}
+    in_flight: list[asyncio.Future[Any]] = []
+    sent = 0
+
+    async def flush(p: int) -> None:
+        batch = batches.pop(p)
+        in_flight.append(await prod.send_batch(batch, topic, partition=p))
+        if len(in_flight) >= MAX_IN_FLIGHT:
+            await asyncio.gather(*in_flight)
+            in_flight.clear()
+
+    try:
+        for key, value in records:
+            p = partitioner(key, ids, ids)
+            batch = batches.get(p)
+            if batch is None:
+                batch = batches[p] = prod.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                await flush(p)
+                batch = batches[p] = prod.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+            sent += 1
+            if progress is not None and sent % 10_000 == 0:
+                progress.update(sent)
+        for p in list(batches):
+            await flush(p)
+        await asyncio.gather(*in_flight)
+    finally:
+        await prod.stop()
+    if progress is not None:
+        progress.update(sent)
+        progress.finish()
+    return sent
+
+
+async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()  # a fresh, complete view
+        tps = [TopicPartition(t, p) for t in topics
+               for p in sorted(cluster.partitions_for_topic(t) or [])]
+        if not tps:
+            raise LookupError(f"none of {', '.join(topics)} exists")
+        return {tp: int(o) for tp, o in (await consumer.end_offsets(tps)).items()}
+    finally:
+        await consumer.stop()
+
+
+async def count_consume(bootstrap: str, topics: Sequence[str], label: str = "raw consume",
+                        decode: bool = False) -> tuple[int, float]:
+    """Read `topics` from offset 0 to their current ends; (records, records/s).
+
+    With `decode`, every record is also turned into an envelope with `contracts.wire` (the
+    cost every consumer pays before any logic): the rate of "consume + decode".
+    """
+    from contracts import wire
+
+    ends = {tp: o for tp, o in (await end_offsets(bootstrap, topics)).items() if o > 0}
+    total = sum(ends.values())
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                group_id=None, auto_offset_reset="earliest",
+                                max_partition_fetch_bytes=8 * 1024 * 1024,
+                                fetch_max_bytes=32 * 1024 * 1024)
+    await consumer.start()
+    consumer.assign(list(ends))
+    await consumer.seek_to_beginning(*ends)
+    progress = Progress(label, total)
+    seen = 0
+    start = time.perf_counter()
+    try:
+        while seen < total:
+            batches = await consumer.getmany(timeout_ms=500, max_records=20_000)
+            for records in batches.values():
+                seen += len(records)
+                if decode:
+                    for r in records:
+                        wire.decode(r.value)
+            progress.update(seen)
+    finally:
+        await consumer.stop()
+    elapsed = time.perf_counter() - start
+    progress.finish()
+    return seen, seen / elapsed

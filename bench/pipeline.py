@@ -1,0 +1,169 @@
+"""Pipeline and admission phases: hospital message -> encounter -> settlement -> ledger.
+
+1. Burst: E encounters sent as fast as the producer goes; sustained hospital messages/s =
+   messages / (last ledger posting - first send), compared with the raw relay rate.
+2. Paced: the same volume offered at `--rate` messages/s; p50/p99 from a discharge's send
+   to its `LedgerPosted` on clearing-events (matched by correlation id).
+3. Admission: HTTP `POST /hospital/messages` admissions (a few concurrent clients) while
+   paced Kafka traffic runs in the background; p50/p99 request -> answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bench import load
+from bench.env import BenchEnv
+from bench.report import Row
+from bench.stats import percentile, rate
+from contracts.topics import DEADLETTERS, Writer
+
+K_LINES = 3  # charge lines per encounter: 5 hospital messages per encounter
+ADMISSION_CLIENTS = 4
+ADMISSIONS_PER_S = 20.0
+
+
+def phase(title: str) -> None:
+    print(f"\n== {title} ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
+
+
+async def deadletters(env: BenchEnv) -> dict[str, tuple[int, str]]:
+    """Dead letters per service so far, with the last reason (a run must have none)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    out: dict[str, tuple[int, str]] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=env.settings.bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        for writer in (Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.CLEARING):
+            tp = TopicPartition(DEADLETTERS[writer].name(env.prefix), 0)
+            end = (await consumer.end_offsets([tp]))[tp]
+            if not end:
+                continue
+            consumer.assign([tp])
+            consumer.seek(tp, end - 1)
+            recs = (await consumer.getmany(tp, timeout_ms=2000)).get(tp, [])
+            reason = orjson.loads(recs[-1].value)["payload"]["reason"] if recs else "?"
+            out[writer.value] = (end, reason)
+    finally:
+        await consumer.stop()
+    return out
+
+
+async def _report_failures(env: BenchEnv) -> None:
+    for service, (count, reason) in (await deadletters(env)).items():
+        print(f"WARNING {service}: {count} dead letters; last: {reason}", file=sys.stderr)
+
+
+async def run(opts: Any, table: Any, env: BenchEnv) -> None:
+    hospital, clearing = load.topics_of(env.prefix)
+    workers = load.Workers(opts.workers)
+    ledger = load.Ledger(env.settings.bootstrap, clearing)
+    await ledger.start()
+    producer = load.AIOKafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all",
+                                     linger_ms=1)
+    await producer.start()
+    count = max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
+    relay = table.limits.get("relay")
+    try:
+        if opts.what in ("pipeline", "all"):
+            phase(f"pipeline burst: {count:,} encounters ({count * (K_LINES + 2):,} messages)")
+            traffic = load.Traffic.build(workers, count, K_LINES, "T")
+            first, _ = await load.drive(producer, hospital, traffic, ledger, None)
+            ok = await ledger.wait(count, timeout=max(120.0, opts.duration * 10))
+            await _report_failures(env)
+            msgs = len(traffic.records)
+            per_s = rate(msgs, ledger.last_seen - first) if ok else 0.0
+            table.add(Row(f"pipeline burst: {count:,} encounters to ledger"
+                          + ("" if ok else f" (ONLY {ledger.postings:,} posted)"), per_s,
+                          "msg/s", limit=relay, limit_name="raw relay",
+                          target=">= 25% of raw relay",
+                          met=(per_s >= 0.25 * relay) if relay else None))
+            ledger.latencies.clear()
+            ledger.postings = 0
+            ledger.sent.clear()
+            phase(f"pipeline paced: {opts.rate:,.0f} msg/s for {opts.duration:.0f} s")
+            traffic = load.Traffic.build(workers, count, K_LINES, "P")
+            first, last = await load.drive(producer, hospital, traffic, ledger, opts.rate)
+            ok = await ledger.wait(count, timeout=max(120.0, opts.duration * 10))
+            await _report_failures(env)
+            lat = ledger.latencies
+            offered = rate(len(traffic.records), last - first)
+            table.add(
+                Row(f"pipeline paced: achieved at {offered:,.0f} msg/s offered", rate(
+                    len(traffic.records), ledger.last_seen - first), "msg/s", limit=relay,
+                    limit_name="raw relay"),
+                Row(f"hospital->ledger p50 at {offered:,.0f} msg/s", percentile(lat, 50) * 1e3,
+                    "ms", target="-"),
+                Row(f"hospital->ledger p99 at {offered:,.0f} msg/s"
+                    + ("" if ok else f" (ONLY {ledger.postings:,}/{count:,} posted)"),
+                    percentile(lat, 99) * 1e3, "ms", target="< 500 ms",
+                    met=ok and percentile(lat, 99) < 0.5))
+        if opts.what in ("admission", "all"):
+            await admission(opts, table, env, workers, producer, ledger, hospital)
+    finally:
+        await producer.stop()
+        await ledger.stop()
+
+
+async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,
+                    producer: Any, ledger: load.Ledger, hospital: str) -> None:
+    count = max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
+    phase(f"admission: {ADMISSIONS_PER_S:.0f}/s HTTP admissions with {opts.rate:,.0f} msg/s "
+          f"background for {opts.duration:.0f} s")
+    background = load.Traffic.build(workers, count, K_LINES, "A")
+    n_adm = int(ADMISSIONS_PER_S * opts.duration)
+    bodies = []
+    for _ in range(n_adm):
+        w = workers.take()
+        cmd = load.admission(w, f"BH{w:08d}")
+        bodies.append(orjson.dumps({"type": cmd.message_type, "schema_version": cmd.version,
+                                    "payload": cmd.model_dump(mode="json")}))
+    url = f"{env.service('encounter').url}/hospital/messages"
+    headers = {"Authorization": f"Bearer sample-token-{load.HOSPITAL}",
+               "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures: dict[int, int] = {}
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def client(http: aiohttp.ClientSession) -> None:
+        while True:
+            body = await queue.get()
+            t0 = time.perf_counter()
+            async with http.post(url, data=body, headers=headers) as resp:
+                await resp.read()
+                if resp.status == 200:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    failures[resp.status] = failures.get(resp.status, 0) + 1
+            queue.task_done()
+
+    bg = asyncio.create_task(load.drive(producer, hospital, background, ledger, opts.rate))
+    async with aiohttp.ClientSession() as http:
+        clients = [asyncio.create_task(client(http)) for _ in range(ADMISSION_CLIENTS)]
+        start = time.perf_counter()
+        for n, body in enumerate(bodies):  # open loop: offered at a fixed rate
+            delay = start + n / ADMISSIONS_PER_S - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            queue.put_nowait(body)
+        await queue.join()
+        for c in clients:
+            c.cancel()
+    await bg
+    if failures:
+        print(f"WARNING admission answers not 200: {failures}", file=sys.stderr)
+    p99 = percentile(latencies, 99) * 1e3
+    table.add(
+        Row(f"admission answer p50 ({len(latencies)} requests)", percentile(latencies, 50) * 1e3,
+            "ms", target="-"),
+        Row(f"admission answer p99 under {opts.rate:,.0f} msg/s background", p99, "ms",
+            limit=50.0, limit_name="target", target="< 50 ms",
+            met=p99 < 50 and not failures))

@@ -1,0 +1,137 @@
+"""Replay: rebuild registration status and the clearing ledger from the log, vs raw consume.
+
+The rebuild is what `wic replay` does (`ops.rebuild.rebuild`: the services' own
+`ProjectionRunner`s into fresh schemas migrated like the live ones), bounded by the end
+offsets fixed before it starts. The limit is a plain aiokafka consume of the same topic
+partitions in the same run. The rebuilt tables' digests must equal the live schemas'
+(the services' own projections, caught up to the same offsets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from bench.kafka import count_consume, end_offsets
+from contracts.settings import Settings
+from ops import digest, projections, rebuild, schemas
+from ops.progress import Progress
+
+SERVICES = ("registration", "clearing")
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    events: int
+    seconds: float
+    raw_rate: float
+    decode_rate: float
+    digests_equal: bool
+    detail: str
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+def _topics(models: Sequence[projections.ReadModel], prefix: str) -> list[str]:
+    return sorted({t.name(prefix) for m in models for p in m.projections for t in p.topics})
+
+
+async def wait_caught_up(settings: Settings, models: Sequence[projections.ReadModel],
+                         timeout: float = 3600.0) -> None:
+    """Until the live projections' checkpoints reach the topics' current ends."""
+    ends = await end_offsets(settings.bootstrap, _topics(models, settings.topic_prefix))
+    total = sum(ends.values())
+    progress = Progress("live projections catching up", total)
+    deadline = time.monotonic() + timeout
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        while True:
+            done = 0
+            for m in models:
+                rows = await conn.fetch(f"SELECT topic, partition, next_offset FROM "
+                                        f"{schemas.ident(m.service)}.checkpoints")
+                done += sum(r["next_offset"] for r in rows)
+            progress.update(done)
+            if done >= total:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"live projections at {done}/{total} after {timeout:.0f} s")
+            await asyncio.sleep(1.0)
+    finally:
+        await conn.close()
+    progress.finish()
+
+
+async def _digests(url: str, schema: str, tables: Sequence[str]) -> list[digest.TableDigest]:
+    conn = await asyncpg.connect(url)
+    try:
+        return await digest.digest_schema(conn, schema, tables)
+    finally:
+        await conn.close()
+
+
+async def run(settings: Settings) -> ReplayResult:
+    """Rebuild both read models into fresh schemas; compare with live; drop the rebuilds."""
+    models = [projections.load(s) for s in SERVICES]
+    names = _topics(models, settings.topic_prefix)
+    _, raw_rate = await count_consume(settings.bootstrap, names, "raw consume (same topics)")
+    _, decode_rate = await count_consume(settings.bootstrap, names, "raw consume + wire.decode",
+                                         decode=True)
+    fresh = {m.service: f"{m.service}_bench_rebuild" for m in models}
+    for m in models:
+        await schemas.drop_schema(settings.database_url, fresh[m.service])
+        await schemas.create_schema(settings.database_url, fresh[m.service], m.sql_files)
+    plans = []
+    for m in models:
+        topics = [t for p in m.projections for t in p.topics]
+        plans.append((m, await rebuild.end_offsets(settings, topics)))
+    total = sum(sum(until.values()) for _, until in plans)
+    progress = Progress("replay registration + clearing", total)
+
+    async def one(m: projections.ReadModel, until: rebuild.Offsets) -> int:
+        return await rebuild.rebuild(settings, m.projections, fresh[m.service], until)
+
+    started = time.perf_counter()
+    ticker = asyncio.create_task(_tick(progress, plans, fresh, settings))
+    try:
+        applied = await asyncio.gather(*(one(m, u) for m, u in plans))
+    finally:
+        ticker.cancel()
+    seconds = time.perf_counter() - started
+    progress.update(total)
+    progress.finish()
+    equal, lines = True, []
+    for m in models:
+        live = await _digests(settings.database_url, m.service, m.tables)
+        rebuilt = await _digests(settings.database_url, fresh[m.service], m.tables)
+        for a, b in zip(live, rebuilt, strict=True):
+            same = a.sha256 == b.sha256 and a.rows == b.rows
+            equal &= same
+            lines.append(f"{m.service}.{a.table}: {a.rows} rows live, {b.rows} rebuilt, "
+                         f"{'equal' if same else 'DIFFERENT'} sha256 {a.sha256[:12]}")
+    for m in models:
+        await schemas.drop_schema(settings.database_url, fresh[m.service])
+    return ReplayResult(sum(applied), seconds, raw_rate, decode_rate, equal, "\n".join(lines))
+
+
+async def _tick(progress: Progress, plans: Sequence[tuple[projections.ReadModel, rebuild.Offsets]],
+                fresh: dict[str, str], settings: Settings) -> None:
+    """Overall progress from the rebuilt schemas' checkpoints (every 2 s)."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        while True:
+            await asyncio.sleep(2.0)
+            done = 0
+            for m, _ in plans:
+                done += int(await conn.fetchval(
+                    f"SELECT COALESCE(SUM(next_offset), 0) FROM "
+                    f"{schemas.ident(fresh[m.service])}.checkpoints") or 0)
+            progress.update(done)
+    finally:
+        await conn.close()

@@ -1,0 +1,190 @@
+"""The benchmark run: one environment, the phases in order, a row printed as each finishes.
+
+Order (`all`): raw limit -> empty services' baseline memory -> seed W registered workers ->
+start the services on that log (recovery time) -> live projections catch up (peak memory)
+-> pipeline and admission under load -> replay vs raw consume (digests vs live) ->
+restart each service (time to serving). Single phases run the subset they need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bench import raw
+from bench.env import BenchEnv
+from bench.report import Row, render
+from contracts.topics import ENCOUNTER_EVENTS, HOSPITAL_MESSAGES
+
+ALL_SERVICES = ("registration", "encounter", "settlement", "clearing")
+KIB = 1024
+MIB = 1024 * 1024
+
+
+@dataclass
+class Options:
+    what: str
+    n: int
+    workers: int
+    rate: float
+    duration: float
+    java: bool
+    services: Sequence[str] = ALL_SERVICES
+
+
+@dataclass
+class Table:
+    """Rows so far; each new row is printed at once (long runs show results as they come)."""
+
+    rows: list[Row] = field(default_factory=list)
+    limits: dict[str, float] = field(default_factory=dict)
+
+    def add(self, *rows: Row) -> None:
+        for r in rows:
+            self.rows.append(r)
+            print(render([r]).splitlines()[-1], flush=True)
+
+
+def phase(title: str) -> None:
+    print(f"\n== {title} ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
+
+
+async def raw_phase(opts: Options, table: Table, prefix: str) -> None:
+    from contracts.settings import load
+    from infra.topics import delete_topics, ensure_topics
+
+    s = load()
+    phase(f"raw Kafka limit, {opts.n} messages of {len(raw.typical_message())} bytes")
+    await ensure_topics(s.bootstrap, prefix, [HOSPITAL_MESSAGES, ENCOUNTER_EVENTS])
+    src, dst = HOSPITAL_MESSAGES.name(prefix), ENCOUNTER_EVENTS.name(prefix)
+    value = raw.typical_message()
+    try:
+        produced = await raw.produce(s.bootstrap, src, value, opts.n)
+        consumed = await raw.consume(s.bootstrap, src, opts.n)
+        relayed = await raw.relay(s.bootstrap, src, dst, opts.n)
+        table.limits.update(produce=produced, consume=consumed, relay=relayed)
+        table.add(Row("raw produce (aiokafka, acks=all)", produced, "msg/s"),
+                  Row("raw consume (aiokafka)", consumed, "msg/s"),
+                  Row("raw relay consume->produce (aiokafka, batched)", relayed, "msg/s"))
+        if opts.java:
+            jp = await asyncio.to_thread(raw.java_producer_rate, s.bootstrap, src, opts.n,
+                                         len(value))
+            jc = await asyncio.to_thread(raw.java_consumer_rate, s.bootstrap, src, opts.n)
+            if jp:
+                table.add(Row("broker ProducerPerformance (Java, reference)", jp, "msg/s"))
+            if jc:
+                table.add(Row("broker ConsumerPerformance (Java, reference)", jc, "msg/s"))
+    finally:
+        await delete_topics(s.bootstrap, prefix)
+
+
+async def reference_data(env: BenchEnv) -> None:
+    """The sample reference data (institutions, catalogs, credentials) on the run's prefix."""
+    from pathlib import Path
+
+    from ops.reference import files_under, publish, read_envelopes
+
+    sample = Path(__file__).resolve().parents[1] / "reference" / "sample"
+    published, _ = await publish(read_envelopes(files_under(sample)), env.settings)
+    print(f"reference data: {published} records published", file=sys.stderr)
+
+
+async def start(env: BenchEnv, names: Sequence[str]) -> dict[str, float]:
+    """Start services one after another; seconds from process start to `/health` 200."""
+    ready = {}
+    for name in names:
+        svc = env.service(name)
+        svc.start()
+        ready[name] = await asyncio.to_thread(svc.wait_ready)
+        print(f"{name}: serving after {ready[name]:.1f} s", file=sys.stderr, flush=True)
+    return ready
+
+
+def stop(env: BenchEnv, names: Sequence[str]) -> None:
+    for name in names:
+        env.service(name).stop()
+
+
+async def baseline(env: BenchEnv, names: Sequence[str]) -> dict[str, int]:
+    """Peak RSS of each service serving an empty log (what per-registration memory adds to)."""
+    phase("baseline: services on an empty log")
+    await start(env, names)
+    await asyncio.sleep(3)
+    peaks = {n: env.service(n).memory().get("VmHWM", 0) for n in names}
+    stop(env, names)
+    return peaks
+
+
+def memory_rows(env: BenchEnv, names: Sequence[str], empty: dict[str, int], workers: int,
+                ready: dict[str, float]) -> list[Row]:
+    rows = []
+    for name in names:
+        peak = env.service(name).memory().get("VmHWM", 0)
+        per = (peak - empty.get(name, 0)) / workers if workers else 0.0
+        rows.append(Row(f"{name}: peak RSS with {workers:,} registrations", peak / MIB, "MiB",
+                        target=f"< 1 KiB/registration: {per:,.0f} B above empty "
+                        f"({empty.get(name, 0) / MIB:,.0f} MiB)", met=per < KIB))
+        rows.append(Row(f"{name}: first start to serving ({workers:,} registrations)",
+                        ready[name], "s", target="< 10 s", met=ready[name] < 10))
+    return rows
+
+
+async def restart_rows(env: BenchEnv, names: Sequence[str], workers: int) -> list[Row]:
+    phase("restart each service (stop, start, time to /health 200)")
+    rows = []
+    for name in names:
+        env.service(name).stop()
+        seconds = (await start(env, [name]))[name]
+        rows.append(Row(f"{name}: restart to serving ({workers:,} registrations)", seconds, "s",
+                        target="< 10 s", met=seconds < 10))
+    return rows
+
+
+async def run(opts: Options, extra: Callable[..., object] | None = None) -> Table:
+    from bench import replay, seed
+
+    table = Table()
+    tag = f"bench-{int(time.time())}"
+    if opts.what in ("raw", "all", "pipeline"):
+        await raw_phase(opts, table, f"{tag}-raw.")
+        if opts.what == "raw":
+            return table
+    env = await BenchEnv.create()
+    names = list(opts.services)
+    try:
+        await reference_data(env)
+        empty = await baseline(env, names) if opts.what in ("memory", "all") else {}
+        phase(f"seed {opts.workers:,} registered workers ({2 * opts.workers:,} events)")
+        seeded = await seed.seed(env.settings, opts.workers)
+        print(f"seeded in {seeded.seconds:.1f} s", file=sys.stderr)
+        phase("start services on the seeded log (recovery)")
+        ready = await start(env, names)
+        await replay.wait_caught_up(
+            env.settings, [replay.projections.load(s) for s in replay.SERVICES if s in names])
+        if opts.what in ("memory", "all"):
+            table.add(*memory_rows(env, names, empty, opts.workers, ready))
+        if extra is not None and opts.what in ("pipeline", "admission", "all"):
+            await extra(opts, table, env)  # type: ignore[misc]
+        if opts.what in ("replay", "all"):
+            phase("replay: rebuild registration + clearing read models from the log")
+            if "clearing" in names:
+                await replay.wait_caught_up(env.settings, [replay.projections.load("clearing")])
+            result = await replay.run(env.settings)
+            table.limits["consume_same_topics"] = result.raw_rate
+            print(result.detail, file=sys.stderr)
+            table.add(
+                Row(f"replay {result.events:,} events (registration + ledger)", result.rate,
+                    "ev/s", limit=result.raw_rate, limit_name="raw consume, same topics",
+                    target=">= 50% of raw consume", met=result.rate >= 0.5 * result.raw_rate),
+                Row("  (reference) raw consume + wire.decode, same topics", result.decode_rate,
+                    "ev/s", limit=result.raw_rate, limit_name="raw consume, same topics"),
+                Row("replay digest equals live read model", 1.0 if result.digests_equal else 0.0,
+                    "(1 = equal)", target="equal", met=result.digests_equal))
+        if opts.what in ("memory", "all"):
+            table.add(*await restart_rows(env, names, opts.workers))
+    finally:
+        await env.close()
+    return table

@@ -1,0 +1,163 @@
+"""Reference data (参考数据), effective-dated and carried on the log.
+
+Decisions look up the version in force on the *business date* of what they decide
+(`in_force`), so replaying the log decides exactly as it did live. A new version replaces the
+previous one from its `effective_from`; nothing is edited in place.
+
+Keys on `reference-data`: `institution:<id>`, `catalog:<kind>:<region>`, `pilot:<scheme>`,
+`wage:<region>`, `policy:<name>`, `credential:<institution id>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts.message import ReferenceData
+from contracts.types import Code, InstitutionId, NonNegativeFen, RegionCode, Text
+
+
+class InstitutionKind(StrEnum):
+    MEDICAL = "medical"
+    REHABILITATION = "rehabilitation"
+    DEVICE = "device"
+
+
+class CatalogKind(StrEnum):
+    """Which catalog a charge line is judged by (SD-ENC-6)."""
+
+    MEDICAL_ITEM = "medical_item"  # treatment place: diagnosis-and-treatment items
+    DRUG = "drug"  # treatment place: drug catalog
+    SERVICE_STANDARD = "service_standard"  # treatment place: inpatient standards (bed-day cap)
+    REHAB_ITEM = "rehab_item"  # insured province: rehabilitation service items
+    DEVICE = "device"  # insured province: assistive-device catalog and fee limits
+
+    @property
+    def judged_by_insured_province(self) -> bool:
+        return self in (CatalogKind.REHAB_ITEM, CatalogKind.DEVICE)
+
+
+class InstitutionPublished(ReferenceData):
+    """An agreement institution's directory entry (SD-ENC-7), in force from `effective_from`."""
+
+    institution_id: InstitutionId
+    name: Text
+    region: RegionCode
+    kind: InstitutionKind
+    agreement: bool = True
+    direct_settlement_from: date | None = None
+    direct_settlement_until: date | None = None
+    cross_provincial: bool = False
+    effective_from: date
+
+    def direct_settlement_on(self, day: date) -> bool:
+        start, end = self.direct_settlement_from, self.direct_settlement_until
+        return self.agreement and start is not None and start <= day and (end is None or day <= end)
+
+
+class CatalogItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: Code
+    name: Text
+    max_unit_price_fen: NonNegativeFen | None = None  # the standard / fee limit; None = no cap
+    self_pay_percent: int = Field(default=0, ge=0, le=100)  # part the fund never pays
+
+
+class CatalogPublished(ReferenceData):
+    """A whole catalog version for one region and kind, in force from `effective_from`."""
+
+    kind: CatalogKind
+    region: RegionCode  # a city for treatment-place catalogs, a province for insured-province ones
+    effective_from: date
+    items: tuple[CatalogItem, ...]
+    source: Text = ""
+
+    def item(self, code: str) -> CatalogItem | None:
+        for it in self.items:
+            if it.code == code:
+                return it
+        return None
+
+
+class PilotConfigured(ReferenceData):
+    """Cities taking part in a scheme for a window (SD-PILOT); configuration, not code."""
+
+    scheme: Code  # e.g. "cross-provincial"
+    cities: tuple[RegionCode, ...]
+    effective_from: date
+    effective_until: date  # inclusive
+    source: Text = ""
+
+    def includes(self, city: str, day: date) -> bool:
+        return city in self.cities and self.effective_from <= day <= self.effective_until
+
+
+class WageAveragePublished(ReferenceData):
+    """A region's average monthly wage for a year (XM-26 death subsidy base)."""
+
+    region: RegionCode
+    year: int = Field(ge=1990, le=2100)
+    average_monthly_wage_fen: NonNegativeFen
+    effective_from: date
+    source: Text = ""
+
+
+class PolicyParameterPublished(ReferenceData):
+    """A named numeric rule parameter with its source, e.g. prepayment warning line."""
+
+    name: Code
+    value: int
+    unit: Code  # "fen", "percent", "days", …
+    effective_from: date
+    source: Text
+
+
+class InstitutionCredentialPublished(ReferenceData):
+    """An institution's HTTP credential: only the SHA-256 of its bearer token is ever stored.
+
+    The latest version per institution is used (authentication is about now, not a business
+    date); `token_sha256=None` revokes the credential.
+    """
+
+    institution_id: InstitutionId
+    token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None
+    effective_from: date
+
+
+class _Dated(Protocol):
+    @property
+    def effective_from(self) -> date: ...
+
+
+D = TypeVar("D", bound=_Dated)
+
+
+def in_force(versions: Iterable[D], on: date) -> D | None:
+    """The version whose `effective_from` is the latest on or before `on`."""
+    best: D | None = None
+    for v in versions:
+        if v.effective_from <= on and (best is None or v.effective_from >= best.effective_from):
+            best = v
+    return best
+
+
+def dataset_key(message: ReferenceData) -> str:
+    """The Kafka key of a reference message (one ordered history per dataset)."""
+    if isinstance(message, InstitutionPublished):
+        return f"institution:{message.institution_id}"
+    if isinstance(message, CatalogPublished):
+        return f"catalog:{message.kind.value}:{message.region}"
+    if isinstance(message, PilotConfigured):
+        return f"pilot:{message.scheme}"
+    if isinstance(message, WageAveragePublished):
+        return f"wage:{message.region}"
+    if isinstance(message, InstitutionCredentialPublished):
+        return f"credential:{message.institution_id}"
+    if isinstance(message, PolicyParameterPublished):
+        return f"policy:{message.name}"
+    raise TypeError(f"no dataset key for {type(message).__name__}")

@@ -1,0 +1,136 @@
+"""Run the four services as local processes (`python -m services.<name> worker`).
+
+Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
+prefix, database and web port from the environment, logs to a file, and counts as started
+only when its `/health` says it serves (partitions assigned, tables recovered).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infra.errors import StackError
+from infra.layout import ROOT
+
+SERVICES = ("registration", "encounter", "settlement", "clearing")
+DEFAULT_PORTS = {"registration": 18081, "encounter": 18082, "settlement": 18083,
+                 "clearing": 18084}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServiceProcess:
+    service: str
+    prefix: str
+    database_url: str
+    bootstrap: str
+    log_dir: Path
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.prefix}{self.service}.log"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "WIC_TOPIC_PREFIX": self.prefix,
+            "WIC_DATABASE_URL": self.database_url,
+            "WIC_KAFKA_BOOTSTRAP": self.bootstrap,
+            "WIC_WEB_PORT": str(self.port),
+            "WIC_DATA_DIR": str(self.log_dir / "faust"),
+            **self.extra_env,
+        }
+
+    def launch(self) -> ServiceProcess:
+        """Start the process without waiting (see `wait_ready`)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.service}", "worker", "-l", "warn"],
+                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def start(self, timeout: float = 90.0) -> ServiceProcess:
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise StackError(f"{self.service} exited; its log ends:\n{self.tail()}")
+            if self.healthy():
+                return
+            time.sleep(0.2)
+        raise StackError(f"{self.service} did not serve within {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def start_all(prefix: str, database_url: str, bootstrap: str, log_dir: Path,
+              names: tuple[str, ...] = SERVICES, timeout: float = 120.0,
+              ports: dict[str, int] | None = None) -> dict[str, ServiceProcess]:
+    """Launch every service at once (they start in parallel), then wait for each."""
+    procs = {name: ServiceProcess(name, prefix, database_url, bootstrap, log_dir)
+             for name in names}
+    for name, port in (ports or {}).items():
+        procs[name].port = port
+    try:
+        for p in procs.values():
+            p.launch()
+        for p in procs.values():
+            p.wait_ready(timeout)
+    except BaseException:
+        stop_all(procs)
+        raise
+    return procs
+
+
+def stop_all(procs: dict[str, ServiceProcess]) -> None:
+    for p in procs.values():
+        p.stop()

@@ -1,0 +1,62 @@
+"""`wic`: the operator's command line.
+
+Subcommands come from the modules in `COMMANDS`; each exposes `register(subparsers)` and
+sets `func(args) -> int` on its parsers. To add commands, write such a module and append it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from types import ModuleType
+
+from infra import cli as infra_cli
+from infra.errors import StackError
+from ops import clearing, demo, dlq, lag, reference, replay, verify
+
+COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing]
+
+EPILOG = """\
+examples:
+  wic up                 start Kafka + PostgreSQL under .local/, migrate, create topics
+  wic status             is everything healthy? (exit 0 if so)
+  wic topics             the topic registry: name, key, partitions, retention, writer
+  wic down               stop both (data kept)
+  wic down --wipe        stop both and delete all local data
+  wic demo               run the demonstration scenario on the local stack
+
+environment: WIC_KAFKA_BOOTSTRAP, WIC_DATABASE_URL, WIC_TOPIC_PREFIX (see contracts/settings.py)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wic",
+        description="Work-injury insurance (off-site treatment, direct settlement, clearing): "
+        "run the local Kafka + PostgreSQL stack and operate the services.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # connect retries are expected
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except StackError as exc:
+        print(f"wic {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"wic {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Running projections over a bounded stretch of the log: the engine of replay and verify.
+
+`end_offsets` fixes where a rebuild stops (exclusive offsets per partition), before it
+starts, so a rebuild is a pure function of the log prefix it read. `rebuild` runs the
+services' own `ProjectionRunner`s into a schema, with a progress report and a watchdog
+that also stops on partitions whose last offsets hold no records (retention, compaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.runtime.projection import Projection, ProjectionRunner
+from contracts.settings import Settings
+from contracts.topics import ALL, Topic
+from ops.progress import Progress
+
+Offsets = dict[tuple[str, int], int]
+
+
+def parse_to_offset(specs: Iterable[str]) -> dict[tuple[str, int], int]:
+    """`TOPIC:PARTITION:OFFSET` strings -> {(topic, partition): offset} (topic as given)."""
+    parsed: dict[tuple[str, int], int] = {}
+    for spec in specs:
+        try:
+            topic, partition, offset = spec.rsplit(":", 2)
+            parsed[(topic, int(partition))] = int(offset)
+        except ValueError:
+            raise SystemExit(f"--to-offset {spec!r}: expected TOPIC:PARTITION:OFFSET, "
+                             "e.g. clearing-events:0:1200") from None
+    return parsed
+
+
+def _physical(name: str, prefix: str) -> str:
+    """Registry base names get the prefix; names already prefixed are kept."""
+    if name.startswith(prefix) and prefix:
+        return name
+    return name if not any(t.base == name for t in ALL) else f"{prefix}{name}"
+
+
+async def _partitions(consumer: AIOKafkaConsumer, names: Sequence[str]) -> list[TopicPartition]:
+    cluster = await consumer._client.fetch_all_metadata()  # a fresh, complete view
+    tps: list[TopicPartition] = []
+    for name in names:
+        parts = cluster.partitions_for_topic(name)
+        if not parts:
+            raise LookupError(f"topic {name} does not exist (wrong WIC_TOPIC_PREFIX?)")
+        tps.extend(TopicPartition(name, p) for p in sorted(parts))
+    return tps
+
+
+async def end_offsets(settings: Settings, topics: Sequence[Topic], *,
+                      as_of: datetime | None = None,
+                      explicit: Mapping[tuple[str, int], int] | None = None) -> Offsets:
+    """Exclusive end offset per partition: current end, first record after `as_of`, or given."""
+    names = sorted({t.name(settings.topic_prefix) for t in topics})
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await _partitions(consumer, names)
+        ends = await consumer.end_offsets(tps)
+        result = {(tp.topic, tp.partition): int(ends[tp]) for tp in tps}
+        if as_of is not None:
+            if as_of.tzinfo is None:
+                raise ValueError("--as-of needs a time zone (e.g. +08:00 or Z)")
+            stamp = int(as_of.timestamp() * 1000) + 1  # records AT the instant are included
+            found = await consumer.offsets_for_times({tp: stamp for tp in tps})
+            for tp, hit in found.items():
+                if hit is not None:
+                    result[(tp.topic, tp.partition)] = int(hit.offset)
+        for (name, partition), offset in (explicit or {}).items():
+            key = (_physical(name, settings.topic_prefix), partition)
+            if key not in result:
+                raise LookupError(f"--to-offset names {key[0]}:{partition}, which this "
+                                  f"projection does not read (it reads {', '.join(names)})")
+            result[key] = min(offset, result[key])
+        return result
+    finally:
+        await consumer.stop()
+
+
+async def start_offsets(settings: Settings, until: Offsets) -> Offsets:
+    """The first retained offset of each partition (for the progress total)."""
+    if not until:
+        return {}  # also: aiokafka raises CancelledError if a consumer stops right after start
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(t, p) for t, p in until]
+        begins = await consumer.beginning_offsets(tps) if tps else {}
+        return {(tp.topic, tp.partition): int(o) for tp, o in begins.items()}
+    finally:
+        await consumer.stop()
+
+
+async def _watch(runner: ProjectionRunner, until: Offsets, stop: asyncio.Event) -> None:
+    """Stop the runner once its consumer has been handed every record before `until`.
+
+    The runner stops by itself when it has *applied* a record at end-1 on every partition;
+    this also ends rebuilds where that record does not exist (deleted by retention or
+    compaction, or a transaction marker). The runner finishes its current batch first.
+    """
+    wanted = {TopicPartition(t, p): o for (t, p), o in until.items() if o > 0}
+    while not stop.is_set():
+        await asyncio.sleep(0.5)
+        consumer = runner._consumer
+        if consumer is None:
+            continue
+        try:
+            if not set(wanted) <= consumer.assignment():
+                continue
+            positions = [await consumer.position(tp) for tp in wanted]
+        except Exception:  # not assigned yet, or stopping: look again later
+            continue
+        if all(pos >= end for pos, end in zip(positions, wanted.values(), strict=True)):
+            stop.set()
+
+
+async def rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
+                  until: Offsets, progress: Progress | None = None) -> int:
+    """Run `projections` into `schema` until `until`; returns the number of events applied.
+
+    Resumable: a second call with the same schema continues from its checkpoints.
+    """
+    if progress is not None and progress.total is None:
+        begins = await start_offsets(settings, until)
+        progress.total = sum(max(0, o - begins.get(k, 0)) for k, o in until.items())
+    runners: list[ProjectionRunner] = []
+
+    def report(_: object) -> None:
+        if progress is not None:
+            progress.update(sum(r.progress.applied + r.progress.skipped for r in runners))
+
+    tasks = []
+    for projection in projections:
+        names = {t.name(settings.topic_prefix) for t in projection.topics}
+        mine = {k: v for k, v in until.items() if k[0] in names}
+        runner = ProjectionRunner(
+            projection, settings.bootstrap, settings.database_url, schema=schema,
+            prefix=settings.topic_prefix, on_batch=report,
+            group=f"{settings.topic_prefix}replay.{schema}.{projection.name}.{uuid.uuid4().hex[:6]}",
+        )
+        runners.append(runner)
+        stop = asyncio.Event()
+        tasks.append(asyncio.create_task(_run(runner, stop, mine)))
+    await asyncio.gather(*tasks)
+    if progress is not None:
+        report(None)
+        progress.finish()
+    return sum(r.progress.applied for r in runners)
+
+
+async def _run(runner: ProjectionRunner, stop: asyncio.Event, until: Offsets) -> None:
+    watchdog = asyncio.create_task(_watch(runner, until, stop))
+    try:
+        await runner.run(stop, until=until)
+    finally:
+        stop.set()
+        watchdog.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watchdog

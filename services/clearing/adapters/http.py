@@ -1,0 +1,207 @@
+"""Query API (faust web, PostgreSQL read model): balances as of any instant or ledger
+position, cycle statements, cycles of a month, prepayment positions, OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import faust
+from faust.web import Request, Response, View
+from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+
+from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
+from contracts.settings import Settings
+
+SCHEMA = "clearing"
+
+
+class Balance(BaseModel):
+    account: str
+    balance_fen: int
+    as_of: datetime | None = None
+    offset: int | None = None  # entries at ledger positions < offset
+
+
+class CycleOut(BaseModel):
+    cycle_id: str
+    month: str
+    scope: str
+    status: str
+    confirmed: list[str]
+    disputed: dict[str, str]
+    rolled_into: str | None
+    late_items: int
+
+
+class Statement(CycleOut):
+    lines: list[CycleLine]
+    nets: list[PartyNet]  # frozen at close; live (computed) while open
+    institutions: dict[str, int]  # amount per institution
+
+
+class Prepayment(BaseModel):
+    account: str
+    funded_fen: int
+    balance_fen: int
+    warning_line_fen: int
+    status: str  # ok | warning | overdrawn
+    top_up_requested_fen: int
+
+
+class Problem(BaseModel):
+    reason_code: str
+    reason: str
+
+
+def openapi() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [Balance, CycleOut, Statement, Prepayment, Problem]
+    schemas: dict[str, Any] = {}
+    for m in models:
+        s = m.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(s.pop("$defs", {}))
+        schemas[m.__name__] = s
+
+    def op(summary: str, model: str, params: list[dict[str, Any]], many: bool = False
+           ) -> dict[str, Any]:
+        ref: dict[str, Any] = {"$ref": f"#/components/schemas/{model}"}
+        body = {"type": "array", "items": ref} if many else ref
+        return {"get": {"summary": summary, "parameters": params, "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": body}}},
+            "4XX": {"description": "refused", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}}}}}
+
+    def p(name: str, where: str, fmt: str = "string") -> dict[str, Any]:
+        return {"name": name, "in": where, "required": where == "path",
+                "schema": {"type": "integer"} if fmt == "integer" else {"type": "string"}}
+
+    return {"openapi": "3.0.3",
+            "info": {"title": "clearing", "version": "1"},
+            "paths": {
+                "/accounts/{account}/balance": op(
+                    "Balance of an account, now, as of an instant (as_of, ISO 8601 with zone: "
+                    "entries whose business time is <= it) or a ledger offset (entries < it)",
+                    "Balance", [p("account", "path"), p("as_of", "query"),
+                                p("offset", "query", "integer")]),
+                "/cycles": op("Cycles of a month", "CycleOut", [p("month", "query")], True),
+                "/cycles/{cycle_id}/statement": op("A cycle's statement per region and "
+                                                   "institution", "Statement",
+                                                   [p("cycle_id", "path")]),
+                "/prepayments": op("Prepayment positions with warning status", "Prepayment",
+                                   [], True)},
+            "components": {"schemas": schemas}}
+
+
+_POOL: dict[str, asyncpg.Pool] = {}
+
+
+async def close() -> None:
+    if "p" in _POOL:
+        await _POOL.pop("p").close()
+
+
+def register(app: faust.App, settings: Settings) -> None:
+    pool = _POOL
+
+    async def db() -> asyncpg.Pool:
+        if "p" not in pool:
+            pool["p"] = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4,
+                                                  server_settings={"search_path": SCHEMA})
+        return pool["p"]
+
+    def problem(view: View, code: str, reason: str, status: int = 400) -> Response:
+        return view.json({"reason_code": code, "reason": reason}, status=status)
+
+    @app.page("/openapi.json")
+    class OpenApi(View):
+        async def get(self, request: Request) -> Response:
+            return self.json(openapi())
+
+    @app.page("/accounts/{account}/balance")
+    class AccountBalance(View):
+        async def get(self, request: Request, account: str) -> Response:
+            q = request.query
+            sql = "SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries WHERE account = $1"
+            args: list[Any] = [account]
+            out = Balance(account=account, balance_fen=0)
+            try:
+                if "as_of" in q:
+                    out.as_of = TypeAdapter(AwareDatetime).validate_python(q["as_of"])
+                    sql += f" AND occurred_at <= ${len(args) + 1}"
+                    args.append(out.as_of)
+                if "offset" in q:
+                    out.offset = int(q["offset"])
+                    sql += f" AND ledger_seq < ${len(args) + 1}"
+                    args.append(out.offset)
+            except (ValidationError, ValueError):
+                return problem(self, "invalid_query",
+                               "as_of must be an ISO 8601 instant with a zone; offset an integer")
+            out.balance_fen = int(await (await db()).fetchval(sql, *args))
+            return self.json(out.model_dump(mode="json"))
+
+    @app.page("/cycles")
+    class Cycles(View):
+        async def get(self, request: Request) -> Response:
+            month = request.query.get("month", "")
+            rows = await (await db()).fetch(
+                "SELECT * FROM cycles WHERE month = $1 ORDER BY cycle_id", month)
+            return self.json([_cycle(r).model_dump(mode="json") for r in rows])
+
+    @app.page("/cycles/{cycle_id}/statement")
+    class CycleStatement(View):
+        async def get(self, request: Request, cycle_id: str) -> Response:
+            try:
+                parse_cycle_id(cycle_id)
+            except ValueError as exc:
+                return problem(self, "invalid_cycle_id", str(exc))
+            conn = await db()
+            row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
+            if row is None:
+                return problem(self, "unknown_cycle", f"no cycle {cycle_id}", 404)
+            lines = [CycleLine(debtor=r["debtor"], creditor=r["creditor"],
+                               institution_id=r["institution_id"], settled_fen=r["settled_fen"],
+                               refused_fen=r["refused_fen"],
+                               amount_fen=r["settled_fen"] - r["refused_fen"])
+                     for r in await conn.fetch("SELECT * FROM statements WHERE cycle_id=$1"
+                                               " ORDER BY debtor, creditor, institution_id",
+                                               cycle_id)]
+            frozen = await conn.fetch("SELECT party, net_fen FROM cycle_nets WHERE cycle_id=$1"
+                                      " ORDER BY party", cycle_id)
+            nets = [PartyNet(party=r["party"], net_fen=r["net_fen"]) for r in frozen] or \
+                _nets(row["region_a"], row["region_b"], lines)
+            inst: dict[str, int] = {}
+            for line in lines:
+                inst[line.institution_id] = inst.get(line.institution_id, 0) + line.amount_fen
+            out = Statement(**_cycle(row).model_dump(), lines=lines, nets=nets,
+                            institutions=inst)
+            return self.json(out.model_dump(mode="json"))
+
+    @app.page("/prepayments")
+    class Prepayments(View):
+        async def get(self, request: Request) -> Response:
+            rows = await (await db()).fetch("SELECT * FROM prepayment_positions ORDER BY account")
+            return self.json([Prepayment(
+                account=r["account"], funded_fen=r["funded_fen"], balance_fen=r["balance_fen"],
+                warning_line_fen=r["warning_line_fen"],
+                status="overdrawn" if r["overdrawn"] else
+                "warning" if r["below_warning"] else "ok",
+                top_up_requested_fen=r["top_up_requested_fen"]).model_dump() for r in rows])
+
+
+
+def _cycle(r: Any) -> CycleOut:
+    import json
+    disputed = r["disputed"]
+    return CycleOut(cycle_id=r["cycle_id"], month=r["month"], scope=r["scope"],
+                    status=r["status"], confirmed=sorted(set(r["confirmed"])),
+                    disputed=json.loads(disputed) if isinstance(disputed, str) else disputed,
+                    rolled_into=r["rolled_into"], late_items=r["late_items"])
+
+
+def _nets(a: str, b: str, lines: list[CycleLine]) -> list[PartyNet]:
+    nets = {a: 0, b: 0}
+    for line in lines:
+        nets[line.creditor] += line.amount_fen
+        nets[line.debtor] -= line.amount_fen
+    return [PartyNet(party=k, net_fen=v) for k, v in sorted(nets.items())]

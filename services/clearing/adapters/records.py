@@ -1,0 +1,25 @@
+"""faust events → `RawRecord`, and the `Rejector` of this service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from contracts.runtime import faust_app
+from contracts.runtime.rejection import RawRecord, Rejector
+from contracts.settings import Settings
+from contracts.topics import CLEARING_REPLIES, Topic, Writer
+
+
+def raw(event: Any) -> RawRecord:
+    msg = event.message
+    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
+                     value=msg.value, timestamp_ms=int(msg.timestamp * 1000))
+
+
+def rejector(app: faust.App, settings: Settings, reply: Topic | None = CLEARING_REPLIES
+             ) -> Rejector:
+    send = faust_app.sender(app)
+    return Rejector(service=Writer.CLEARING, reply_topic=reply, prefix=settings.topic_prefix,
+                    send=send)

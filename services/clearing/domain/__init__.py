@@ -1,0 +1,1 @@
+"""Pure clearing domain: the double-entry ledger, prepayments, clearing cycles, gateway checks."""

@@ -1,0 +1,1 @@
+"""Kafka agents, reference feed, reply waiter, PostgreSQL read model and HTTP views."""

@@ -1,0 +1,107 @@
+"""Whole-topic readers that every worker instance runs for itself (no consumer group).
+
+- `follow_reference`: reads all of `reference-data` (one small partition) into the
+  `ReferenceBook`, like a faust GlobalTable but without its recovery quirks; `ready` is set
+  once it has caught up with the end of the topic as it was at start, and hospital messages
+  wait for it, so a restarted worker never decides with missing reference data.
+- `ReplyWaiter`: reads `hospital-replies` from its end so that the HTTP ingress can hand the
+  hospital the answer to the message it just published (matched by `causation_id`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts import topics, wire
+from contracts.envelope import Envelope
+from contracts.message import Message
+from contracts.settings import Settings
+from services.encounter.domain.reference_book import ReferenceBook
+
+log = logging.getLogger(__name__)
+
+
+async def _assigned_consumer(settings: Settings, topic: topics.Topic
+                             ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    name = topic.name(settings.topic_prefix)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    parts = [TopicPartition(name, p) for p in range(topic.partitions)]
+    consumer.assign(parts)
+    return consumer, parts
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
+
+
+async def follow_reference(settings: Settings, book: ReferenceBook, ready: asyncio.Event) -> None:
+    consumer, parts = await _assigned_consumer(settings, topics.REFERENCE_DATA)
+    try:
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        if all(end == 0 for end in ends.values()):
+            ready.set()
+        while True:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for rec in records:
+                    try:
+                        env = wire.decode(rec.value)
+                    except wire.WireError as exc:  # the operator tool validates; never stop
+                        log.error("reference-data@%s undecodable: %s", rec.offset, exc)
+                        continue
+                    book.add(env.event_id, env.payload)
+            if not ready.is_set() and await _caught_up(consumer, ends):
+                log.warning("reference data loaded: %d messages", len(book))
+                ready.set()
+    finally:
+        await consumer.stop()
+
+
+class ReplyWaiter:
+    """Futures for replies to messages this worker published, by the message's event id."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started = asyncio.Event()
+        self._waiting: dict[uuid.UUID, asyncio.Future[Envelope[Message]]] = {}
+
+    def expect(self, event_id: uuid.UUID) -> asyncio.Future[Envelope[Message]]:
+        fut: asyncio.Future[Envelope[Message]] = asyncio.get_running_loop().create_future()
+        self._waiting[event_id] = fut
+        return fut
+
+    def forget(self, event_id: uuid.UUID) -> None:
+        self._waiting.pop(event_id, None)
+
+    async def run(self) -> None:
+        consumer, parts = await _assigned_consumer(self.settings, topics.HOSPITAL_REPLIES)
+        try:
+            await consumer.seek_to_end(*parts)
+            for tp in parts:  # resolve the lazy seek now: replies from here on are seen
+                await consumer.position(tp)
+            self.started.set()
+            while True:
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    for rec in records:
+                        self._deliver(rec.value)
+        finally:
+            await consumer.stop()
+
+    def _deliver(self, raw: bytes) -> None:
+        with contextlib.suppress(wire.WireError):
+            env = wire.decode(raw)
+            fut = self._waiting.pop(env.causation_id, None) if env.causation_id else None
+            if fut is not None and not fut.done():
+                fut.set_result(env)

@@ -1,0 +1,1 @@
+"""Adapters of the registration service: Kafka agent, PostgreSQL projection, HTTP views."""

@@ -1,0 +1,75 @@
+"""Response bodies of the query API (pydantic, so the OpenAPI document is built from them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    reason_code: str
+    reason: str
+
+
+class Window(BaseModel):
+    registration_id: str
+    registration_type: str
+    insured_region: str
+    treatment_region: str
+    valid_from: date
+    valid_until: date
+
+
+class RegistrationBody(BaseModel):
+    worker_id: str
+    registration_id: str
+    registration_type: str
+    status: str  # pending | approved | rejected | cancelled
+    status_as_of: str | None = None  # with ?as_of=: also `expired` (SD-REG-4)
+    origin: str
+    insured_region: str
+    treatment_region: str
+    institution_id: str | None
+    registered_on: date
+    approved_on: date | None
+    valid_from: date
+    valid_until: date
+    cancelled_on: date | None
+    rejected_reason: str | None
+    last_event_id: uuid.UUID
+    updated_at: datetime
+    windows: list[Window]
+
+
+class CoverageAnswer(BaseModel):
+    worker_id: str
+    place: str
+    date: date
+    covered: bool
+    registration_id: str | None = None
+    window: Window | None = None
+    reason: str | None = None  # when not covered: no_valid_registration | treated_at_insured_place
+
+
+class HistoryEntry(BaseModel):
+    seq: int
+    event_id: uuid.UUID
+    event_type: str
+    registration_id: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+class HistoryAnswer(BaseModel):
+    worker_id: str
+    registrations: list[RegistrationBody]
+    events: list[HistoryEntry]
+
+
+class CommandAccepted(BaseModel):
+    event_id: uuid.UUID
+    type: str
+    topic: str

@@ -1,0 +1,21 @@
+"""The registration faust app and its wiring: topics, table, agent, projection task, views."""
+
+from __future__ import annotations
+
+from contracts import topics
+from contracts.runtime import faust_app
+from contracts.settings import load
+from services.registration import DEFAULT_WEB_PORT, SERVICE
+from services.registration.adapters import agents, http, projection
+
+settings = load()
+app = faust_app.create(SERVICE, settings, DEFAULT_WEB_PORT)
+
+commands_topic = faust_app.topic(app, topics.REGISTRATION_COMMANDS, settings)
+worker_state = app.Table("worker_state", default=None, key_type=bytes, value_type=bytes,
+                         partitions=topics.REGISTRATION_COMMANDS.partitions)
+
+agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
+projection.wire(app, settings)
+http.wire(app, settings)
+faust_app.add_health(app)

@@ -1,0 +1,146 @@
+"""A worker's registrations as a fold of its events (`evolve`): status is never stored
+elsewhere, so the same events always give the same state (DOMAIN §1, rebuildable)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts.message import Event
+from contracts.registration import (
+    RegistrationApplied,
+    RegistrationApproved,
+    RegistrationCancelled,
+    RegistrationChanged,
+    RegistrationExpired,
+    RegistrationImported,
+    RegistrationRejected,
+    RegistrationType,
+)
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # applied, awaiting review (待审核)
+    APPROVED = "approved"  # 审核同意
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # withdrawn (pending) or cancelled (approved)
+
+
+class PlacePeriod(BaseModel):
+    """The treatment place from `starts_on` until the next period starts (SD-REG-5 changes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    starts_on: date
+    treatment_region: str
+    institution_id: str | None = None
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    registration_id: str
+    registration_type: RegistrationType
+    insured_region: str
+    registered_on: date
+    valid_from: date
+    valid_until: date
+    places: tuple[PlacePeriod, ...]
+    status: Status = Status.PENDING
+    origin: str = "online"
+    approved_on: date | None = None
+    rejected_reason: str | None = None
+    cancelled_on: date | None = None  # first day not covered
+    content_digest: str | None = None  # offline imports only (SD-REG-6 deduplication)
+    expiry_recorded: bool = False
+
+    @property
+    def treatment_region(self) -> str:
+        return self.places[-1].treatment_region
+
+    def active_span(self) -> tuple[date, date] | None:
+        """Days this registration claims for the worker (pending or approved), if any."""
+        if self.status is Status.REJECTED or (self.status is Status.CANCELLED
+                                              and self.approved_on is None):
+            return None
+        end = self.valid_until
+        if self.cancelled_on is not None:
+            end = min(end, self.cancelled_on - timedelta(days=1))
+        return (self.valid_from, end) if self.valid_from <= end else None
+
+    def status_on(self, day: date) -> str:
+        """Status as of `day`: `expired` is derived from valid_until (SD-REG-4), not stored."""
+        if self.status is Status.APPROVED and day > self.valid_until:
+            return "expired"
+        return self.status.value
+
+
+class WorkerState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    worker_id: str | None = None
+    social_security_card: str | None = None
+    registrations: dict[str, Registration] = {}
+    commands: tuple[str, ...] = ()  # handled command ids (idempotency), decision state only
+
+    def get(self, registration_id: str) -> Registration | None:
+        return self.registrations.get(registration_id)
+
+    def with_command(self, command_id: str) -> WorkerState:
+        return self.model_copy(update={"commands": (*self.commands, command_id)})
+
+
+def _put(state: WorkerState, reg: Registration, card: str | None = None) -> WorkerState:
+    update: dict[str, object] = {"registrations": {**state.registrations,
+                                                   reg.registration_id: reg}}
+    if card is not None:
+        update["social_security_card"] = card
+    return state.model_copy(update=update)
+
+
+def _new(e: RegistrationApplied | RegistrationImported, **extra: object) -> Registration:
+    return Registration(
+        registration_id=e.registration_id, registration_type=e.registration_type,
+        insured_region=e.insured_region, registered_on=e.registered_on,
+        valid_from=e.valid_from, valid_until=e.valid_until,
+        places=(PlacePeriod(starts_on=e.valid_from, treatment_region=e.treatment_region,
+                            institution_id=e.institution_id),),
+        **extra,
+    )
+
+
+def evolve(state: WorkerState, event: Event) -> WorkerState:
+    """Apply one registration event to the worker's state."""
+    match event:
+        case RegistrationApplied():
+            state = state.model_copy(update={"worker_id": event.worker_id})
+            return _put(state, _new(event), event.social_security_card)
+        case RegistrationImported():
+            state = state.model_copy(update={"worker_id": event.worker_id})
+            reg = _new(event, status=Status.APPROVED, origin="offline",
+                       approved_on=event.approved_on, content_digest=event.content_digest)
+            return _put(state, reg, event.social_security_card)
+    reg = state.registrations[event.registration_id]  # type: ignore[attr-defined]
+    match event:
+        case RegistrationApproved():
+            reg = reg.model_copy(update={"status": Status.APPROVED,
+                                         "approved_on": event.approved_on})
+        case RegistrationRejected():
+            reg = reg.model_copy(update={"status": Status.REJECTED,
+                                         "rejected_reason": event.reason})
+        case RegistrationChanged():
+            period = PlacePeriod(starts_on=event.effective_on,
+                                 treatment_region=event.treatment_region,
+                                 institution_id=event.institution_id)
+            kept = tuple(p for p in reg.places if p.starts_on < event.effective_on)
+            reg = reg.model_copy(update={"places": (*kept, period)})
+        case RegistrationCancelled():
+            reg = reg.model_copy(update={"status": Status.CANCELLED,
+                                         "cancelled_on": event.effective_on})
+        case RegistrationExpired():
+            reg = reg.model_copy(update={"expiry_recorded": True})
+        case _:
+            raise TypeError(f"not a registration event: {type(event).__name__}")
+    return _put(state, reg)

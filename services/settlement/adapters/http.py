@@ -1,0 +1,114 @@
+"""Query API (faust web views over the PostgreSQL read model).
+
+GET /encounters/{encounter_id}/settlement   every revision, lines with reasons
+GET /claims?status=&overdue_on=YYYY-MM-DD   claims by status / overdue on a date (XM-17)
+GET /claims/{claim_id}                      one claim with its due dates
+GET /openapi.json                           the OpenAPI 3 document
+Overdue is computed for the date asked, not the wall clock; only this adapter defaults it
+to today (Beijing) when the parameter is absent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import faust
+import orjson
+from faust.web import Request, Response, View
+
+from contracts.settlement import ClaimStatus
+from services.settlement.adapters.openapi import document
+from services.settlement.adapters.projection import SCHEMA
+from services.settlement.domain.worker import CHINA
+
+_OVERDUE = """((status = 'complete' AND review_due_on < $1)
+           OR (status = 'reviewed' AND payment_due_on < $1))"""
+
+
+class Pool:
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.pool: asyncpg.Pool | None = None
+
+    async def get(self) -> asyncpg.Pool:
+        if self.pool is None:
+            self.pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=4, server_settings={"search_path": SCHEMA})
+        return self.pool
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def _row(record: asyncpg.Record, as_of: date | None = None) -> dict[str, Any]:
+    out = {k: (orjson.loads(v) if k in ("lines", "costs") else v) for k, v in record.items()}
+    out.pop("event_id", None)
+    if as_of is not None and "review_due_on" in out:
+        out["overdue"] = (
+            (out["status"] == "complete" and as_of > out["review_due_on"])
+            or (out["status"] == "reviewed" and as_of > out["payment_due_on"]))
+    return out
+
+
+def _json(view: View, body: Any, status: int = 200) -> Response:
+    return view.bytes(orjson.dumps(body, default=str), content_type="application/json",
+                      status=status)
+
+
+def _error(view: View, status: int, code: str, reason: str) -> Response:
+    return _json(view, {"reason_code": code, "reason": reason}, status)
+
+
+def register(app: faust.App, pool: Pool) -> None:
+    @app.page("/encounters/{encounter_id}/settlement")
+    class EncounterSettlement(View):
+        async def get(self, request: Request, encounter_id: str) -> Response:
+            rows = await (await pool.get()).fetch(
+                "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
+                encounter_id)
+            if not rows:
+                return _error(self, 404, "unknown_encounter",
+                              f"no settlement recorded for encounter {encounter_id}")
+            revisions = [_row(r) for r in rows]
+            return _json(self, {"encounter_id": encounter_id, "current": revisions[-1],
+                                "revisions": revisions})
+
+    @app.page("/claims")
+    class Claims(View):
+        async def get(self, request: Request) -> Response:
+            status = request.query.get("status")
+            if status is not None and status not in {s.value for s in ClaimStatus}:
+                return _error(self, 400, "invalid_status", f"unknown claim status {status!r}")
+            raw = request.query.get("overdue_on")
+            try:
+                as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
+            except ValueError:
+                return _error(self, 400, "invalid_date", f"overdue_on {raw!r} is not YYYY-MM-DD")
+            only_overdue = request.query.get("overdue_on") is not None
+            sql = "SELECT * FROM claims WHERE ($2::text IS NULL OR status=$2)"
+            sql += f" AND {_OVERDUE}" if only_overdue else " AND $1::date IS NOT NULL"
+            sql += " ORDER BY COALESCE(payment_due_on, review_due_on), claim_id"
+            rows = await (await pool.get()).fetch(sql, as_of, status)
+            return _json(self, {"as_of": as_of, "claims": [_row(r, as_of) for r in rows]})
+
+    @app.page("/claims/{claim_id}")
+    class Claim(View):
+        async def get(self, request: Request, claim_id: str) -> Response:
+            raw = request.query.get("as_of")
+            try:
+                as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
+            except ValueError:
+                return _error(self, 400, "invalid_date", f"as_of {raw!r} is not YYYY-MM-DD")
+            row = await (await pool.get()).fetchrow("SELECT * FROM claims WHERE claim_id=$1",
+                                                    claim_id)
+            if row is None:
+                return _error(self, 404, "unknown_claim", f"no claim {claim_id}")
+            return _json(self, _row(row, as_of))
+
+    @app.page("/openapi.json")
+    class OpenApi(View):
+        async def get(self, request: Request) -> Response:
+            return _json(self, document())

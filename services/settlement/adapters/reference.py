@@ -1,0 +1,69 @@
+"""Catalogs from `reference-data`, kept in memory and brought up to date before each decision.
+
+The topic has one partition and is small. Before deciding on an encounter, `sync()` reads it
+up to its current end offset, so every catalog published before the encounter reached us is
+known (a faust GlobalTable gives no such "caught up" point). Undecodable or non-catalog
+records are ignored here: the operator's loader validates what it publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts import topics, wire
+from contracts.reference import CatalogKind, CatalogPublished
+
+log = logging.getLogger(__name__)
+
+
+class ReferenceStore:
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.bootstrap = bootstrap
+        self.tp = TopicPartition(topics.REFERENCE_DATA.name(prefix), 0)
+        self.catalogs: dict[tuple[CatalogKind, str], list[CatalogPublished]] = defaultdict(list)
+        self.position = 0
+        self._consumer: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+
+    def apply(self, raw: bytes | None) -> None:
+        try:
+            env = wire.decode(raw)
+        except wire.WireError as exc:
+            log.warning("reference-data: skipped undecodable record: %s", exc)
+            return
+        msg = env.payload
+        if isinstance(msg, CatalogPublished):
+            versions = self.catalogs[(msg.kind, msg.region)]
+            # A republished version with the same effective date replaces the earlier one.
+            versions[:] = [v for v in versions if v.effective_from != msg.effective_from]
+            versions.append(msg)
+
+    async def sync(self) -> None:
+        """Read `reference-data` up to its end offset as of now."""
+        async with self._lock:
+            consumer = await self._started()
+            end = (await consumer.end_offsets([self.tp]))[self.tp]
+            while self.position < end:
+                batch = await consumer.getmany(self.tp, timeout_ms=500)
+                for rec in batch.get(self.tp, []):
+                    self.apply(rec.value)
+                    self.position = rec.offset + 1
+
+    async def _started(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                                        enable_auto_commit=False, auto_offset_reset="earliest")
+            await consumer.start()
+            consumer.assign([self.tp])
+            consumer.seek(self.tp, 0)
+            self._consumer = consumer
+        return self._consumer
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None

@@ -1,0 +1,1 @@
+"""Pure settlement domain: adjudication, working-day deadlines, claim decisions. No I/O."""

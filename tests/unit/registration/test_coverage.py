@@ -1,0 +1,84 @@
+"""Coverage snapshot (pure): approval first, validity, changes cut windows, idempotent agent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from contracts import topics
+from contracts.registration import WorkerCoverage
+from services.registration.adapters.agents import decide_command
+from services.registration.domain import WorkerState, coverage_of
+from services.registration.domain.dates import add_months, twelve_month_validity_end
+from tests.unit.registration import builders as b
+from tests.unit.registration.test_rules import W, approved, run
+
+ID = uuid.uuid4()
+
+
+def test_sd_reg_3_pending_registration_covers_nothing() -> None:
+    state, _ = run(WorkerState(), b.apply(W), date(2024, 1, 15))
+    assert coverage_of(state, ID).windows == ()
+
+
+def test_sd_reg_3_coverage_starts_on_approval_day() -> None:
+    state, _ = run(WorkerState(), b.apply(W), date(2024, 1, 15))
+    state, _ = run(state, b.approve(W), date(2024, 1, 20))
+    cov = coverage_of(state, ID)
+    assert cov.covering(b.QINGDAO, date(2024, 1, 19)) is None
+    assert cov.covering(b.QINGDAO, date(2024, 1, 20)) is not None
+
+
+def test_sd_reg_4_twelve_month_expiry_boundary() -> None:
+    cov = coverage_of(approved(date(2024, 5, 10)), ID)
+    assert cov.covering("370202", date(2025, 5, 9)) is not None  # district inside Qingdao
+    assert cov.covering("370202", date(2025, 5, 10)) is None
+
+
+def test_sd_reg_5_change_cuts_window_at_effective_date() -> None:
+    state, _ = run(approved(), b.change(W, b.ZIBO), date(2024, 6, 1))
+    cov = coverage_of(state, ID)
+    assert cov.covering(b.QINGDAO, date(2024, 5, 31)) is not None
+    assert cov.covering(b.QINGDAO, date(2024, 6, 1)) is None
+    assert cov.covering(b.ZIBO, date(2024, 6, 1)) is not None
+    assert cov.covering(b.ZIBO, date(2024, 5, 31)) is None
+
+
+def test_sd_reg_5_cancel_ends_coverage_the_day_before() -> None:
+    state, _ = run(approved(), b.cancel(W), date(2024, 6, 1))
+    cov = coverage_of(state, ID)
+    assert cov.covering(b.QINGDAO, date(2024, 5, 31)) is not None
+    assert cov.covering(b.QINGDAO, date(2024, 6, 1)) is None
+
+
+def test_sd_reg_8_insured_place_never_covered() -> None:
+    assert coverage_of(approved(), ID).covering(b.JINAN, date(2024, 3, 1)) is None
+
+
+def test_calendar_month_arithmetic_clamps_day() -> None:
+    assert add_months(date(2023, 11, 30), 3) == date(2024, 2, 29)
+    assert add_months(date(2024, 11, 30), 3) == date(2025, 2, 28)
+    assert twelve_month_validity_end(date(2024, 2, 29)) == date(2025, 2, 27)
+
+
+def test_duplicate_command_id_yields_no_second_event() -> None:
+    command = b.env(b.apply(W), b.at(date(2024, 1, 15)))
+    state, first = decide_command(WorkerState(), command)
+    kinds = [o.topic for o in first]
+    assert kinds == [topics.REGISTRATION_EVENTS, topics.REGISTRATION_COVERAGE,
+                     topics.REGISTRATION_REPLIES]
+    assert isinstance(first[1].envelope.payload, WorkerCoverage)
+    again_state, again = decide_command(state, command)
+    assert [o.topic for o in again] == [topics.REGISTRATION_REPLIES]
+    assert again[0].envelope.event_id == first[2].envelope.event_id  # same reply, deduplicable
+    assert again_state == state
+
+
+def test_key_must_be_worker_id() -> None:
+    import pytest
+
+    from contracts.runtime.rejection import Rejected
+    command = b.env(b.apply(W), b.at(date(2024, 1, 15)), key=b.worker_id())
+    with pytest.raises(Rejected) as info:
+        decide_command(WorkerState(), command)
+    assert info.value.code == "key_mismatch"
