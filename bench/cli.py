@@ -27,7 +27,7 @@ def command(args: argparse.Namespace) -> int:
     from bench import suite
 
     opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
-                         duration=args.duration, java=not args.no_java,
+                         duration=args.duration, java=not args.no_java, profile=args.profile,
                          services=args.services.split(",") if args.services else
                          suite.ALL_SERVICES)
     print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
@@ -72,6 +72,9 @@ def register(subparsers: Any) -> None:
                    help="seconds of offered load per pipeline/admission phase")
     p.add_argument("--services", default="",
                    help="comma-separated services to start (default all four)")
+    p.add_argument("--profile", action="store_true",
+                   help="profile the replay (and the services, with pyinstrument) into "
+                   ".local/bench/profiles/")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
     p.set_defaults(func=command)
 

@@ -57,6 +57,7 @@ class Service:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
+    profile_dir: Path | None = None  # run under pyinstrument; report written at exit
 
     @property
     def url(self) -> str:
@@ -66,8 +67,13 @@ class Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.started_at = time.monotonic()
+        cmd = [sys.executable, "-m", f"services.{self.name}", "worker", "-l", "warn"]
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            report = self.profile_dir / f"{self.name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", str(report), "-m"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}", "worker", "-l", "warn"],
+            cmd,
             cwd=ROOT, env={**self.env, "WIC_WEB_PORT": str(self.port)}, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -113,6 +119,7 @@ class BenchEnv:
     settings: Settings
     data_dir: Path
     services: dict[str, Service] = field(default_factory=dict)
+    profile: bool = False  # services run under pyinstrument (reports in <data_dir>/profiles)
 
     @classmethod
     async def create(cls) -> BenchEnv:
@@ -140,7 +147,9 @@ class BenchEnv:
                    "WIC_DATABASE_URL": self.database_url,
                    "WIC_KAFKA_BOOTSTRAP": self.settings.bootstrap,
                    "WIC_DATA_DIR": str(self.data_dir / "faust")}
-            self.services[name] = Service(name, env, self.data_dir / f"{name}.log")
+            self.services[name] = Service(name, env, self.data_dir / f"{name}.log",
+                                          profile_dir=self.data_dir / "profiles"
+                                          if self.profile else None)
         return self.services[name]
 
     async def close(self, keep_logs: bool = True) -> None:

@@ -141,10 +141,17 @@ class Ledger:
                         self.postings += 1
                         self.last_seen = now
 
-    async def wait(self, expected: int, timeout: float) -> bool:
+    async def wait(self, expected: int, timeout: float, stall: float = 30.0) -> bool:
+        """Until `expected` postings were seen; gives up after `timeout` s, or `stall` s
+        without a new posting (a broken pipeline must not hold the run for long)."""
         deadline = time.perf_counter() + timeout
+        seen, since = self.postings, time.perf_counter()
         while self.postings < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
+            if self.postings != seen:
+                seen, since = self.postings, time.perf_counter()
+            elif time.perf_counter() - since > stall:
+                break
         return self.postings >= expected
 
     async def stop(self) -> None:

@@ -11,11 +11,13 @@ import logging
 import sys
 from types import ModuleType
 
+from bench import cli as bench_cli
 from infra import cli as infra_cli
 from infra.errors import StackError
 from ops import clearing, demo, dlq, lag, reference, replay, verify
 
-COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing]
+COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing,
+                             bench_cli]
 
 EPILOG = """\
 examples:

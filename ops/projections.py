@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from contracts.runtime.projection import Projection
 from infra.migrate import SERVICES, services_dir
@@ -111,3 +111,20 @@ def select(models: Sequence[ReadModel], target: str) -> list[Selection]:
     known = sorted({m.service for m in models} | {p.name for m in models for p in m.projections})
     raise LookupError(f"no projection or service named {target!r}; known: "
                       f"{', '.join(known) or '(none discovered)'}")
+
+
+def resolve(command: str, target: str, models: Sequence[ReadModel] | None, err: TextIO
+            ) -> list[Selection] | None:
+    """The common start of `wic replay` and `wic verify`, kept in one place so both report
+    skipped services and unknown targets alike: discover the read models (unless `models`
+    is given, as tests do), print why any were skipped, select `target`. None, after
+    printing why to `err`, when `target` names nothing (the command then exits 2)."""
+    notes: list[str] = []
+    found = list(models) if models is not None else discover(notes)
+    for note in notes:
+        print(f"note: {note}", file=err)
+    try:
+        return select(found, target)
+    except LookupError as exc:
+        print(f"wic {command}: {exc}", file=err)
+        return None

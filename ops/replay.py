@@ -19,7 +19,7 @@ from contracts import settings as settings_mod
 from contracts.settings import Settings
 from ops import digest, schemas
 from ops.progress import Progress
-from ops.projections import ReadModel, Selection, discover, select
+from ops.projections import ReadModel, Selection, resolve
 from ops.rebuild import Offsets, end_offsets, parse_to_offset, rebuild
 
 EPILOG = """\
@@ -73,14 +73,8 @@ async def replay(settings: Settings, target: str, *, as_of: datetime | None = No
                  out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The `wic replay` command; `models` replaces discovery (tests). Returns the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    notes: list[str] = []
-    found = list(models) if models is not None else discover(notes)
-    for note in notes:
-        print(f"note: {note}", file=err)
-    try:
-        selections = select(found, target)
-    except LookupError as exc:
-        print(f"wic replay: {exc}", file=err)
+    selections = resolve("replay", target, models, err)
+    if selections is None:
         return 2
     if into and len(selections) > 1:
         print("wic replay: --into names one schema; replay one service at a time", file=err)

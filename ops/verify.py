@@ -22,8 +22,9 @@ from contracts import settings as settings_mod
 from contracts.settings import Settings
 from ops import digest, schemas
 from ops.progress import Progress
-from ops.projections import ReadModel, Selection, discover, select
+from ops.projections import ReadModel, Selection, resolve
 from ops.rebuild import Offsets, rebuild
+from ops.reconcile import reconcile
 
 ATTEMPTS = 5  # catch-up rounds when the live projection keeps moving during a verify
 
@@ -61,14 +62,8 @@ async def verify(settings: Settings, target: str = "all", *, keep: bool = False,
                  out: TextIO | None = None, err: TextIO | None = None) -> int:
     """The `wic verify` command; returns 0 when everything matches, 1 otherwise."""
     out, err = out or sys.stdout, err or sys.stderr
-    notes: list[str] = []
-    found = list(models) if models is not None else discover(notes)
-    for note in notes:
-        print(f"note: {note}", file=err)
-    try:
-        selections = select(found, target)
-    except LookupError as exc:
-        print(f"wic verify: {exc}", file=err)
+    selections = resolve("verify", target, models, err)
+    if selections is None:
         return 2
     problems = 0
     for sel in selections:
@@ -77,6 +72,8 @@ async def verify(settings: Settings, target: str = "all", *, keep: bool = False,
                   "verifying the whole service", file=err)
             sel = sel.whole()
         problems += await _verify_one(settings, sel, keep, out, err)
+    if target == "all" and models is None:
+        problems += await _reconcile(settings.database_url, out)
     print(f"verify: {'OK' if problems == 0 else f'{problems} problem(s)'}", file=out)
     return 0 if problems == 0 else 1
 
@@ -171,4 +168,17 @@ async def _run_checks(model: ReadModel, database_url: str, out: TextIO) -> int:
         if not found:
             print(f"  check {name}: OK", file=out)
         problems += len(found)
+    return problems
+
+
+async def _reconcile(database_url: str, out: TextIO) -> int:
+    """The services agree with each other (see ops/reconcile.py)."""
+    print("cross-service reconciliation:", file=out)
+    problems = 0
+    for name, found in await reconcile(database_url):
+        for problem in found:
+            print(f"  check {name}: {problem}", file=out)
+        if not found:
+            print(f"  check {name}: OK", file=out)
+        problems += sum(1 for p in found if not p.startswith("skipped"))
     return problems

@@ -10,6 +10,7 @@ effects are idempotent instead of trusting faust's exactly-once mode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -90,18 +91,54 @@ async def changelogs_ready(app: faust.App, tables: Iterable[Any],
                            partitions: int = WORKER_PARTITIONS, timeout: float = 30.0) -> None:
     """Wait until the broker reports the tables' changelog partitions.
 
-    A changelog topic faust has just created briefly shows 0 partitions; faust then refuses
-    every table write (PartitionsMismatch) and the agent crashes. Call once before the first
-    write.
+    A changelog topic faust has just created briefly shows 0 partitions (or is not in the
+    metadata yet); faust then refuses every table write (PartitionsMismatch) and the agent
+    crashes. `run` creates them before faust starts; this is the second guard, called once
+    before the first write.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     names = [t.changelog_topic_name for t in tables]
     while loop.time() < deadline:
         counts = [app.consumer.topic_partitions(name) for name in names]
-        if all(n in (None, partitions) for n in counts):
+        if all(n == partitions for n in counts):
             return
         client = getattr(getattr(app.consumer, "_consumer", None), "_client", None)
         if client is not None:  # ask for fresh metadata instead of waiting for its max age
             client.force_metadata_update()
         await asyncio.sleep(0.2)
+
+
+async def ensure_changelogs(app: faust.App, bootstrap: str, timeout: float = 30.0) -> list[str]:
+    """Create the tables' compacted changelog topics before faust starts, and wait until the
+    broker serves them, so no agent ever sees a changelog without partitions."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    wanted = {t.changelog_topic_name: t.partitions or WORKER_PARTITIONS
+              for t in app.tables.values()}
+    if not wanted:
+        return []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        for name, parts in wanted.items():
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics([NewTopic(name, parts, 1, topic_configs={
+                    "cleanup.policy": "compact"})])
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            described = await admin.describe_topics(list(wanted))
+            if all(len(d.get("partitions", [])) == wanted[d["topic"]] and d["error_code"] == 0
+                   for d in described):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+    return list(wanted)
+
+
+def run(app: faust.App, settings: Settings) -> None:
+    """The worker entry point: changelog topics first, then faust's own CLI (`app.main()`)."""
+    asyncio.run(ensure_changelogs(app, settings.bootstrap))
+    app.main()

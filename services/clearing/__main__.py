@@ -1,6 +1,7 @@
 """`python -m services.clearing worker -l warn`: the faust worker CLI (see `faust --help`)."""
 
-from services.clearing.app import app
+from contracts.runtime import faust_app
+from services.clearing.app import app, settings
 
 if __name__ == "__main__":
-    app.main()
+    faust_app.run(app, settings)

@@ -1,6 +1,7 @@
 """`python -m services.registration worker -l warn`: the faust worker CLI (see `faust --help`)."""
 
-from services.registration.app import app
+from contracts.runtime import faust_app
+from services.registration.app import app, settings
 
 if __name__ == "__main__":
-    app.main()
+    faust_app.run(app, settings)

@@ -116,3 +116,31 @@ async def test_every_direct_settlement_is_posted_once(month: tuple[str, str]) ->
         assert all(r["n"] == 1 for r in posted)
     finally:
         await conn.close()
+
+
+async def test_verify_catches_a_tampered_ledger_and_a_lost_posting(month: tuple[str, str]
+                                                                    ) -> None:
+    """`wic verify`'s checks: the ledger's zero sum and the cross-service reconciliation
+    (every settlement posted once) fail loudly on a corrupted read model. Runs last: it
+    tampers with the month's database."""
+    from ops.reconcile import reconcile
+    from services.clearing.adapters.projection import ledger_sums_to_zero
+
+    _, url = month
+    conn = await asyncpg.connect(url, server_settings={"search_path": "clearing"})
+    try:
+        assert await ledger_sums_to_zero(conn) == []
+        assert all(found == [] for _, found in await reconcile(url))
+        lost = await conn.fetchrow(
+            "DELETE FROM ledger_events WHERE ledger_seq = (SELECT min(ledger_seq) FROM "
+            "ledger_events WHERE payload->>'kind' = 'settlement') RETURNING payload")
+        await conn.execute("UPDATE ledger_entries SET amount_fen = amount_fen + 1 "
+                           "WHERE ledger_seq = 0 AND leg = 0")
+        tampered = await ledger_sums_to_zero(conn)
+        assert "the ledger sums to 1 fen, not 0" in tampered
+        assert "ledger event 0 does not balance" in tampered
+        problems = dict(await reconcile(url))["settlements_posted_once"]
+        reference = __import__("json").loads(lost["payload"])["reference"]
+        assert any(reference in p and "posted 0 times" in p for p in problems), problems
+    finally:
+        await conn.close()

@@ -12,6 +12,7 @@ from faust.web import Request, Response, View
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
+from contracts.runtime.http import ErrorBody, error, param, responses, schemas
 from contracts.settings import Settings
 
 SCHEMA = "clearing"
@@ -50,31 +51,14 @@ class Prepayment(BaseModel):
     top_up_requested_fen: int
 
 
-class Problem(BaseModel):
-    reason_code: str
-    reason: str
-
-
 def openapi() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [Balance, CycleOut, Statement, Prepayment, Problem]
-    schemas: dict[str, Any] = {}
-    for m in models:
-        s = m.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(s.pop("$defs", {}))
-        schemas[m.__name__] = s
+    def op(summary: str, model: type[BaseModel], params: list[dict[str, Any]],
+           many: bool = False) -> dict[str, Any]:
+        return {"get": {"summary": summary, "parameters": params,
+                        "responses": responses(model, "4XX", description="ok", many=many)}}
 
-    def op(summary: str, model: str, params: list[dict[str, Any]], many: bool = False
-           ) -> dict[str, Any]:
-        ref: dict[str, Any] = {"$ref": f"#/components/schemas/{model}"}
-        body = {"type": "array", "items": ref} if many else ref
-        return {"get": {"summary": summary, "parameters": params, "responses": {
-            "200": {"description": "ok", "content": {"application/json": {"schema": body}}},
-            "4XX": {"description": "refused", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Problem"}}}}}}}
-
-    def p(name: str, where: str, fmt: str = "string") -> dict[str, Any]:
-        return {"name": name, "in": where, "required": where == "path",
-                "schema": {"type": "integer"} if fmt == "integer" else {"type": "string"}}
+    def p(name: str, where: str, kind: str = "string") -> dict[str, Any]:
+        return param(name, where, required=where == "path", kind=kind)
 
     return {"openapi": "3.0.3",
             "info": {"title": "clearing", "version": "1"},
@@ -82,15 +66,16 @@ def openapi() -> dict[str, Any]:
                 "/accounts/{account}/balance": op(
                     "Balance of an account, now, as of an instant (as_of, ISO 8601 with zone: "
                     "entries whose business time is <= it) or a ledger offset (entries < it)",
-                    "Balance", [p("account", "path"), p("as_of", "query"),
-                                p("offset", "query", "integer")]),
-                "/cycles": op("Cycles of a month", "CycleOut", [p("month", "query")], True),
+                    Balance, [p("account", "path"), p("as_of", "query"),
+                              p("offset", "query", "integer")]),
+                "/cycles": op("Cycles of a month", CycleOut, [p("month", "query")], True),
                 "/cycles/{cycle_id}/statement": op("A cycle's statement per region and "
-                                                   "institution", "Statement",
+                                                   "institution", Statement,
                                                    [p("cycle_id", "path")]),
-                "/prepayments": op("Prepayment positions with warning status", "Prepayment",
+                "/prepayments": op("Prepayment positions with warning status", Prepayment,
                                    [], True)},
-            "components": {"schemas": schemas}}
+            "components": {"schemas": schemas(Balance, CycleOut, Statement, Prepayment,
+                                              ErrorBody)}}
 
 
 _POOL: dict[str, asyncpg.Pool] = {}
@@ -109,9 +94,6 @@ def register(app: faust.App, settings: Settings) -> None:
             pool["p"] = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4,
                                                   server_settings={"search_path": SCHEMA})
         return pool["p"]
-
-    def problem(view: View, code: str, reason: str, status: int = 400) -> Response:
-        return view.json({"reason_code": code, "reason": reason}, status=status)
 
     @app.page("/openapi.json")
     class OpenApi(View):
@@ -135,8 +117,8 @@ def register(app: faust.App, settings: Settings) -> None:
                     sql += f" AND ledger_seq < ${len(args) + 1}"
                     args.append(out.offset)
             except (ValidationError, ValueError):
-                return problem(self, "invalid_query",
-                               "as_of must be an ISO 8601 instant with a zone; offset an integer")
+                return error(self, 400, "invalid_query",
+                             "as_of must be an ISO 8601 instant with a zone; offset an integer")
             out.balance_fen = int(await (await db()).fetchval(sql, *args))
             return self.json(out.model_dump(mode="json"))
 
@@ -154,11 +136,11 @@ def register(app: faust.App, settings: Settings) -> None:
             try:
                 parse_cycle_id(cycle_id)
             except ValueError as exc:
-                return problem(self, "invalid_cycle_id", str(exc))
+                return error(self, 400, "invalid_cycle_id", str(exc))
             conn = await db()
             row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
             if row is None:
-                return problem(self, "unknown_cycle", f"no cycle {cycle_id}", 404)
+                return error(self, 404, "unknown_cycle", f"no cycle {cycle_id}")
             lines = [CycleLine(debtor=r["debtor"], creditor=r["creditor"],
                                institution_id=r["institution_id"], settled_fen=r["settled_fen"],
                                refused_fen=r["refused_fen"],

@@ -135,3 +135,23 @@ class LedgerProjection:
 
 
 PROJECTIONS = [LedgerProjection()]
+
+
+async def ledger_sums_to_zero(conn: asyncpg.Connection) -> list[str]:
+    """SD-FUND-2/3 double entry: the sum over every account is zero, and so is each event."""
+    total = await conn.fetchval("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries")
+    unbalanced = await conn.fetch("SELECT ledger_seq FROM ledger_entries GROUP BY ledger_seq "
+                                  "HAVING SUM(amount_fen) <> 0 ORDER BY ledger_seq LIMIT 5")
+    problems = [f"the ledger sums to {total} fen, not 0"] if total else []
+    problems += [f"ledger event {r['ledger_seq']} does not balance" for r in unbalanced]
+    return problems
+
+
+async def nets_sum_to_zero(conn: asyncpg.Connection) -> list[str]:
+    """SD-FUND-2: in every closed cycle what one side receives the other pays."""
+    rows = await conn.fetch("SELECT cycle_id, SUM(net_fen) AS s FROM cycle_nets "
+                            "GROUP BY cycle_id HAVING SUM(net_fen) <> 0")
+    return [f"cycle {r['cycle_id']} nets sum to {r['s']} fen" for r in rows]
+
+
+CHECKS = [ledger_sums_to_zero, nets_sum_to_zero]

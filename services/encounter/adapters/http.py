@@ -24,6 +24,7 @@ from faust.web import Request, Response, View
 from contracts import topics, wire
 from contracts.encounter import hospital_source
 from contracts.replies import MessageRejected
+from contracts.runtime.http import error
 from contracts.settings import Settings
 from services.encounter.adapters.feeds import ReplyWaiter
 from services.encounter.adapters.openapi import document
@@ -32,11 +33,6 @@ from services.encounter.domain.encounter import HOSPITAL_MESSAGES
 from services.encounter.domain.reference_book import ReferenceBook
 
 REPLY_TIMEOUT = 5.0
-
-
-def _error(view: View, status: int, code: str, reason: str, **extra: Any) -> Response:
-    return view.bytes(orjson.dumps({"reason_code": code, "reason": reason, **extra}),
-                      content_type="application/json", status=status)
 
 
 def _ok(view: View, body: Any, status: int = 200) -> Response:
@@ -74,30 +70,30 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             try:  # right after a restart, give the reference feed a moment to catch up
                 await asyncio.wait_for(ready.wait(), REPLY_TIMEOUT)
             except TimeoutError:
-                return _error(self, 503, "not_ready", "reference data still loading; retry")
+                return error(self, 503, "not_ready", "reference data still loading; retry")
             auth = request.headers.get("Authorization", "")
             token = auth[7:] if auth.startswith("Bearer ") else ""
             institution = book.institution_for_token(hashlib.sha256(token.encode()).hexdigest())
             if not token or institution is None:
-                return _error(self, 401, "unauthenticated", "unknown or missing bearer token")
+                return error(self, 401, "unauthenticated", "unknown or missing bearer token")
             try:
                 data = orjson.loads(await request.read())
                 if not isinstance(data, dict):
                     raise wire.WireError("malformed_envelope", "the body must be a JSON object")
                 env = wire.decode_obj(_fill(data, institution))
             except orjson.JSONDecodeError as exc:
-                return _error(self, 400, "malformed_json", str(exc))
+                return error(self, 400, "malformed_json", str(exc))
             except wire.WireError as exc:
-                return _error(self, 400, exc.code, exc.detail)
+                return error(self, 400, exc.code, exc.detail)
             cmd = env.payload
             if not isinstance(cmd, HOSPITAL_MESSAGES):
-                return _error(self, 400, "unexpected_type", f"{env.type} is not a hospital message")
+                return error(self, 400, "unexpected_type", f"{env.type} is not a hospital message")
             if cmd.institution_id != institution or env.source != hospital_source(institution):
-                return _error(self, 403, "wrong_institution",
+                return error(self, 403, "wrong_institution",
                               f"this credential belongs to {institution}; it may not write for "
                               f"{cmd.institution_id} (source {env.source})")
             if env.key != cmd.worker_id:
-                return _error(self, 400, "key_mismatch", "key must be the payload's worker_id")
+                return error(self, 400, "key_mismatch", "key must be the payload's worker_id")
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),
@@ -112,7 +108,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             body = {"type": reply.type, "event_id": env.event_id,
                     "reply": reply.payload.model_dump(mode="json")}
             if isinstance(reply.payload, MessageRejected):
-                return _error(self, 422, reply.payload.reason_code, reply.payload.reason,
+                return error(self, 422, reply.payload.reason_code, reply.payload.reason,
                               event_id=str(env.event_id))
             return _ok(self, body)
 
@@ -123,7 +119,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 row = await conn.fetchrow("SELECT * FROM encounters WHERE encounter_id = $1",
                                           encounter_id)
                 if row is None:
-                    return _error(self, 404, "not_found", f"no encounter {encounter_id}")
+                    return error(self, 404, "not_found", f"no encounter {encounter_id}")
                 lines = await conn.fetch("SELECT * FROM charge_lines WHERE encounter_id = $1"
                                          " ORDER BY line_no", encounter_id)
             return _ok(self, {**dict(row), "lines": [dict(r) for r in lines]})
@@ -161,5 +157,5 @@ def register_coverage_view(app: faust.App, coverage_by_worker: Any) -> None:
         async def get(self, request: Request, worker_id: str) -> Response:
             raw = coverage_by_worker.get(worker_id.encode())
             if raw is None:
-                return _error(self, 404, "not_found", f"no coverage known for {worker_id}")
+                return error(self, 404, "not_found", f"no coverage known for {worker_id}")
             return self.bytes(raw, content_type="application/json")

@@ -1,10 +1,9 @@
-"""The OpenAPI 3 document of the encounter HTTP API, built from the contracts' JSON schemas."""
+"""The OpenAPI 3 document of the encounter HTTP API, built from the contracts' JSON schemas
+(helpers shared with the other services in `contracts.runtime.http`)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from pydantic import TypeAdapter
 
 from contracts.encounter import (
     AdmissionAnswered,
@@ -16,12 +15,10 @@ from contracts.encounter import (
     ReverseChargeLine,
 )
 from contracts.replies import MessageAccepted
+from contracts.runtime.http import REF, ErrorBody, param, refusal, schemas
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
             RecordDischarge, CancelEncounter)
-
-_ERROR = {"type": "object", "required": ["reason_code", "reason"],
-          "properties": {"reason_code": {"type": "string"}, "reason": {"type": "string"}}}
 
 
 def _envelope(model: type) -> dict[str, Any]:
@@ -33,27 +30,13 @@ def _envelope(model: type) -> dict[str, Any]:
             "key": {"type": "string", "description": "worker id (defaults to payload.worker_id)"},
             "source": {"type": "string", "description": "hospital:<institution_id> (default)"},
             "occurred_at": {"type": "string", "format": "date-time"},
-            "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
+            "payload": {"$ref": REF.format(model=model.__name__)},
         },
     }
 
 
-def _schemas() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for model in (*PAYLOADS, AdmissionAnswered, MessageAccepted):
-        schema = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-        out.update(schema.pop("$defs", {}))
-        out[model.__name__] = schema
-    out["Error"] = _ERROR
-    return out
-
-
-def _json(ref: str) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
-
-
 def document() -> dict[str, Any]:
-    errors = {str(code): {"description": text, **_json("Error")} for code, text in (
+    errors = {str(code): refusal(text) for code, text in (
         (400, "malformed or invalid envelope/payload"), (401, "missing or unknown token"),
         (403, "wrong_institution: the token's institution differs from the message's"),
         (422, "refused by the encounter service (reason_code says why); nothing recorded"),
@@ -62,7 +45,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Encounter service (就医)", "version": "1"},
         "components": {
-            "schemas": _schemas(),
+            "schemas": schemas(*PAYLOADS, AdmissionAnswered, MessageAccepted, ErrorBody),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
@@ -79,15 +62,13 @@ def document() -> dict[str, Any]:
             }},
             "/encounters/{encounter_id}": {"get": {
                 "summary": "One encounter with its charge lines",
-                "parameters": [{"name": "encounter_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
+                "parameters": [param("encounter_id", "path")],
                 "responses": {"200": {"description": "the encounter"},
-                              "404": {"description": "unknown", **_json("Error")}},
+                              "404": refusal("unknown")},
             }},
             "/encounters": {"get": {
                 "summary": "Encounters filtered by worker, institution, status",
-                "parameters": [{"name": n, "in": "query", "required": False,
-                                "schema": {"type": "string"}}
+                "parameters": [param(n, "query", required=False)
                                for n in ("worker_id", "institution_id", "status")],
                 "responses": {"200": {"description": "{encounters: [...]}"}},
             }},
@@ -98,10 +79,9 @@ def document() -> dict[str, Any]:
             }},
             "/workers/{worker_id}/coverage": {"get": {
                 "summary": "The registration snapshot this service holds for a worker",
-                "parameters": [{"name": "worker_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
+                "parameters": [param("worker_id", "path")],
                 "responses": {"200": {"description": "WorkerCoverage"},
-                              "404": {"description": "none", **_json("Error")}},
+                              "404": refusal("none")},
             }},
         },
     }

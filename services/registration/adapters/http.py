@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from contracts import topics
 from contracts import wire as codec
 from contracts.registration import REGISTRATION_COMMANDS, CoverageWindow
+from contracts.runtime.http import error
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.settings import Settings
 from contracts.topics import Writer
@@ -139,8 +140,8 @@ def wire(app: faust.App, settings: Settings) -> None:
         return web.json(body.model_dump(mode="json") if hasattr(body, "model_dump") else body,
                         status=status)
 
-    def refuse(web: Any, exc: BadRequest) -> Response:
-        return web.json({"reason_code": exc.code, "reason": exc.reason}, status=exc.status)
+    def refuse(web: View, exc: BadRequest) -> Response:
+        return error(web, exc.status, exc.code, exc.reason)
 
     @app.page("/registrations/{registration_id}")
     class RegistrationStatus(View):

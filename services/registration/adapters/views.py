@@ -9,11 +9,6 @@ from typing import Any
 from pydantic import BaseModel
 
 
-class ErrorBody(BaseModel):
-    reason_code: str
-    reason: str
-
-
 class Window(BaseModel):
     registration_id: str
     registration_type: str

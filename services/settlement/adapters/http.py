@@ -18,6 +18,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
+from contracts.runtime.http import error
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
 from services.settlement.adapters.projection import SCHEMA
@@ -58,10 +59,6 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
                       status=status)
 
 
-def _error(view: View, status: int, code: str, reason: str) -> Response:
-    return _json(view, {"reason_code": code, "reason": reason}, status)
-
-
 def register(app: faust.App, pool: Pool) -> None:
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
@@ -70,7 +67,7 @@ def register(app: faust.App, pool: Pool) -> None:
                 "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
                 encounter_id)
             if not rows:
-                return _error(self, 404, "unknown_encounter",
+                return error(self, 404, "unknown_encounter",
                               f"no settlement recorded for encounter {encounter_id}")
             revisions = [_row(r) for r in rows]
             return _json(self, {"encounter_id": encounter_id, "current": revisions[-1],
@@ -81,12 +78,12 @@ def register(app: faust.App, pool: Pool) -> None:
         async def get(self, request: Request) -> Response:
             status = request.query.get("status")
             if status is not None and status not in {s.value for s in ClaimStatus}:
-                return _error(self, 400, "invalid_status", f"unknown claim status {status!r}")
+                return error(self, 400, "invalid_status", f"unknown claim status {status!r}")
             raw = request.query.get("overdue_on")
             try:
                 as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
             except ValueError:
-                return _error(self, 400, "invalid_date", f"overdue_on {raw!r} is not YYYY-MM-DD")
+                return error(self, 400, "invalid_date", f"overdue_on {raw!r} is not YYYY-MM-DD")
             only_overdue = request.query.get("overdue_on") is not None
             sql = "SELECT * FROM claims WHERE ($2::text IS NULL OR status=$2)"
             sql += f" AND {_OVERDUE}" if only_overdue else " AND $1::date IS NOT NULL"
@@ -101,11 +98,11 @@ def register(app: faust.App, pool: Pool) -> None:
             try:
                 as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
             except ValueError:
-                return _error(self, 400, "invalid_date", f"as_of {raw!r} is not YYYY-MM-DD")
+                return error(self, 400, "invalid_date", f"as_of {raw!r} is not YYYY-MM-DD")
             row = await (await pool.get()).fetchrow("SELECT * FROM claims WHERE claim_id=$1",
                                                     claim_id)
             if row is None:
-                return _error(self, 404, "unknown_claim", f"no claim {claim_id}")
+                return error(self, 404, "unknown_claim", f"no claim {claim_id}")
             return _json(self, _row(row, as_of))
 
     @app.page("/openapi.json")

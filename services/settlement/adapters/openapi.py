@@ -1,4 +1,5 @@
-"""The OpenAPI 3 document of the query API, built from the response models' JSON Schema."""
+"""The OpenAPI 3 document of the query API, built from the response models' JSON Schema
+(helpers shared with the other services in `contracts.runtime.http`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,9 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
+from contracts.runtime.http import ErrorBody, param, responses, schemas
 from contracts.settlement import AdjudicatedLine, ClaimCost, ClaimStatus
-
-
-class ErrorBody(BaseModel):
-    reason_code: str
-    reason: str
 
 
 class SettlementRevision(BaseModel):
@@ -80,49 +76,30 @@ class ClaimList(BaseModel):
     claims: list[ClaimView]
 
 
-def _ok(model: str) -> dict[str, Any]:
-    return {"description": "OK", "content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{model}"}}}}
-
-
-def _err(text: str) -> dict[str, Any]:
-    return {"description": text, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-
-
-def _param(name: str, where: str, fmt: str | None = None, required: bool = False
-           ) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string"}
-    if fmt:
-        schema["format"] = fmt
-    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
-
-
 @cache
 def document() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [ErrorBody, EncounterSettlementView, ClaimView, ClaimList]
-    _, defs = models_json_schema([(m, "serialization") for m in models],
-                                 ref_template="#/components/schemas/{model}")
     return {
         "openapi": "3.1.0",
         "info": {"title": "Settlement service query API", "version": "1"},
         "paths": {
             "/encounters/{encounter_id}/settlement": {"get": {
                 "summary": "An encounter's settlement revisions with line-level reasons",
-                "parameters": [_param("encounter_id", "path")],
-                "responses": {"200": _ok("EncounterSettlementView"),
-                              "404": _err("unknown encounter")}}},
+                "parameters": [param("encounter_id", "path")],
+                "responses": responses(EncounterSettlementView, (404, "unknown encounter"))}},
             "/claims": {"get": {
                 "summary": "Claims by status; with overdue_on, only those overdue that day (XM-17)",
-                "parameters": [_param("status", "query"), _param("overdue_on", "query", "date")],
-                "responses": {"200": _ok("ClaimList"), "400": _err("bad parameter")}}},
+                "parameters": [param("status", "query", required=False),
+                               param("overdue_on", "query", required=False, fmt="date")],
+                "responses": responses(ClaimList, (400, "bad parameter"))}},
             "/claims/{claim_id}": {"get": {
                 "summary": "One claim with its due dates",
-                "parameters": [_param("claim_id", "path"), _param("as_of", "query", "date")],
-                "responses": {"200": _ok("ClaimView"), "404": _err("unknown claim")}}},
+                "parameters": [param("claim_id", "path"),
+                               param("as_of", "query", required=False, fmt="date")],
+                "responses": responses(ClaimView, (404, "unknown claim"))}},
             "/health": {"get": {"summary": "Ready once partitions are assigned and recovered",
                                 "responses": {"200": {"description": "ready"},
                                               "503": {"description": "not ready"}}}},
         },
-        "components": {"schemas": defs.get("$defs", {})},
+        "components": {"schemas": schemas(ErrorBody, EncounterSettlementView, ClaimView,
+                                          ClaimList, mode="serialization")},
     }

@@ -1,0 +1,78 @@
+"""Cross-service reconciliation, run by `wic verify` over every read model at once.
+
+Each service proves its own read model equals its log; this proves the services agree with
+each other, reading their schemas side by side (operators may read every schema):
+- every direct settlement is posted in the ledger exactly once, and so is every reversal;
+- every direct settlement traces back to a discharged, directly settleable encounter, whose
+  registration is known to the registration service (SD-ENC-1, SD-REG-3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+Check = Callable[[asyncpg.Connection], Awaitable[list[str]]]
+SCHEMAS = ("registration", "encounter", "settlement", "clearing")
+
+
+async def settlements_posted_once(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch("""
+        WITH made AS (
+            SELECT settlement_id, 'settlement' AS kind FROM settlement.encounter_settlements
+             WHERE mode = 'direct' AND settlement_id IS NOT NULL
+            UNION ALL
+            SELECT settlement_id, 'reversal' FROM settlement.encounter_settlements
+             WHERE mode = 'direct' AND reversed_on IS NOT NULL),
+        posted AS (
+            SELECT payload->>'reference' AS settlement_id, payload->>'kind' AS kind,
+                   count(*) AS n
+              FROM clearing.ledger_events WHERE event_type = 'LedgerPosted'
+               AND payload->>'kind' IN ('settlement', 'reversal') GROUP BY 1, 2)
+        SELECT m.settlement_id, m.kind, COALESCE(p.n, 0) AS n
+          FROM made m LEFT JOIN posted p USING (settlement_id, kind)
+         WHERE COALESCE(p.n, 0) <> 1 ORDER BY 1, 2 LIMIT 10""")
+    return [f"{r['kind']} {r['settlement_id']} is posted {r['n']} times in the ledger, not once"
+            for r in rows]
+
+
+async def settlements_trace_to_registrations(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch("""
+        SELECT s.settlement_id, e.encounter_id, e.direct_settlement, e.status,
+               e.registration_id, r.registration_id AS known
+          FROM settlement.encounter_settlements s
+          LEFT JOIN encounter.encounters e ON e.encounter_id = s.encounter_id
+          LEFT JOIN registration.registrations r
+                 ON r.registration_id = e.registration_id AND r.worker_id = e.worker_id
+         WHERE s.mode = 'direct' AND (e.encounter_id IS NULL OR NOT e.direct_settlement
+               OR e.status <> 'discharged' OR r.registration_id IS NULL)
+         ORDER BY 1 LIMIT 10""")
+    problems = []
+    for r in rows:
+        if r["encounter_id"] is None:
+            problems.append(f"settlement {r['settlement_id']}: no such encounter")
+        elif not r["direct_settlement"] or r["status"] != "discharged":
+            problems.append(f"settlement {r['settlement_id']}: encounter {r['encounter_id']} "
+                            f"is {r['status']}, direct={r['direct_settlement']}")
+        else:
+            problems.append(f"settlement {r['settlement_id']}: registration "
+                            f"{r['registration_id']} unknown to the registration service")
+    return problems
+
+
+CHECKS: tuple[Check, ...] = (settlements_posted_once, settlements_trace_to_registrations)
+
+
+async def reconcile(database_url: str) -> list[tuple[str, list[str]]]:
+    """Run every cross-service check; skipped (with a note) if a schema is missing."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        present = {r["nspname"] for r in await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1::text[])", list(SCHEMAS))}
+        if present != set(SCHEMAS):
+            missing = ", ".join(sorted(set(SCHEMAS) - present))
+            return [("reconciliation", [f"skipped: schema(s) {missing} missing (run wic up)"])]
+        return [(check.__name__, await check(conn)) for check in CHECKS]
+    finally:
+        await conn.close()
