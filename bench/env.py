@@ -67,11 +67,15 @@ class Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.started_at = time.monotonic()
-        cmd = [sys.executable, "-m", f"services.{self.name}", "worker", "-l", "warn"]
+        target = ["-m", f"services.{self.name}"]
+        wrapper = os.environ.get(f"WIC_BENCH_WRAP_{self.name.upper()}")
+        if wrapper:  # experiments: `python WRAPPER services.<name> worker …` (a patched run)
+            target = [wrapper, f"services.{self.name}"]
+        cmd = [sys.executable, *target, "worker", "-l", "warn"]
         if self.profile_dir is not None:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
             report = self.profile_dir / f"{self.name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
-            cmd[1:2] = ["-m", "pyinstrument", "-r", "text", "-o", str(report), "-m"]
+            cmd[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(report)]
         self.proc = subprocess.Popen(
             cmd,
             cwd=ROOT, env={**self.env, "WIC_WEB_PORT": str(self.port)}, stdout=log,
