@@ -42,5 +42,5 @@ lint: venv  ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy contracts services infra ops bench
 
-demo: venv up  ## run the demonstration scenario on the local stack
+demo: venv  ## start the stack and the services, drive a realistic month, prove it by replay
 	$(BIN)/wic demo

@@ -141,6 +141,17 @@ class Ledger:
                         self.postings += 1
                         self.last_seen = now
 
+    def reset(self) -> None:
+        """Forget earlier phases: only discharges sent from now on are timed."""
+        self.sent.clear()
+        self.latencies.clear()
+        self.postings = 0
+        self.last_seen = 0.0
+
+    def censored(self, now: float) -> list[float]:
+        """Latencies, plus `now - sent` for each discharge not posted yet (a lower bound)."""
+        return self.latencies + [now - t for t in self.sent.values()]
+
     async def wait(self, expected: int, timeout: float, stall: float = 30.0) -> bool:
         """Until `expected` postings were seen; gives up after `timeout` s, or `stall` s
         without a new posting (a broken pipeline must not hold the run for long)."""

@@ -63,6 +63,7 @@ async def _report_failures(env: BenchEnv) -> None:
 
 
 async def run(opts: Any, table: Any, env: BenchEnv) -> None:
+    """Paced latency, admission under load, then the burst (its backlog may outlive it)."""
     hospital, clearing = load.topics_of(env.prefix)
     workers = load.Workers(opts.workers)
     ledger = load.Ledger(env.settings.bootstrap, clearing)
@@ -70,52 +71,70 @@ async def run(opts: Any, table: Any, env: BenchEnv) -> None:
     producer = load.AIOKafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all",
                                      linger_ms=1)
     await producer.start()
-    count = max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
-    relay = table.limits.get("relay")
     try:
         if opts.what in ("pipeline", "all"):
-            phase(f"pipeline burst: {count:,} encounters ({count * (K_LINES + 2):,} messages)")
-            traffic = load.Traffic.build(workers, count, K_LINES, "T")
-            first, _ = await load.drive(producer, hospital, traffic, ledger, None)
-            ok = await ledger.wait(count, timeout=max(120.0, opts.duration * 10))
-            await _report_failures(env)
-            msgs = len(traffic.records)
-            per_s = rate(msgs, ledger.last_seen - first) if ok else 0.0
-            table.add(Row(f"pipeline burst: {count:,} encounters to ledger"
-                          + ("" if ok else f" (ONLY {ledger.postings:,} posted)"), per_s,
-                          "msg/s", limit=relay, limit_name="raw relay",
-                          target=">= 25% of raw relay",
-                          met=(per_s >= 0.25 * relay) if relay else None))
-            ledger.latencies.clear()
-            ledger.postings = 0
-            ledger.sent.clear()
-            phase(f"pipeline paced: {opts.rate:,.0f} msg/s for {opts.duration:.0f} s")
-            traffic = load.Traffic.build(workers, count, K_LINES, "P")
-            first, last = await load.drive(producer, hospital, traffic, ledger, opts.rate)
-            ok = await ledger.wait(count, timeout=max(120.0, opts.duration * 10))
-            await _report_failures(env)
-            lat = ledger.latencies
-            offered = rate(len(traffic.records), last - first)
-            table.add(
-                Row(f"pipeline paced: achieved at {offered:,.0f} msg/s offered", rate(
-                    len(traffic.records), ledger.last_seen - first), "msg/s", limit=relay,
-                    limit_name="raw relay"),
-                Row(f"hospital->ledger p50 at {offered:,.0f} msg/s", percentile(lat, 50) * 1e3,
-                    "ms", target="-"),
-                Row(f"hospital->ledger p99 at {offered:,.0f} msg/s"
-                    + ("" if ok else f" (ONLY {ledger.postings:,}/{count:,} posted)"),
-                    percentile(lat, 99) * 1e3, "ms", target="< 500 ms",
-                    met=ok and percentile(lat, 99) < 0.5))
+            await paced(opts, table, env, workers, producer, ledger, hospital)
         if opts.what in ("admission", "all"):
             await admission(opts, table, env, workers, producer, ledger, hospital)
+        if opts.what in ("pipeline", "all"):
+            await burst(opts, table, env, workers, producer, ledger, hospital)
     finally:
         await producer.stop()
         await ledger.stop()
 
 
+def encounters_for(opts: Any) -> int:
+    return max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
+
+
+async def paced(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, producer: Any,
+                ledger: load.Ledger, hospital: str) -> None:
+    count = encounters_for(opts)
+    phase(f"pipeline paced: {opts.rate:,.0f} msg/s offered for {opts.duration:.0f} s "
+          f"({count:,} encounters of {K_LINES + 2} messages)")
+    ledger.reset()
+    traffic = load.Traffic.build(workers, count, K_LINES, "P")
+    first, last = await load.drive(producer, hospital, traffic, ledger, opts.rate)
+    done = await ledger.wait(count, timeout=max(30.0, opts.duration))
+    await _report_failures(env)
+    lat = ledger.censored(time.perf_counter())  # unposted discharges count as "at least"
+    offered = rate(len(traffic.records), last - first)
+    achieved = rate(ledger.postings * (K_LINES + 2), ledger.last_seen - first)
+    note = "" if done else f" (lower bound: {count - ledger.postings:,}/{count:,} not posted)"
+    relay = table.limits.get("relay")
+    table.add(
+        Row(f"pipeline paced: hospital msgs/s through to ledger at {offered:,.0f} offered",
+            achieved, "msg/s", limit=relay, limit_name="raw relay"),
+        Row(f"hospital->ledger p50 at {offered:,.0f} msg/s{note}", percentile(lat, 50) * 1e3,
+            "ms", target="-"),
+        Row(f"hospital->ledger p99 at {offered:,.0f} msg/s{note}", percentile(lat, 99) * 1e3,
+            "ms", target="< 500 ms at 1,000 msg/s",
+            met=done and percentile(lat, 99) < 0.5 and offered >= 990))
+
+
+async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, producer: Any,
+                ledger: load.Ledger, hospital: str) -> None:
+    count = encounters_for(opts)
+    window = max(60.0, 2 * opts.duration)
+    phase(f"pipeline burst: {count:,} encounters ({count * (K_LINES + 2):,} messages) at once; "
+          f"rate over at most {window:.0f} s")
+    ledger.reset()
+    traffic = load.Traffic.build(workers, count, K_LINES, "T")
+    first, _ = await load.drive(producer, hospital, traffic, ledger, None)
+    done = await ledger.wait(count, timeout=window)
+    await _report_failures(env)
+    per_s = rate(ledger.postings * (K_LINES + 2), ledger.last_seen - first)
+    relay = table.limits.get("relay")
+    note = "" if done else f" ({ledger.postings:,} of {count:,} done in {window:.0f} s)"
+    table.add(Row(f"pipeline burst: sustained hospital msgs/s to ledger{note}", per_s,
+                  "msg/s", limit=relay, limit_name="raw relay", target=">= 25% of raw relay",
+                  met=(per_s >= 0.25 * relay) if relay else None))
+
+
 async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,
                     producer: Any, ledger: load.Ledger, hospital: str) -> None:
-    count = max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
+    count = encounters_for(opts)
+    ledger.reset()
     phase(f"admission: {ADMISSIONS_PER_S:.0f}/s HTTP admissions with {opts.rate:,.0f} msg/s "
           f"background for {opts.duration:.0f} s")
     background = load.Traffic.build(workers, count, K_LINES, "A")

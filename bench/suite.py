@@ -165,6 +165,26 @@ async def restart_rows(env: BenchEnv, names: Sequence[str], workers: int) -> lis
     return rows
 
 
+async def quiesce(env: BenchEnv, names: Sequence[str]) -> None:
+    """Stop the upstream pipeline services and wait until the ledger stops growing, so the
+    live read models and the replay see the same log (restart_rows starts them again)."""
+    from bench import replay
+    from bench.kafka import end_offsets
+    from contracts.topics import CLEARING_EVENTS
+
+    stop(env, [n for n in ("encounter", "settlement") if n in names])
+    if "clearing" not in names:
+        return
+    ledger = [CLEARING_EVENTS.name(env.prefix)]
+    last, stable_since = -1, time.monotonic()
+    while time.monotonic() - stable_since < 5:
+        now = sum((await end_offsets(env.settings.bootstrap, ledger)).values())
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        await asyncio.sleep(1)
+    await replay.wait_caught_up(env.settings, [replay.projections.load("clearing")])
+
+
 async def run(opts: Options, extra: Callable[..., object] | None = None) -> Table:
     from bench import replay, seed
 
@@ -193,8 +213,7 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
             await extra(opts, table, env)  # type: ignore[misc]
         if opts.what in ("replay", "all"):
             phase("replay: rebuild registration + clearing read models from the log")
-            if "clearing" in names:
-                await replay.wait_caught_up(env.settings, [replay.projections.load("clearing")])
+            await quiesce(env, names)
             result = await profiled("replay", opts.profile, replay.run(env.settings))
             table.limits["consume_same_topics"] = result.raw_rate
             print(result.detail, file=sys.stderr)

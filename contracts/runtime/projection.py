@@ -13,6 +13,7 @@ schema, so the same code rebuilds into a fresh schema for `wic replay`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 
 from contracts import wire
 from contracts.envelope import Envelope
@@ -137,10 +139,13 @@ class ProjectionRunner:
     progress: Progress = field(default_factory=Progress)
     _conn: asyncpg.Connection | None = None
     _consumer: AIOKafkaConsumer | None = None
+    _conn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def seek_assigned(self, assigned: Any) -> None:
         assert self._conn is not None and self._consumer is not None
-        stored = await load_checkpoints(self._conn, self.projection.name)
+        # The rebalance callback runs beside the batch loop: one connection, one user.
+        async with self._conn_lock:
+            stored = await load_checkpoints(self._conn, self.projection.name)
         for tp in assigned:
             pos = stored.get((tp.topic, tp.partition))
             if pos is None:
@@ -183,13 +188,16 @@ class ProjectionRunner:
                 records = [r for r in records if r.offset < end]
             if not records:
                 continue
-            applied, skipped = await apply_batch(self._conn, self.projection, tp.topic,
-                                                 tp.partition, records)
+            async with self._conn_lock:
+                applied, skipped = await apply_batch(self._conn, self.projection, tp.topic,
+                                                     tp.partition, records)
             self.progress.applied += applied
             self.progress.skipped += skipped
             self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
-            # Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them.
-            await self._consumer.commit({tp: records[-1].offset + 1})
+            # Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them;
+            # a commit refused during a rebalance is harmless (PostgreSQL holds the truth).
+            with contextlib.suppress(KafkaError):
+                await self._consumer.commit({tp: records[-1].offset + 1})
         if batches and self.on_batch is not None:
             result = self.on_batch(self.progress)
             if asyncio.iscoroutine(result):

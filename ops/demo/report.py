@@ -42,6 +42,27 @@ async def render(database_url: str, schema: str, months: tuple[str, ...]) -> str
         await conn.close()
 
 
+async def claims(database_url: str) -> str:
+    """Reimbursement claims with their XM-17 deadlines (working days, PRC calendar)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT * FROM settlement.claims ORDER BY claim_id")
+        out = ["REIMBURSEMENT CLAIMS (XM-10/17/19/20)"]
+        for r in rows:
+            paid = (f"paid {yuan(r['paid_fen'] or 0)} on {r['paid_on']}" if r["paid_on"]
+                    else r["status"])
+            advance = (f", advance {yuan(r['advance_fen'])} offset, remainder "
+                       f"{yuan(r['remainder_fen'] or 0)}" if r["advance_fen"] else "")
+            out.append(
+                f"  {r['claim_id']}  claimed {yuan(r['claimed_fen']):>10}  complete "
+                f"{r['completed_on']} -> review due {r['review_due_on']} (reviewed "
+                f"{r['reviewed_on']}) -> payment due {r['payment_due_on']}; {paid} by "
+                f"{r['channel']} to {r['payee']}{advance}")
+        return "\n".join(out)
+    finally:
+        await conn.close()
+
+
 async def _cycle(conn: asyncpg.Connection, s: str, cycle: asyncpg.Record) -> list[str]:
     a, b = cycle["region_a"], cycle["region_b"]
     out = [f"  cycle {cycle['cycle_id']}  {region(a)} <-> {region(b)}  "

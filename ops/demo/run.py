@@ -190,6 +190,7 @@ async def scenario(run: Run, size: int) -> None:
 async def prove(run: Run, months: tuple[str, ...]) -> str:
     """Print the statement, then rebuild every read model from offset zero and compare."""
     live = await report.render(run.settings.database_url, "clearing", months)
+    run.say("\n" + await report.claims(run.settings.database_url))
     run.say("\n" + live)
     run.say("\n== proof: rebuild every read model from offset zero and compare with live")
     code = await verify(run.settings, "all")
