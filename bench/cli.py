@@ -28,6 +28,7 @@ def command(args: argparse.Namespace) -> int:
 
     opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
                          duration=args.duration, java=not args.no_java, profile=args.profile,
+                         fixes=tuple(f for f in args.fixes.split(",") if f),
                          services=args.services.split(",") if args.services else
                          suite.ALL_SERVICES)
     print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
@@ -68,13 +69,16 @@ def register(subparsers: Any) -> None:
                    "500,000 = the 1,000,000-event replay)")
     p.add_argument("--rate", type=float, default=1000.0,
                    help="offered hospital messages per second in the pipeline phase")
-    p.add_argument("--duration", type=float, default=30.0,
+    p.add_argument("--duration", type=float, default=10.0,
                    help="seconds of offered load per pipeline/admission phase")
     p.add_argument("--services", default="",
                    help="comma-separated services to start (default all four)")
     p.add_argument("--profile", action="store_true",
                    help="profile the replay (and the services, with pyinstrument) into "
                    ".local/bench/profiles/")
+    p.add_argument("--fixes", default="",
+                   help="run the services with prototype fixes applied in-process, to measure "
+                   "them: cached-ids, ref-fetch-wait, rocksdb (see bench/patches.py)")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
     p.set_defaults(func=command)
 

@@ -58,6 +58,7 @@ class Service:
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     profile_dir: Path | None = None  # run under pyinstrument; report written at exit
+    fixes: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -68,9 +69,8 @@ class Service:
         log = self.log_path.open("ab")
         self.started_at = time.monotonic()
         target = ["-m", f"services.{self.name}"]
-        wrapper = os.environ.get(f"WIC_BENCH_WRAP_{self.name.upper()}")
-        if wrapper:  # experiments: `python WRAPPER services.<name> worker …` (a patched run)
-            target = [wrapper, f"services.{self.name}"]
+        if self.fixes:  # prototype fixes applied in the process (bench/patches.py)
+            target = ["-m", "bench.patches", ",".join(self.fixes), f"services.{self.name}"]
         cmd = [sys.executable, *target, "worker", "-l", "warn"]
         if self.profile_dir is not None:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +124,7 @@ class BenchEnv:
     data_dir: Path
     services: dict[str, Service] = field(default_factory=dict)
     profile: bool = False  # services run under pyinstrument (reports in <data_dir>/profiles)
+    fixes: tuple[str, ...] = ()  # bench/patches.py fixes applied to every service
 
     @classmethod
     async def create(cls) -> BenchEnv:
@@ -153,7 +154,7 @@ class BenchEnv:
                    "WIC_DATA_DIR": str(self.data_dir / "faust")}
             self.services[name] = Service(name, env, self.data_dir / f"{name}.log",
                                           profile_dir=self.data_dir / "profiles"
-                                          if self.profile else None)
+                                          if self.profile else None, fixes=self.fixes)
         return self.services[name]
 
     async def close(self, keep_logs: bool = True) -> None:

@@ -74,13 +74,35 @@ async def run(opts: Any, table: Any, env: BenchEnv) -> None:
     try:
         if opts.what in ("pipeline", "all"):
             await paced(opts, table, env, workers, producer, ledger, hospital)
+            await drain(env)
         if opts.what in ("admission", "all"):
             await admission(opts, table, env, workers, producer, ledger, hospital)
+            await drain(env)
         if opts.what in ("pipeline", "all"):
             await burst(opts, table, env, workers, producer, ledger, hospital)
     finally:
         await producer.stop()
         await ledger.stop()
+
+
+async def drain(env: BenchEnv, limit: float = 60.0) -> None:
+    """Let the previous phase's backlog through (bounded): the next phase starts clean,
+    or the table's next rows say that a backlog was still there."""
+    from bench.kafka import end_offsets
+    from contracts.topics import CLEARING_EVENTS, ENCOUNTER_EVENTS, SETTLEMENT_EVENTS
+
+    names = [t.name(env.prefix) for t in (ENCOUNTER_EVENTS, SETTLEMENT_EVENTS, CLEARING_EVENTS)]
+    start = time.monotonic()
+    last, since = -1, time.monotonic()
+    while time.monotonic() - since < 3.0:
+        if time.monotonic() - start > limit:
+            print(f"WARNING backlog still flowing after {limit:.0f} s: the next phase runs "
+                  "behind it", file=sys.stderr)
+            return
+        now = sum((await end_offsets(env.settings.bootstrap, names)).values())
+        if now != last:
+            last, since = now, time.monotonic()
+        await asyncio.sleep(0.5)
 
 
 def encounters_for(opts: Any) -> int:

@@ -36,6 +36,7 @@ class Options:
     duration: float
     java: bool
     profile: bool = False
+    fixes: tuple[str, ...] = ()
     services: Sequence[str] = ALL_SERVICES
 
 
@@ -196,6 +197,7 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
             return table
     env = await BenchEnv.create()
     env.profile = opts.profile
+    env.fixes = opts.fixes
     names = list(opts.services)
     try:
         await reference_data(env)
