@@ -60,3 +60,9 @@ def test_in_force_picks_the_latest_version_on_or_before_the_day() -> None:
     assert in_force([v2, v1], date(2024, 7, 1)) is v2
     assert v1.includes("370100", date(2025, 3, 31))
     assert not v1.includes("370100", date(2025, 4, 1))
+
+
+def test_resident_id_with_a_birth_place_stdnum_cannot_resolve_is_refused_not_crashed() -> None:
+    """stdnum raises KeyError for some place codes; a sender must get a validation error."""
+    with pytest.raises(ValidationError, match="not a valid 18-character id"):
+        ids.validate_python("371404198602010010")

@@ -275,3 +275,22 @@ def test_xm_18_clawback_of_on_account_settlements_from_misreporting_employer() -
     assert recv.amount_fen == 17000
     assert recv.settlement_ids == ("S-H37010200001:E1-r0", "S-H37010200001:E2-r0")
     assert refused(state, cmd) == "nothing_settled_on_account"
+
+
+@pytest.mark.parametrize("kind", [ClaimCostKind.TRAVEL, ClaimCostKind.LODGING,
+                                  ClaimCostKind.MEAL_ALLOWANCE])
+def test_sd_enc_8_referral_travel_lodging_and_meals_are_claimed_at_the_insured_place(
+        kind: ClaimCostKind) -> None:
+    """SD-ENC-8: a referred worker's travel, lodging and inpatient meal allowance are never
+    settled directly; they are reimbursed under the insured place's rules, which ask for the
+    transfer approval and the travel receipts before the claim is complete."""
+    claim = file_claim(situations=(ClaimSituation.REFERRAL_COSTS,), kind=kind, amount=36_000)
+    without_receipts = claim.model_copy(update={"documents": tuple(
+        d for d in claim.documents if d is not DocumentKind.TRAVEL_RECEIPTS)})
+    [filed], state = run(WorkerState(), without_receipts)
+    assert isinstance(filed, ClaimFiled)
+    assert filed.missing_documents == (DocumentKind.TRAVEL_RECEIPTS,)
+    events, _ = run(state, SubmitClaimDocuments(worker_id=WORKER, claim_id="C1",
+                                                documents=(DocumentKind.TRAVEL_RECEIPTS,),
+                                                submitted_on=date(2024, 2, 6)))
+    assert isinstance(events[-1], ClaimCompleted)
