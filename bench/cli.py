@@ -1,7 +1,9 @@
 """`wic bench` / `python -m bench`: measured figures beside the raw Kafka limit of the same run.
 
 Every load is bounded in count and time and goes to the local broker on loopback only.
-Each run uses its own topic prefix (`bench-<time>.`) and deletes those topics at the end.
+Each run uses its own topic prefix (`bench-<time><hex>.`), database and faust data directory
+and deletes them at the end. Rows print as phases finish; the full table comes last.
+Method, machine and results: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ def register(subparsers: Any) -> None:
                    help="registered workers seeded for replay/memory/pipeline (2 events each; "
                    "500,000 = the 1,000,000-event replay)")
     p.add_argument("--rate", type=float, default=1000.0,
-                   help="offered hospital messages per second in the pipeline phase")
+                   help="offered hospital messages per second in the pipeline phases (1,000)")
     p.add_argument("--duration", type=float, default=10.0,
-                   help="seconds of offered load per pipeline/admission phase")
+                   help="seconds of offered load per pipeline/admission phase (10)")
     p.add_argument("--services", default="",
                    help="comma-separated services to start (default all four)")
     p.add_argument("--profile", action="store_true",

@@ -55,8 +55,12 @@ class ReferenceStore:
 
     async def _started(self) -> AIOKafkaConsumer:
         if self._consumer is None:
+            # `end_offsets()` waits for the in-flight long-poll fetch: with the default 500 ms
+            # every discharge waited half a second (docs/performance.md). 10 ms keeps the
+            # per-discharge sync cheap on a topic that is almost always caught up.
             consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                        enable_auto_commit=False, auto_offset_reset="earliest")
+                                        enable_auto_commit=False, auto_offset_reset="earliest",
+                                        fetch_max_wait_ms=10)
             await consumer.start()
             consumer.assign([self.tp])
             consumer.seek(self.tp, 0)

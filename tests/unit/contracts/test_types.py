@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from contracts.reference import PilotConfigured, in_force
@@ -66,3 +70,22 @@ def test_resident_id_with_a_birth_place_stdnum_cannot_resolve_is_refused_not_cra
     """stdnum raises KeyError for some place codes; a sender must get a validation error."""
     with pytest.raises(ValidationError, match="not a valid 18-character id"):
         ids.validate_python("371404198602010010")
+
+
+@given(place=st.sampled_from(["370101", "370102", "370202", "371404", "110101", "320106",
+                              "999999", "130104"]),
+       birth=st.dates(min_value=date(1940, 1, 1), max_value=date(2015, 12, 31)),
+       seq=st.integers(0, 999))
+def test_memoized_resident_id_check_agrees_with_stdnum(place: str, birth: date, seq: int) -> None:
+    """The cached birth-place look-up (performance) decides exactly as stdnum does."""
+    from stdnum.cn import ric
+
+    from contracts.types import _resident_id_valid
+
+    body = f"{place}{birth:%Y%m%d}{seq:03d}"
+    number = body + ric.calc_check_digit(body + "0")
+    try:
+        expected = bool(ric.is_valid(number))
+    except KeyError:
+        expected = False
+    assert _resident_id_valid(number) is expected
