@@ -26,7 +26,16 @@ examples:
   wic topics             the topic registry: name, key, partitions, retention, writer
   wic down               stop both (data kept)
   wic down --wipe        stop both and delete all local data
-  wic demo               run the demonstration scenario on the local stack
+  wic demo               a realistic month through all four services, proved by replay
+  wic reference load reference/sample     publish effective-dated reference data
+  wic replay all --into NAME              rebuild every read model from offset zero
+  wic verify             live read models == a rebuild? ledger zero sum? services agree?
+  wic dlq list; wic dlq redrive ID        rejected messages: inspect, re-drive after a fix
+  wic lag; wic health    consumer lag per group and partition; service health
+  wic clearing statement --month 2024-05  a month's clearing statement
+  wic bench all          figures beside the raw Kafka limit (docs/performance.md)
+
+every command has its own --help with examples.
 
 environment: WIC_KAFKA_BOOTSTRAP, WIC_DATABASE_URL, WIC_TOPIC_PREFIX (see contracts/settings.py)
 """
