@@ -1,7 +1,8 @@
 """Find the services' read models: their projections, tables, checks and migrations.
 
 Each service may export from `services/<svc>/adapters/projection.py`:
-  PROJECTIONS  projection objects (`.name`, `.topics`, `async apply(conn, envelope)`)
+  PROJECTIONS  projection objects (`.name`, `.topics`, `async apply(conn, envelope)`;
+               optionally `async apply_many(conn, envelopes)`, see contracts.runtime.projection)
   TABLES       the read-model tables of its schema (digested by replay/verify)
   CHECKS       optional async callables `(conn) -> list[str]` of problems (e.g. ledger sums)
 A service whose module is missing or broken is skipped with a note, not an error: the

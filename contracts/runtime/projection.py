@@ -6,6 +6,11 @@ assignment it seeks to the stored position; each batch is applied and its next o
 in one transaction. A crash between batches replays at most the uncommitted batch, whose
 rows were rolled back with it: nothing lost, nothing applied twice.
 
+A projection applies events one at a time (`apply`); one that can write a whole batch in
+fewer round trips also implements `apply_many` (`BatchProjection`), which the runner then
+calls once per batch instead, inside the same transaction. Either way the rows must be the
+same: batching is an optimisation, never a change of meaning.
+
 SQL in projections is unqualified: the connection's `search_path` is the projection's
 schema, so the same code rebuilds into a fresh schema for `wic replay`.
 """
@@ -17,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -49,6 +54,18 @@ class Projection(Protocol):
     async def apply(self, conn: asyncpg.Connection, event: Envelope[Message]) -> None: ...
 
 
+@runtime_checkable
+class BatchProjection(Projection, Protocol):
+    """Optional: a projection that also applies a batch's events, in order, in one call.
+
+    `apply_many(conn, events)` must leave exactly the rows that `apply` on each event in
+    turn would (duplicates included: idempotence by event id still holds within a batch).
+    """
+
+    async def apply_many(self, conn: asyncpg.Connection,
+                         events: list[Envelope[Message]]) -> None: ...
+
+
 @dataclass
 class Progress:
     applied: int = 0
@@ -78,9 +95,11 @@ async def apply_batch(
     """Apply records of one partition in one transaction, skipping what was already applied.
 
     Returns (applied, skipped). Undecodable records are skipped here: the writer of an
-    event topic validated them, and a projection must not stop on one it cannot read.
+    event topic validated them, and a projection must not stop on one it cannot read. The
+    decoded events go to `apply_many` in one call if the projection has it (`BatchProjection`),
+    else to `apply` one by one; the checkpoint is written after them, in the same transaction.
     """
-    applied = skipped = 0
+    skipped = 0
     async with conn.transaction():
         row = await conn.fetchrow(
             "SELECT next_offset FROM checkpoints WHERE projection=$1 AND topic=$2 AND partition=$3"
@@ -89,20 +108,24 @@ async def apply_batch(
         )
         start = row["next_offset"] if row else 0
         last = start - 1
+        events: list[Envelope[Message]] = []
         for rec in records:
             if rec.offset < start:
                 skipped += 1
                 continue
+            last = rec.offset
             try:
-                event = wire.decode(rec.value)
+                events.append(wire.decode(rec.value))
             except wire.WireError:
                 log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
                           partition, rec.offset)
                 skipped += 1
-            else:
+        if isinstance(projection, BatchProjection):
+            if events:
+                await projection.apply_many(conn, events)
+        else:
+            for event in events:
                 await projection.apply(conn, event)
-                applied += 1
-            last = rec.offset
         if last >= start:
             await conn.execute(
                 "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
@@ -110,7 +133,7 @@ async def apply_batch(
                 " DO UPDATE SET next_offset = EXCLUDED.next_offset",
                 projection.name, topic, partition, last + 1,
             )
-    return applied, skipped
+    return len(events), skipped
 
 
 class _SeekToCheckpoint(ConsumerRebalanceListener):

@@ -3,6 +3,13 @@
 Each event is folded with the domain's own `evolve` into the worker's stored state, and the
 worker's rows are rewritten from it, so the read model can never disagree with the decisions.
 An event already in `registration_history` (by event_id) is skipped: redelivery is harmless.
+
+Events are applied a batch at a time (`apply_many`, called by the projection runner once per
+Kafka batch; `apply` is the batch of one): three reads for the whole batch (event ids already
+applied, the workers' stored states, their last history seq), the fold in memory, then one
+statement per table. The rows are those that applying the events one by one would leave: a
+worker's history seq still counts up from its stored maximum, and each registration row and
+its coverage windows come from that registration as the last event touching it left it.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -25,7 +32,7 @@ from contracts.runtime.projection import ProjectionRunner
 from contracts.settings import Settings
 from contracts.topics import Topic
 from services.registration import SERVICE
-from services.registration.domain import WorkerState, evolve, windows_of
+from services.registration.domain import Registration, WorkerState, evolve, windows_of
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,47 @@ _ORDER = {
     "worker_states": "worker_id",
 }
 
+_APPLIED = "SELECT event_id FROM registration_history WHERE event_id = ANY($1::uuid[])"
+_STATES = "SELECT worker_id, state FROM worker_states WHERE worker_id = ANY($1::text[])"
+_LAST_SEQ = ("SELECT worker_id, MAX(seq) AS seq FROM registration_history"
+             " WHERE worker_id = ANY($1::text[]) GROUP BY worker_id")
+_INSERT_HISTORY = (
+    "INSERT INTO registration_history (event_id, worker_id, seq, registration_id, event_type,"
+    " occurred_at, causation_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)"
+)
+_UPSERT_STATE = (
+    "INSERT INTO worker_states (worker_id, social_security_card, state, last_event_id)"
+    " VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (worker_id) DO UPDATE SET"
+    " social_security_card = EXCLUDED.social_security_card, state = EXCLUDED.state,"
+    " last_event_id = EXCLUDED.last_event_id"
+)
+# Type, origin, regions of insurance, registered_on and validity are set by the first event
+# (applied/imported) and never updated; the rest follows the registration's latest event.
+_UPSERT_REGISTRATION = (
+    "INSERT INTO registrations VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+    " ON CONFLICT (worker_id, registration_id) DO UPDATE SET"
+    " status=EXCLUDED.status, treatment_region=EXCLUDED.treatment_region,"
+    " institution_id=EXCLUDED.institution_id, approved_on=EXCLUDED.approved_on,"
+    " cancelled_on=EXCLUDED.cancelled_on, rejected_reason=EXCLUDED.rejected_reason,"
+    " last_event_id=EXCLUDED.last_event_id, updated_at=EXCLUDED.updated_at"
+)
+_DELETE_WINDOWS = (
+    "DELETE FROM coverage_windows c USING unnest($1::text[], $2::text[]) AS k(worker, reg)"
+    " WHERE c.worker_id = k.worker AND c.registration_id = k.reg"
+)
+_INSERT_WINDOWS = "INSERT INTO coverage_windows VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+
+
+@dataclass
+class _Worker:
+    """One worker's part of a batch: its state folded so far and what the batch changed."""
+
+    state: WorkerState
+    seq: int  # last registration_history seq written for the worker
+    last_event: Envelope[Message] | None = None
+    # registration id -> (the registration as its latest event left it, that event)
+    touched: dict[str, tuple[Registration, Envelope[Message]]] = field(default_factory=dict)
+
 
 @dataclass
 class RegistrationReadModel:
@@ -45,50 +93,65 @@ class RegistrationReadModel:
     topics: Sequence[Topic] = (topics.REGISTRATION_EVENTS,)
 
     async def apply(self, conn: asyncpg.Connection, event: Envelope[Message]) -> None:
-        payload = event.payload
-        if not isinstance(payload, REGISTRATION_EVENTS):
+        await self.apply_many(conn, [event])
+
+    async def apply_many(self, conn: asyncpg.Connection,
+                         events: list[Envelope[Message]]) -> None:
+        """Apply `events` in order (other message types ignored, applied event ids skipped)."""
+        mine = [(e, e.payload) for e in events if isinstance(e.payload, REGISTRATION_EVENTS)]
+        if not mine:
             return
-        worker, reg_id = payload.worker_id, payload.registration_id
-        inserted = await conn.fetchval(
-            "INSERT INTO registration_history (event_id, worker_id, seq, registration_id,"
-            " event_type, occurred_at, causation_id, payload) SELECT $1, $2,"
-            " COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7::jsonb FROM registration_history"
-            " WHERE worker_id = $2 ON CONFLICT (event_id) DO NOTHING RETURNING seq",
-            event.event_id, worker, reg_id, event.type, event.occurred_at,
-            event.causation_id, payload.model_dump_json(),
-        )
-        if inserted is None:
-            return  # already applied
-        raw = await conn.fetchval("SELECT state FROM worker_states WHERE worker_id = $1", worker)
-        state = WorkerState() if raw is None else WorkerState.model_validate_json(raw)
-        state = evolve(state, payload)
-        await conn.execute(
-            "INSERT INTO worker_states (worker_id, social_security_card, state, last_event_id)"
-            " VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (worker_id) DO UPDATE SET"
-            " social_security_card = EXCLUDED.social_security_card, state = EXCLUDED.state,"
-            " last_event_id = EXCLUDED.last_event_id",
-            worker, state.social_security_card, state.model_dump_json(), event.event_id,
-        )
-        reg = state.registrations[reg_id]
-        await conn.execute(
-            "INSERT INTO registrations VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,"
-            "$15,$16) ON CONFLICT (worker_id, registration_id) DO UPDATE SET"
-            " status=EXCLUDED.status, treatment_region=EXCLUDED.treatment_region,"
-            " institution_id=EXCLUDED.institution_id, approved_on=EXCLUDED.approved_on,"
-            " cancelled_on=EXCLUDED.cancelled_on, rejected_reason=EXCLUDED.rejected_reason,"
-            " last_event_id=EXCLUDED.last_event_id, updated_at=EXCLUDED.updated_at",
-            worker, reg_id, reg.registration_type.value, reg.status.value, reg.origin,
-            reg.insured_region, reg.treatment_region, reg.places[-1].institution_id,
-            reg.registered_on, reg.approved_on, reg.valid_from, reg.valid_until,
-            reg.cancelled_on, reg.rejected_reason, event.event_id, event.occurred_at,
-        )
-        await conn.execute("DELETE FROM coverage_windows WHERE worker_id=$1 AND registration_id=$2",
-                           worker, reg_id)
-        await conn.executemany(
-            "INSERT INTO coverage_windows VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [(worker, reg_id, i, w.registration_type.value, w.insured_region, w.treatment_region,
-              w.valid_from, w.valid_until) for i, w in enumerate(windows_of(reg))],
-        )
+        names = sorted({p.worker_id for _, p in mine})
+        done = {r["event_id"] for r in await conn.fetch(_APPLIED, [e.event_id for e, _ in mine])}
+        stored = {r["worker_id"]: r["state"] for r in await conn.fetch(_STATES, names)}
+        seqs = {r["worker_id"]: r["seq"] for r in await conn.fetch(_LAST_SEQ, names)}
+
+        workers: dict[str, _Worker] = {}
+        history: list[tuple[Any, ...]] = []
+        for event, payload in mine:
+            if event.event_id in done:
+                continue  # already applied (earlier batch, or earlier in this one)
+            done.add(event.event_id)
+            worker_id, reg_id = payload.worker_id, payload.registration_id
+            worker = workers.get(worker_id)
+            if worker is None:
+                raw = stored.get(worker_id)
+                state = WorkerState() if raw is None else WorkerState.model_validate_json(raw)
+                worker = workers[worker_id] = _Worker(state, seqs.get(worker_id) or 0)
+            worker.seq += 1
+            history.append((event.event_id, worker_id, worker.seq, reg_id, event.type,
+                            event.occurred_at, event.causation_id, payload.model_dump_json()))
+            worker.state = evolve(worker.state, payload)
+            worker.last_event = event
+            worker.touched[reg_id] = (worker.state.registrations[reg_id], event)
+        if not history:
+            return
+
+        states: list[tuple[Any, ...]] = []
+        registrations: list[tuple[Any, ...]] = []
+        windows: list[tuple[Any, ...]] = []
+        for worker_id, worker in workers.items():
+            assert worker.last_event is not None
+            states.append((worker_id, worker.state.social_security_card,
+                           worker.state.model_dump_json(), worker.last_event.event_id))
+            for reg_id, (reg, event) in worker.touched.items():
+                registrations.append((
+                    worker_id, reg_id, reg.registration_type.value, reg.status.value,
+                    reg.origin, reg.insured_region, reg.treatment_region,
+                    reg.places[-1].institution_id, reg.registered_on, reg.approved_on,
+                    reg.valid_from, reg.valid_until, reg.cancelled_on, reg.rejected_reason,
+                    event.event_id, event.occurred_at,
+                ))
+                windows += [(worker_id, reg_id, i, w.registration_type.value, w.insured_region,
+                             w.treatment_region, w.valid_from, w.valid_until)
+                            for i, w in enumerate(windows_of(reg))]
+        await conn.executemany(_INSERT_HISTORY, history)
+        await conn.executemany(_UPSERT_STATE, states)
+        await conn.executemany(_UPSERT_REGISTRATION, registrations)
+        await conn.execute(_DELETE_WINDOWS, [r[0] for r in registrations],
+                           [r[1] for r in registrations])
+        if windows:
+            await conn.executemany(_INSERT_WINDOWS, windows)
 
 
 PROJECTIONS = [RegistrationReadModel()]
