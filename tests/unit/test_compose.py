@@ -11,8 +11,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("registration", "encounter", "settlement", "clearing")
-# Variables the services read besides contracts/settings.py (their HTTP port).
-SERVICE_RUNTIME_VARS = {"WIC_WEB_PORT"}
+# Files whose WIC_* variables a service process reads (settings, and the faust worker's
+# web host/port and state directory).
+ENV_SOURCES = ("contracts/settings.py", "contracts/runtime/faust_app.py")
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +27,17 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def settings_env_names() -> set[str]:
-    """WIC_* names contracts/settings.py reads with os.environ.get / os.environ[...]."""
-    tree = ast.parse((ROOT / "contracts" / "settings.py").read_text())
-    return {
-        node.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-        and node.value.startswith("WIC_")
-    }
+    """WIC_* names the service processes read (string constants in ENV_SOURCES)."""
+    names: set[str] = set()
+    for source in ENV_SOURCES:
+        tree = ast.parse((ROOT / source).read_text())
+        names |= {
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and node.value.startswith("WIC_") and " " not in node.value
+        }
+    return names
 
 
 def env_of(service: dict[str, Any]) -> dict[str, str]:
@@ -109,7 +113,7 @@ def test_environment_names_match_settings(services: dict[str, dict[str, Any]]) -
     assert {"WIC_KAFKA_BOOTSTRAP", "WIC_DATABASE_URL"} <= known
     for name, svc in services.items():
         wic_vars = {k for k in env_of(svc) if k.startswith("WIC_")}
-        assert wic_vars <= known | SERVICE_RUNTIME_VARS, (name, wic_vars - known)
+        assert wic_vars <= known, (name, wic_vars - known)
     for name in ("init", *APP_SERVICES):
         env = env_of(services[name])
         assert env["WIC_KAFKA_BOOTSTRAP"] == "kafka:9092"
