@@ -19,7 +19,7 @@ from bench.report import render
 EPILOG = """\
 examples:
   wic bench raw --n 200000            aiokafka produce/consume/relay + the broker's perf tools
-  wic bench all                       every measurement at the default size (~10 min)
+  wic bench all                       every measurement at the default size (~6 min)
   wic bench replay --workers 500000   the 1,000,000-event replay (registration + ledger)
   wic bench memory --workers 200000 --services registration
 """
@@ -30,7 +30,6 @@ def command(args: argparse.Namespace) -> int:
 
     opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
                          duration=args.duration, java=not args.no_java, profile=args.profile,
-                         fixes=tuple(f for f in args.fixes.split(",") if f),
                          services=args.services.split(",") if args.services else
                          suite.ALL_SERVICES)
     print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
@@ -78,9 +77,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--profile", action="store_true",
                    help="profile the replay (and the services, with pyinstrument) into "
                    ".local/bench/profiles/")
-    p.add_argument("--fixes", default="",
-                   help="run the services with prototype fixes applied in-process, to measure "
-                   "them: cached-ids, ref-fetch-wait, rocksdb (see bench/patches.py)")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
     p.set_defaults(func=command)
 

@@ -32,11 +32,6 @@ class ReplayResult:
     decode_rate: float
     digests_equal: bool
     detail: str
-    batched_events: int = 0  # the prototype fix: registration only, batched, cached ids
-    batched_seconds: float = 0.0
-    batched_raw_rate: float = 0.0  # raw consume of registration-events alone
-    batched_equal: bool = False
-    cached_decode_rate: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -124,44 +119,7 @@ async def run(settings: Settings) -> ReplayResult:
                          f"{'equal' if same else 'DIFFERENT'} sha256 {a.sha256[:12]}")
     for m in models:
         await schemas.drop_schema(settings.database_url, fresh[m.service])
-    shipped = ReplayResult(sum(applied), seconds, raw_rate, decode_rate, equal, "\n".join(lines))
-    return await batched(settings, models[0], shipped)
-
-
-async def batched(settings: Settings, model: projections.ReadModel,
-                  shipped: ReplayResult) -> ReplayResult:
-    """The same registration rebuild with the prototype fixes (bench.fastproj)."""
-    from dataclasses import replace
-
-    from bench import fastproj
-
-    [projection] = model.projections
-    topics = [t.name(settings.topic_prefix) for t in projection.topics]
-    schema = f"{model.service}_bench_batched"
-    await schemas.drop_schema(settings.database_url, schema)
-    await schemas.create_schema(settings.database_url, schema, model.sql_files)
-    until = await rebuild.end_offsets(settings, list(projection.topics))
-    _, raw_rate = await count_consume(settings.bootstrap, topics, "raw consume registration")
-    with fastproj.cached_birth_places():
-        _, cached_decode = await count_consume(settings.bootstrap, topics,
-                                               "raw consume + decode (cached ids)", decode=True)
-        runner = fastproj.BatchedRunner(
-            projection, settings.bootstrap, settings.database_url, schema,
-            prefix=settings.topic_prefix, batch_size=2000,
-            group=f"{settings.topic_prefix}bench.batched.{time.time_ns()}")
-        progress = Progress("replay registration, batched (prototype fix)", sum(until.values()))
-        runner.on_batch = lambda p: progress.update(p.applied + p.skipped)
-        started = time.perf_counter()
-        await runner.run(asyncio.Event(), until=until)
-        seconds = time.perf_counter() - started
-        progress.finish()
-    live = await _digests(settings.database_url, model.service, model.tables)
-    mine = await _digests(settings.database_url, schema, model.tables)
-    equal = [(a.sha256, a.rows) for a in live] == [(b.sha256, b.rows) for b in mine]
-    await schemas.drop_schema(settings.database_url, schema)
-    return replace(shipped, batched_events=runner.progress.applied, batched_seconds=seconds,
-                   batched_raw_rate=raw_rate, batched_equal=equal,
-                   cached_decode_rate=cached_decode)
+    return ReplayResult(sum(applied), seconds, raw_rate, decode_rate, equal, "\n".join(lines))
 
 
 async def _tick(progress: Progress, plans: Sequence[tuple[projections.ReadModel, rebuild.Offsets]],

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bench import raw
-from bench.env import LOG_ROOT, BenchEnv
+from bench.env import LOG_ROOT, READY_TIMEOUT, BenchEnv
 from bench.report import Row, render
 from contracts.topics import ENCOUNTER_EVENTS, HOSPITAL_MESSAGES
 
@@ -36,7 +36,6 @@ class Options:
     duration: float
     java: bool
     profile: bool = False
-    fixes: tuple[str, ...] = ()
     services: Sequence[str] = ALL_SERVICES
 
 
@@ -119,16 +118,15 @@ async def start(env: BenchEnv, names: Sequence[str]) -> dict[str, float]:
     """Start services one after another; seconds from process start to `/health` 200."""
     ready = {}
     for name in names:
-        svc = env.service(name)
-        svc.start()
-        ready[name] = await asyncio.to_thread(svc.wait_ready)
+        svc = env.service(name).launch()
+        ready[name] = await asyncio.to_thread(svc.wait_ready, READY_TIMEOUT)
         print(f"{name}: serving after {ready[name]:.1f} s", file=sys.stderr, flush=True)
     return ready
 
 
 def stop(env: BenchEnv, names: Sequence[str]) -> None:
     for name in names:
-        env.service(name).stop()
+        env.service(name).stop(grace=30.0)
 
 
 async def baseline(env: BenchEnv, names: Sequence[str]) -> dict[str, int]:
@@ -159,7 +157,7 @@ async def restart_rows(env: BenchEnv, names: Sequence[str], workers: int) -> lis
     phase("restart each service (stop, start, time to /health 200)")
     rows = []
     for name in names:
-        env.service(name).stop()
+        env.service(name).stop(grace=30.0)
         seconds = (await start(env, [name]))[name]
         rows.append(Row(f"{name}: restart to serving ({workers:,} registrations)", seconds, "s",
                         target="< 10 s", met=seconds < 10))
@@ -197,7 +195,6 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
             return table
     env = await BenchEnv.create()
     env.profile = opts.profile
-    env.fixes = opts.fixes
     names = list(opts.services)
     try:
         await reference_data(env)
@@ -227,19 +224,6 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
                     "ev/s", limit=result.raw_rate, limit_name="raw consume, same topics"),
                 Row("replay digest equals live read model", 1.0 if result.digests_equal else 0.0,
                     "(1 = equal)", target="equal", met=result.digests_equal))
-            if result.batched_events:
-                b_rate = result.batched_events / result.batched_seconds
-                table.add(
-                    Row(f"replay registration {result.batched_events:,} events, batched "
-                        "(bench prototype fix)", b_rate, "ev/s", limit=result.batched_raw_rate,
-                        limit_name="raw consume, same topic", target=">= 50% of raw consume",
-                        met=b_rate >= 0.5 * result.batched_raw_rate),
-                    Row("  (reference) raw consume + decode, cached id check", result.
-                        cached_decode_rate, "ev/s", limit=result.batched_raw_rate,
-                        limit_name="raw consume, same topic"),
-                    Row("batched replay digest equals live read model",
-                        1.0 if result.batched_equal else 0.0, "(1 = equal)", target="equal",
-                        met=result.batched_equal))
         if opts.what in ("memory", "all"):
             table.add(*await restart_rows(env, names, opts.workers))
     finally:

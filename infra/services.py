@@ -2,7 +2,9 @@
 
 Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
 prefix, database and web port from the environment, logs to a file, and counts as started
-only when its `/health` says it serves (partitions assigned, tables recovered).
+only when its `/health` says it serves (partitions assigned, tables recovered). The
+benchmarks also read how long that took (`wait_ready`), the process's memory (`memory`) and
+may run it under pyinstrument (`profile_dir`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class ServiceProcess:
     port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0  # time.monotonic() at launch
+    profile_dir: Path | None = None  # run under pyinstrument; text report written at exit
 
     @property
     def url(self) -> str:
@@ -64,10 +68,15 @@ class ServiceProcess:
     def launch(self) -> ServiceProcess:
         """Start the process without waiting (see `wait_ready`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", f"services.{self.service}", "worker", "-l", "warn"]
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            report = self.profile_dir / f"{self.service}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+            cmd[1:1] = ["-m", "pyinstrument", "-r", "text", "-o", str(report)]
         with self.log_path.open("ab") as log:
+            self.started_at = time.monotonic()
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.service}", "worker", "-l", "warn"],
-                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         return self
@@ -84,15 +93,30 @@ class ServiceProcess:
         except OSError:
             return False
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def wait_ready(self, timeout: float = 90.0) -> float:
+        """Seconds from launch to the first `/health` 200 (tables recovered)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise StackError(f"{self.service} exited; its log ends:\n{self.tail()}")
             if self.healthy():
-                return
-            time.sleep(0.2)
+                return time.monotonic() - self.started_at
+            time.sleep(0.1)
         raise StackError(f"{self.service} did not serve within {timeout:.0f} s:\n{self.tail()}")
+
+    def memory(self) -> dict[str, int]:
+        """VmRSS and VmHWM (peak RSS) in bytes, from /proc/<pid>/status ({} if not running)."""
+        out: dict[str, int] = {}
+        if self.proc is None:
+            return out
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    out[key] = int(value.split()[0]) * 1024
+        except OSError:
+            pass
+        return out
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -101,12 +125,12 @@ class ServiceProcess:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self, kill: bool = False) -> None:
+    def stop(self, kill: bool = False, grace: float = 20.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
         try:
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
