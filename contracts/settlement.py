@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.message import Command, Event
 from contracts.types import Code, Fen, InstitutionId, NonNegativeFen, RegionCode, ResidentId, Text
@@ -55,6 +55,16 @@ class AdjudicatedLine(BaseModel):
     reasons: tuple[LineReason, ...] = ()
     catalog_version: str | None = None  # "<kind>:<region>@<effective_from>" used to judge it
 
+    @model_validator(mode="after")
+    def _every_fen_accounted_for(self) -> AdjudicatedLine:
+        shares = self.fund_fen + self.self_fen + self.employer_fen
+        if shares != self.submitted_fen:
+            raise ValueError(f"line {self.line_no}: fund + self + employer = {shares} fen, "
+                             f"not the submitted {self.submitted_fen}")
+        if self.fund_fen > self.eligible_fen or self.eligible_fen > self.submitted_fen:
+            raise ValueError(f"line {self.line_no}: need fund <= eligible <= submitted")
+        return self
+
 
 class EncounterSettled(Event):
     """Direct settlement at discharge: the fund owes the institution `fund_fen`."""
@@ -73,6 +83,16 @@ class EncounterSettled(Event):
     fund_fen: NonNegativeFen
     self_fen: NonNegativeFen
     employer_fen: NonNegativeFen = 0
+
+    @model_validator(mode="after")
+    def _totals_are_the_sum_of_lines(self) -> EncounterSettled:
+        """What clearing posts must add up: totals = Σ lines, fund + self + employer = submitted."""
+        for name in ("submitted_fen", "fund_fen", "self_fen", "employer_fen"):
+            total = sum(getattr(line, name) for line in self.lines)
+            if getattr(self, name) != total:
+                raise ValueError(f"{name} {getattr(self, name)} is not the sum of the lines "
+                                 f"({total})")
+        return self
 
 
 class SettlementReversed(Event):

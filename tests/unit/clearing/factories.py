@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from contracts.message import Message
-from contracts.settlement import EncounterSettled
+from contracts.settlement import AdjudicatedLine, EncounterSettled
 from services.clearing.domain.decide import decide
 from services.clearing.domain.ledger import evolve
 from services.clearing.domain.state import ClearingState, Policy
@@ -23,7 +23,9 @@ def settled(fund: int, *, insured: str = "370100", treatment: str = "370200",
         settlement_id=sid or f"S-{uuid.uuid4().hex[:10]}", encounter_id="E-1", revision=0,
         institution_id=institution, worker_id=WORKER, insured_region=insured,
         treatment_region=treatment, cross_provincial=insured[:2] != treatment[:2],
-        settled_on=on, lines=(), submitted_fen=fund, fund_fen=fund, self_fen=0)
+        settled_on=on, submitted_fen=fund, fund_fen=fund, self_fen=0,
+        lines=(AdjudicatedLine(line_no=1, item_code="MI-001", submitted_fen=fund,
+                               eligible_fen=fund, fund_fen=fund, self_fen=0),))
 
 
 class Book:

@@ -126,3 +126,16 @@ def test_new_message_correlates_with_itself() -> None:
 def test_committed_json_schemas_are_current() -> None:
     """Outside producers validate against contracts/schemas: they must match the models."""
     assert stale() == [], "run `python -m contracts.export` and commit contracts/schemas"
+
+
+def test_settlement_contract_refuses_unbalanced_money() -> None:
+    """SD-FUND-2 / settlement: every fen of a line is the fund's, the worker's or the
+    employer's, and a settlement's totals are its lines' sums — clearing can trust both."""
+    from contracts.settlement import AdjudicatedLine
+
+    ok = dict(line_no=1, item_code="MI-001", submitted_fen=1000, eligible_fen=800,
+              fund_fen=800, self_fen=200)
+    assert AdjudicatedLine.model_validate(ok).fund_fen == 800
+    for bad in ({"self_fen": 199}, {"fund_fen": 900, "self_fen": 100}):
+        with pytest.raises(ValidationError):
+            AdjudicatedLine.model_validate({**ok, **bad})
