@@ -19,6 +19,8 @@ import aiohttp
 import orjson
 
 from bench import load
+from bench.cpu import CpuMeter, describe
+from bench.cpu import meter as cpu_meter
 from bench.env import BenchEnv
 from bench.report import Row
 from bench.stats import percentile, rate
@@ -142,15 +144,31 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
           f"rate over at most {window:.0f} s")
     ledger.reset()
     traffic = load.Traffic.build(workers, count, K_LINES, "T")
+    cpu = meter(env)
+    cpu.start()
     first, _ = await load.drive(producer, hospital, traffic, ledger, None)
     done = await ledger.wait(count, timeout=window)
+    used = cpu.used()
     await _report_failures(env)
     per_s = rate(ledger.postings * (K_LINES + 2), ledger.last_seen - first)
+    print(describe(used, ledger.postings * (K_LINES + 2)), file=sys.stderr)
     relay = table.limits.get("relay")
     note = "" if done else f" ({ledger.postings:,} of {count:,} done in {window:.0f} s)"
     table.add(Row(f"pipeline burst: sustained hospital msgs/s to ledger{note}", per_s,
                   "msg/s", limit=relay, limit_name="raw relay", target=">= 25% of raw relay",
                   met=(per_s >= 0.25 * relay) if relay else None))
+    if ledger.postings:
+        table.add(Row("pipeline burst: CPU per hospital message, all processes (breakdown "
+                      "in the log)", sum(used.values()) * 1e3 / (ledger.postings * (K_LINES + 2)),
+                      "ms"))
+
+
+def meter(env: BenchEnv) -> CpuMeter:
+    """CPU of the run's service processes, the broker, PostgreSQL and this driver."""
+    from infra.kafka import our_pid
+
+    return cpu_meter(((name, svc.proc.pid) for name, svc in env.services.items()
+                      if svc.proc is not None), our_pid())
 
 
 async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,

@@ -206,6 +206,7 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
         ready = await start(env, names)
         await replay.wait_caught_up(
             env.settings, [replay.projections.load(s) for s in replay.SERVICES if s in names])
+        await replay.wait_agents_caught_up(env.settings, names)
         if opts.what in ("memory", "all"):
             table.add(*memory_rows(env, names, empty, opts.workers, ready))
         if extra is not None and opts.what in ("pipeline", "admission", "all"):

@@ -57,6 +57,21 @@ def decode(raw: bytes | None) -> Envelope[Message]:
     return decode_obj(data)
 
 
+def peek_type(raw: bytes | None) -> str | None:
+    """The envelope's `type`, without validating anything (None if there is none to read).
+
+    For agents that act on a few types of a topic their own services write: the others are
+    passed over without building a pydantic envelope. Undecodable input gives None, so the
+    caller still sends it through `decode` (and to the dead letters).
+    """
+    try:
+        data = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None
+    mtype = data.get("type") if isinstance(data, dict) else None
+    return mtype if isinstance(mtype, str) else None
+
+
 def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
     mtype, version = data.get("type"), data.get("schema_version")
     if not isinstance(mtype, str) or not isinstance(version, int):

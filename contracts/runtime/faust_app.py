@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,7 +29,7 @@ def create(service: str, settings: Settings, default_web_port: int,
     data_root = Path(os.environ.get("WIC_DATA_DIR", ".local/faust"))
     app_id = f"{settings.topic_prefix}{service}"
     (data_root / app_id).mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         app_id,
         broker=settings.faust_broker,
         # RocksDB (rocksdict): a restart reads only the changelog written since the local
@@ -46,10 +47,33 @@ def create(service: str, settings: Settings, default_web_port: int,
         web_port=int(os.environ.get("WIC_WEB_PORT", default_web_port)),
         web_in_thread=False,
         producer_acks=-1,
+        # Agents hand a whole batch's outputs to the producer and await them together
+        # (contracts/runtime/batching.py): a short linger packs them into few produce requests
+        # instead of one request per record (CPU in the service and the broker).
+        producer_linger=float(os.environ.get("WIC_PRODUCER_LINGER", "0.002")),
         broker_commit_every=100,
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
     )
+    app.task(_root_logger_at_cli_level)
+    return app
+
+
+async def _root_logger_at_cli_level() -> None:
+    """Undo the DEBUG level faust's worker gives the root logger at `-l warn` or above.
+
+    faust's terminal spinner (`faust.worker.Worker._setup_spinner_handler`) sets the root
+    logger to DEBUG so that every record moves the spinner; aiokafka and faust then build a
+    LogRecord for every debug call (several per message sent or fetched), only for the
+    handler to drop it — measured at ~5% of a service's CPU (docs/performance.md). The
+    console handler keeps the level given on the command line; the root logger takes it
+    again here, once the worker has set logging up.
+    """
+    root = logging.getLogger()
+    levels = [h.level for h in root.handlers
+              if h.level > logging.NOTSET and type(h).__name__ != "SpinnerHandler"]
+    if levels:
+        root.setLevel(min(levels))
 
 
 def topic(app: faust.App, spec: Topic, settings: Settings) -> faust.TopicT:

@@ -9,7 +9,9 @@ claim lost between the ledger write and the send is re-sent on redelivery.
 
 Its state is the pure fold of `clearing-events` (rebuilt from offset 0 when the agent starts,
 then kept in memory: this agent is the topic's only writer). A redelivered input is in
-`state.seen` and changes nothing.
+`state.seen` and changes nothing. Inputs come a batch at a time (`contracts.runtime.batching`):
+decided in order, outputs handed to the producer together and awaited before faust acks the
+batch; a crash before that rebuilds the state from the log and re-decides the inputs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
 from contracts.replies import MessageAccepted
 from contracts.runtime import intake
+from contracts.runtime.batching import DeferredSends, batches
 from contracts.runtime.intake import Outgoing
 from contracts.settings import Settings
 from contracts.settlement import EncounterSettled
@@ -80,9 +83,10 @@ def register(app: faust.App, settings: Settings) -> None:
                        key_type=bytes, value_type=bytes)
     policy = config.policy()
     gw = config.gateway()
-    rejector = records.rejector(app, settings)
+    deferred = DeferredSends(app)
+    rejector = records.rejector(app, settings, send=deferred.send)
     # a refused answer from another province is dead-lettered, not answered on our replies
-    gateway_rejector = records.rejector(app, settings, reply=None)
+    gateway_rejector = records.rejector(app, settings, reply=None, send=deferred.send)
     inbound = GATEWAY_INBOUND.name(p)
     holder: dict[str, ClearingState] = {}
 
@@ -120,12 +124,14 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.agent(source, concurrency=1, name="post_to_ledger")
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
         holder["state"] = await rebuild(settings)
-        async for event in stream.events():
-            record = records.raw(event)
-            if record.topic != inbound:
-                await intake.process(record, handle, rejector, stage="ledger")
-            elif _is_answer(record.value):  # claims and garbage: the gateway agent's business
-                await intake.process(record, handle, gateway_rejector, stage="gateway")
+        async for events in batches(stream):
+            for event in events:
+                record = records.raw(event)
+                if record.topic != inbound:
+                    await intake.process(record, handle, rejector, stage="ledger")
+                elif _is_answer(record.value):  # claims, garbage: the gateway agent's business
+                    await intake.process(record, handle, gateway_rejector, stage="gateway")
+            await deferred.delivered()
 
 
 def _is_answer(value: bytes | None) -> bool:

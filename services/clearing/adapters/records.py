@@ -7,7 +7,7 @@ from typing import Any
 import faust
 
 from contracts.runtime import faust_app
-from contracts.runtime.rejection import RawRecord, Rejector
+from contracts.runtime.rejection import RawRecord, Rejector, Send
 from contracts.settings import Settings
 from contracts.topics import CLEARING_REPLIES, Topic, Writer
 
@@ -18,8 +18,8 @@ def raw(event: Any) -> RawRecord:
                      value=msg.value, timestamp_ms=int(msg.timestamp * 1000))
 
 
-def rejector(app: faust.App, settings: Settings, reply: Topic | None = CLEARING_REPLIES
-             ) -> Rejector:
-    send = faust_app.sender(app)
+def rejector(app: faust.App, settings: Settings, reply: Topic | None = CLEARING_REPLIES,
+             send: Send | None = None) -> Rejector:
+    """Rejections and outputs go through `send` (default: wait for each delivery)."""
     return Rejector(service=Writer.CLEARING, reply_topic=reply, prefix=settings.topic_prefix,
-                    send=send)
+                    send=send or faust_app.sender(app))

@@ -2,22 +2,29 @@
 domain. Both topics are keyed by worker id with 4 partitions, so faust co-partitions them and
 the worker's coverage is on the partition that processes the worker's hospital messages.
 
-State is written to the table only AFTER the records are sent: a crash in between replays
-the message, which derives byte-identical records (deterministic ids) that consumers drop.
+Hospital messages are handled a batch at a time (`contracts.runtime.batching`): decided in
+log order, a later message of the same worker seeing the state its predecessors left, every
+output handed to the producer at once. State is written to the table only AFTER the batch's
+records are delivered: a crash in between replays the messages, which derive byte-identical
+records (deterministic ids) that consumers drop. Decoded coverage and state are kept beside
+the tables (`DecodedCache`) so a worker's JSON is parsed once, not on every message.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NamedTuple
 
 import faust
+import orjson
+from pydantic import ValidationError
 
-from contracts import topics
+from contracts import topics, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app
+from contracts.runtime.batching import DecodedCache, DeferredSends, as_current, batches
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.settings import Settings
@@ -33,8 +40,38 @@ def raw_record(event: Any) -> RawRecord:
                      key=msg.key, value=msg.value, timestamp_ms=stamp)
 
 
-def coverage_of(raw: bytes | None) -> WorkerCoverage | None:
-    return None if raw is None else WorkerCoverage.model_validate_json(raw)
+def coverage_snapshot_for(value: bytes, key: bytes) -> bytes | None:
+    """The snapshot's JSON if this is a `WorkerCoverage` envelope for the worker it is keyed
+    by, else None. A cheap look (no validation): the registration service validated what it
+    wrote; the snapshot is validated when an admission first needs it (`coverage_from`)."""
+    try:
+        data = orjson.loads(value)
+        payload = data["payload"]
+        if (data.get("type") == WorkerCoverage.message_type
+                and payload["worker_id"].encode() == key):
+            return orjson.dumps(payload)
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        pass
+    return None
+
+
+def coverage_from(raw: bytes) -> WorkerCoverage:
+    try:
+        return WorkerCoverage.model_validate_json(raw)
+    except ValidationError as exc:
+        raise wire.WireError("invalid_payload", wire.describe(exc)) from None
+
+
+async def unexpected_coverage(env: Envelope[Message]) -> list[Outgoing]:
+    raise Rejected("unexpected_coverage", "not a WorkerCoverage snapshot for its key")
+
+
+class Decided(NamedTuple):
+    """A worker's state after the last message of a batch that changed it (its event: the
+    partition the table write goes to)."""
+
+    event: Any
+    state: WorkerState
 
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook,
@@ -45,10 +82,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     encounters_by_worker = app.Table("encounters_by_worker", default=None, key_type=bytes,
                                      value_type=bytes, partitions=topics.WORKER_PARTITIONS)
 
-    send = faust_app.sender(app)
-    replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
-                        settings.topic_prefix, send)
-    silent = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix, send)
+    silent = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
+                      faust_app.sender(app))
 
     @app.agent(faust_app.topic(app, topics.REGISTRATION_COVERAGE, settings), concurrency=1)
     async def absorb_coverage(stream: Any) -> None:
@@ -57,38 +92,63 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
             record = raw_record(event)
             if record.value is None and record.key is not None:  # compaction tombstone
                 coverage_by_worker.pop(record.key, None)
-                continue
+            elif record.key is not None and (
+                    snapshot := coverage_snapshot_for(record.value, record.key)) is not None:
+                coverage_by_worker[record.key] = snapshot  # validated when first needed
+            else:
+                await process(record, unexpected_coverage, silent, stage="registration-coverage")
 
-            async def keep(env: Envelope[Message], key: bytes | None = record.key
-                           ) -> list[Outgoing]:
-                snap = env.payload
-                if not isinstance(snap, WorkerCoverage) or key != snap.worker_id.encode():
-                    raise Rejected("unexpected_coverage", "not a WorkerCoverage for its key")
-                coverage_by_worker[key] = snap.model_dump_json().encode()
-                return []
+    coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
+    states: DecodedCache[WorkerState] = DecodedCache(WorkerState.from_bytes)
+    deferred = DeferredSends(app)
+    replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
+                        settings.topic_prefix, deferred.send)
 
-            await process(record, keep, silent, stage="registration-coverage")
+    def state_of(key: bytes, decided: dict[bytes, Decided]) -> WorkerState:
+        if key in decided:  # an earlier message of this batch changed it
+            return decided[key].state
+        raw = encounters_by_worker.get(key)
+        return WorkerState() if raw is None else states.get(key, raw)
+
+    def coverage_for(key: bytes) -> WorkerCoverage | None:
+        raw = coverage_by_worker.get(key)
+        if raw is None:
+            return None
+        try:
+            return coverages.get(key, raw)
+        except wire.WireError as exc:  # registration wrote it; should never happen
+            raise Rejected("coverage_unreadable",
+                           f"the registration snapshot of this worker is unreadable: {exc}"
+                           ) from None
+
+    async def decide_one(event: Any, decided: dict[bytes, Decided]) -> None:
+        record = raw_record(event)
+
+        async def decide(env: Envelope[Message]) -> list[Outgoing]:
+            key = record.key
+            if key is None:
+                raise Rejected("missing_key", "hospital messages are keyed by worker id")
+            outcome = handle(env, state_of(key, decided), coverage_for(key), book)
+            if outcome.state is not None:
+                decided[key] = Decided(event, outcome.state)
+            return outcome.outgoing
+
+        await process(record, decide, replying, stage="hospital-messages")
 
     @app.agent(faust_app.topic(app, topics.HOSPITAL_MESSAGES, settings), concurrency=1)
     async def handle_hospital_messages(stream: Any) -> None:
         await faust_app.changelogs_ready(app, [encounters_by_worker])
-        async for event in stream.events():
+        async for batch in batches(stream):
             await reference_ready.wait()
-            record = raw_record(event)
-            next_state: list[WorkerState] = []
-
-            async def decide(env: Envelope[Message], key: bytes | None = record.key,
-                             found: list[WorkerState] = next_state) -> list[Outgoing]:
-                if key is None:
-                    raise Rejected("missing_key", "hospital messages are keyed by worker id")
-                state = WorkerState.from_bytes(encounters_by_worker.get(key))
-                outcome = handle(env, state, coverage_of(coverage_by_worker.get(key)), book)
-                if outcome.state is not None:
-                    found.append(outcome.state)
-                return outcome.outgoing
-
-            if await process(record, decide, replying, stage="hospital-messages") and next_state:
-                assert record.key is not None
-                encounters_by_worker[record.key] = next_state[0].to_bytes()
+            decided: dict[bytes, Decided] = {}
+            for event in batch:
+                with as_current(event):
+                    await decide_one(event, decided)
+            await deferred.delivered()  # outputs first, then "done" in the table
+            for key, (event, state) in decided.items():
+                with as_current(event):
+                    raw = state.to_bytes()
+                    encounters_by_worker[key] = raw
+                    states.put(key, raw, state)
 
     return coverage_by_worker, encounters_by_worker

@@ -39,6 +39,12 @@ CLAIM_HANDLERS: dict[type[Message], Callable[[WorkerState, Any], list[Event]]] =
 }
 
 
+DISCHARGES = (EncounterDischarged, DischargedEncounterCorrected)
+_DECIDED: tuple[type[Message], ...] = (*DISCHARGES, *CLAIM_HANDLERS)
+DECIDED_ON = frozenset(m.message_type for m in _DECIDED)
+"""The message types settlement decides on; every other encounter event passes it by."""
+
+
 def business_date(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
 
@@ -46,7 +52,7 @@ def business_date(moment: datetime) -> date:
 def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> list[Event]:
     """The events one input leads to (raises `Rejected` for a refusal)."""
     msg = env.payload
-    if isinstance(msg, EncounterDischarged | DischargedEncounterCorrected):
+    if isinstance(msg, DISCHARGES):
         enc = msg.encounter
         if enc.worker_id != env.key:
             raise Rejected("key_mismatch", f"key {env.key} is not worker {enc.worker_id}")
@@ -64,9 +70,10 @@ def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> li
 
 def handle(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
            ) -> tuple[list[Event], WorkerState]:
-    """Idempotent: an input already decided yields nothing and leaves the state alone."""
+    """Idempotent: an input already decided yields nothing and leaves the state alone; so
+    does an input settlement does not decide on (admissions, charge lines: not remembered)."""
     eid = str(env.event_id)
-    if eid in state.seen:
+    if eid in state.seen or env.payload.message_type not in DECIDED_ON:
         return [], state
     events = decide(state, env, catalogs)
     return events, fold(state.model_copy(update={"seen": (*state.seen, eid)}), events)

@@ -184,6 +184,49 @@ async def test_duplicate_and_modified_resends(url: str) -> None:
     assert enc["submitted_fen"] == 2500 and enc["lines"][0]["quantity"] in ("1", 1, "1.0")
 
 
+async def test_sd_enc_5_messages_sent_back_to_back_decided_in_log_order(url: str, bus: Bus
+                                                                        ) -> None:
+    """SD-ENC-5 (lines add up, discharge closes) when the agent takes the whole encounter in
+    one batch: every message sees the state its predecessors left, the two resends of a line
+    are recognised inside the same batch, and the events come out in the hospital's order."""
+    no = f"BB{uuid.uuid4().hex[:6]}"
+    lines = [line(n, D0, price=1000 * n) for n in (1, 2, 3)]
+    cmds = [admission(W1, JN, no, D0), *(charge(W1, JN, no, ln) for ln in lines),
+            charge(W1, JN, no, lines[1]), discharge(W1, JN, no, date(2024, 6, 27))]
+    envs = [envelope.new(c, key=W1, occurred_at=at(D0), source=hospital_source(JN))
+            for c in cmds]
+    await bus.send_many(topics.HOSPITAL_MESSAGES, envs)
+    ids = {e.event_id for e in envs}
+    replies = await bus.read(topics.HOSPITAL_REPLIES, lambda seen: sum(
+        e.causation_id in ids for e in seen) == len(envs))
+    by_cause = {e.causation_id: e.payload for e in replies if e.causation_id in ids}
+    assert not [r for r in by_cause.values() if isinstance(r, MessageRejected)], by_cause
+    assert "duplicate" in by_cause[envs[4].event_id].detail  # type: ignore[attr-defined]
+    recorded = await bus.read(topics.ENCOUNTER_EVENTS, lambda seen: any(
+        e.type == "EncounterDischarged" and e.causation_id == envs[-1].event_id for e in seen))
+    ours = [e for e in recorded if e.causation_id in ids]
+    assert [e.type for e in ours] == ["EncounterAdmitted", *["ChargeLineRecorded"] * 3,
+                                      "EncounterDischarged"]
+    closed = ours[-1].payload.encounter  # type: ignore[attr-defined]
+    assert [ln.line_no for ln in closed.lines] == [1, 2, 3]
+    assert sum(ln.amount_fen for ln in closed.lines) == 6000
+
+
+async def test_coverage_snapshot_for_another_key_is_dead_lettered(bus: Bus, url: str) -> None:
+    """A registration-coverage record whose snapshot is not the key's worker is not kept
+    (the table is looked up by key): dead-lettered with `unexpected_coverage`."""
+    snap = coverage(W2, "370100")
+    env = envelope.new(snap, key=W2, occurred_at=at(D0), source="registration")
+    await bus.send_raw(topics.REGISTRATION_COVERAGE, wire.encode(env), key=W3.encode())
+    letters = await bus.read(topics.ENCOUNTER_DEADLETTERS, lambda seen: any(
+        e.payload.original_event_id == env.event_id for e in seen))  # type: ignore[attr-defined]
+    [letter] = [e.payload for e in letters
+                if e.payload.original_event_id == env.event_id]  # type: ignore[attr-defined]
+    assert letter.reason_code == "unexpected_coverage"  # type: ignore[attr-defined]
+    status, kept = await get(url, f"/workers/{W3}/coverage")
+    assert status == 200 and kept["worker_id"] == W3  # W3's own snapshot, not overwritten
+
+
 async def test_another_institution_cannot_write_someone_elses_encounter(url: str, bus: Bus
                                                                         ) -> None:
     await admit(url, admission(W1, JN, "OWN1", D0))

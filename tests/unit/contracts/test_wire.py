@@ -139,3 +139,23 @@ def test_settlement_contract_refuses_unbalanced_money() -> None:
     for bad in ({"self_fen": 199}, {"fund_fen": 900, "self_fen": 100}):
         with pytest.raises(ValidationError):
             AdjudicatedLine.model_validate({**ok, **bad})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b'{"type": "ChargeLineRecorded", "payload": {}}', "ChargeLineRecorded"),
+    (b"not json", None),
+    (b"[1, 2]", None),
+    (b'{"type": 7}', None),
+    (b"", None),
+    (None, None),
+])
+def test_peek_type_reads_only_the_type(raw: bytes | None, expected: str | None) -> None:
+    """Agents skip the types they do not decide on without a pydantic decode; anything that
+    has no readable type gives None, so it still goes through `decode` (and dead letters)."""
+    assert wire.peek_type(raw) == expected
+
+
+def test_peek_type_agrees_with_decode() -> None:
+    env = envelope.new(admission(), key=WORKER, occurred_at=WHEN, source="hospital:H37010200001")
+    raw = wire.encode(env)
+    assert wire.peek_type(raw) == wire.decode(raw).type == "RecordAdmission"

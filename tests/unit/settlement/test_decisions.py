@@ -103,6 +103,22 @@ def test_same_input_twice_changes_nothing() -> None:
     assert first and again == [] and state2 == state
 
 
+def test_sd_1_6_charge_lines_pass_settlement_by_without_changing_state() -> None:
+    """SD 1(6): settlement decides at discharge; the encounter's earlier events (a charge
+    line here) produce nothing and are not remembered, so its state stays as small as the
+    decisions it made (the agent skips them before decoding: `DECIDED_ON`)."""
+    from contracts.encounter import ChargeLineRecorded
+    from services.settlement.domain.worker import DECIDED_ON
+
+    recorded = ChargeLineRecorded(encounter_id=f"{encounter([]).encounter_id}",
+                                  line=line(1, 100))
+    state = WorkerState()
+    events, after = handle(state, env(recorded), CATS)
+    assert events == [] and after is state
+    assert "ChargeLineRecorded" not in DECIDED_ON
+    assert {"EncounterDischarged", "DischargedEncounterCorrected", "FileClaim"} <= DECIDED_ON
+
+
 def test_xm_18_post_settlement_correction_reverses_and_resettles() -> None:
     _, state = run(WorkerState(), EncounterDischarged(encounter=encounter([line(1, 10000)])))
     corrected = encounter([line(1, 10000), line(2, 5000, code="X1",

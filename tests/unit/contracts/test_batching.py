@@ -1,0 +1,69 @@
+"""The decoded-state cache agents keep beside their faust tables, and the root-logger fix."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from contracts.runtime.batching import DecodedCache
+from contracts.runtime.faust_app import _root_logger_at_cli_level
+
+
+def counting_decoder() -> tuple[DecodedCache[dict[str, int]], list[bytes]]:
+    calls: list[bytes] = []
+
+    def decode(raw: bytes) -> dict[str, int]:
+        calls.append(raw)
+        return {"n": int(raw)}
+
+    return DecodedCache(decode, max_entries=2), calls
+
+
+def test_decoded_value_reused_while_the_table_holds_the_same_bytes() -> None:
+    cache, calls = counting_decoder()
+    first = cache.get(b"w1", b"1")
+    assert cache.get(b"w1", b"1") is first and calls == [b"1"]
+
+
+def test_changed_bytes_in_the_table_are_decoded_again() -> None:
+    """The table stays the truth: after a rebalance or another writer, the bytes differ and
+    the cached object is not used."""
+    cache, calls = counting_decoder()
+    cache.get(b"w1", b"1")
+    assert cache.get(b"w1", b"2") == {"n": 2} and calls == [b"1", b"2"]
+
+
+def test_put_after_a_write_avoids_decoding_what_was_just_encoded() -> None:
+    cache, calls = counting_decoder()
+    cache.put(b"w1", b"7", {"n": 7})
+    assert cache.get(b"w1", b"7") == {"n": 7} and calls == []
+
+
+def test_bounded_least_recently_used_leaves_first() -> None:
+    cache, calls = counting_decoder()
+    cache.get(b"w1", b"1")
+    cache.get(b"w2", b"2")
+    cache.get(b"w1", b"1")  # w1 used again: w2 is now the oldest
+    cache.get(b"w3", b"3")
+    cache.get(b"w1", b"1")
+    cache.get(b"w2", b"2")
+    assert calls == [b"1", b"2", b"3", b"2"]
+
+
+def test_root_logger_takes_the_console_level_back_from_fausts_spinner() -> None:
+    """faust's worker leaves the root logger at DEBUG under `-l warn` (for its spinner);
+    every aiokafka debug call then builds a LogRecord. The startup task restores the level
+    of the console handler."""
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    try:
+        root.handlers[:] = [console]
+        root.setLevel(logging.DEBUG)
+        asyncio.run(_root_logger_at_cli_level())
+        assert root.level == logging.WARNING
+        assert not logging.getLogger("aiokafka").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
