@@ -75,8 +75,9 @@ class Settler:
         async with self.lock:
             batch = Batch()
             for event in events:
-                if wire.peek_type(event.value) in PASSED_BY:
-                    continue  # charge lines, admissions…: not decided on here, not decoded
+                if not reply and wire.peek_type(event.value) in PASSED_BY:
+                    continue  # admissions, charge lines…: not decided on here, not decoded
+                    # (claim commands are always decoded: their sender waits for an answer)
                 with as_current(event):
                     await self._decide(event, batch, stage, reply)
             await self.deferred.delivered()
