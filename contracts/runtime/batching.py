@@ -96,3 +96,40 @@ class DecodedCache(Generic[V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+
+class BatchedState(Generic[V]):
+    """Per-key decision state in a faust table, changed a batch at a time.
+
+    `get` sees what earlier records of the batch decided, else the table (through a
+    `DecodedCache`); `put` holds the new state in memory with the record it came from; `store`
+    — called once the batch's outputs were delivered — writes each key's last state to the
+    table, under that record's partition.
+    """
+
+    def __init__(self, table: Any, decode: Callable[[bytes], V], encode: Callable[[V], bytes],
+                 empty: Callable[[], V]) -> None:
+        self.table, self.encode, self.empty = table, encode, empty
+        self.cache: DecodedCache[V] = DecodedCache(decode)
+        self._decided: dict[bytes, tuple[faust.EventT, V]] = {}
+
+    def get(self, key: bytes) -> V:
+        if key in self._decided:  # an earlier record of this batch changed it
+            return self._decided[key][1]
+        raw = self.table.get(key)
+        return self.empty() if raw is None else self.cache.get(key, raw)
+
+    def put(self, key: bytes, event: faust.EventT, value: V) -> None:
+        self._decided[key] = (event, value)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._decided)
+
+    def store(self) -> None:
+        decided, self._decided = self._decided, {}
+        for key, (event, value) in decided.items():
+            with as_current(event):
+                raw = self.encode(value)
+                self.table[key] = raw
+                self.cache.put(key, raw, value)

@@ -13,7 +13,7 @@ the tables (`DecodedCache`) so a worker's JSON is parsed once, not on every mess
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NamedTuple
+from typing import Any
 
 import faust
 import orjson
@@ -24,7 +24,13 @@ from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app
-from contracts.runtime.batching import DecodedCache, DeferredSends, as_current, batches
+from contracts.runtime.batching import (
+    BatchedState,
+    DecodedCache,
+    DeferredSends,
+    as_current,
+    batches,
+)
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.settings import Settings
@@ -66,14 +72,6 @@ async def unexpected_coverage(env: Envelope[Message]) -> list[Outgoing]:
     raise Rejected("unexpected_coverage", "not a WorkerCoverage snapshot for its key")
 
 
-class Decided(NamedTuple):
-    """A worker's state after the last message of a batch that changed it (its event: the
-    partition the table write goes to)."""
-
-    event: Any
-    state: WorkerState
-
-
 def register(app: faust.App, settings: Settings, book: ReferenceBook,
              reference_ready: asyncio.Event) -> tuple[Any, Any]:
     """Declare the tables and agents on `app`; returns (coverage table, state table)."""
@@ -99,16 +97,11 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
                 await process(record, unexpected_coverage, silent, stage="registration-coverage")
 
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
-    states: DecodedCache[WorkerState] = DecodedCache(WorkerState.from_bytes)
+    states = BatchedState(encounters_by_worker, WorkerState.from_bytes, WorkerState.to_bytes,
+                          WorkerState)
     deferred = DeferredSends(app)
     replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
                         settings.topic_prefix, deferred.send)
-
-    def state_of(key: bytes, decided: dict[bytes, Decided]) -> WorkerState:
-        if key in decided:  # an earlier message of this batch changed it
-            return decided[key].state
-        raw = encounters_by_worker.get(key)
-        return WorkerState() if raw is None else states.get(key, raw)
 
     def coverage_for(key: bytes) -> WorkerCoverage | None:
         raw = coverage_by_worker.get(key)
@@ -121,16 +114,16 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
                            f"the registration snapshot of this worker is unreadable: {exc}"
                            ) from None
 
-    async def decide_one(event: Any, decided: dict[bytes, Decided]) -> None:
+    async def decide_one(event: Any) -> None:
         record = raw_record(event)
 
         async def decide(env: Envelope[Message]) -> list[Outgoing]:
             key = record.key
             if key is None:
                 raise Rejected("missing_key", "hospital messages are keyed by worker id")
-            outcome = handle(env, state_of(key, decided), coverage_for(key), book)
+            outcome = handle(env, states.get(key), coverage_for(key), book)
             if outcome.state is not None:
-                decided[key] = Decided(event, outcome.state)
+                states.put(key, event, outcome.state)
             return outcome.outgoing
 
         await process(record, decide, replying, stage="hospital-messages")
@@ -140,15 +133,10 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
         await faust_app.changelogs_ready(app, [encounters_by_worker])
         async for batch in batches(stream):
             await reference_ready.wait()
-            decided: dict[bytes, Decided] = {}
             for event in batch:
                 with as_current(event):
-                    await decide_one(event, decided)
+                    await decide_one(event)
             await deferred.delivered()  # outputs first, then "done" in the table
-            for key, (event, state) in decided.items():
-                with as_current(event):
-                    raw = state.to_bytes()
-                    encounters_by_worker[key] = raw
-                    states.put(key, raw, state)
+            states.store()
 
     return coverage_by_worker, encounters_by_worker

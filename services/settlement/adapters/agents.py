@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -24,7 +24,7 @@ from contracts.envelope import Envelope, derive
 from contracts.message import Message, registered
 from contracts.replies import MessageAccepted
 from contracts.runtime import faust_app
-from contracts.runtime.batching import DecodedCache, DeferredSends, as_current, batches
+from contracts.runtime.batching import BatchedState, DeferredSends, as_current, batches
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.settings import Settings
@@ -54,7 +54,7 @@ class Settler:
         self.lock = asyncio.Lock()
         self._changelog_ok = False
         self.deferred = DeferredSends(app)  # delivered before "done" is stored
-        self.states: DecodedCache[WorkerState] = DecodedCache(WorkerState.model_validate_json)
+        self.states = BatchedState(table, WorkerState.model_validate_json, _encode, WorkerState)
         prefix = settings.topic_prefix
         self.quiet = Rejector(Writer.SETTLEMENT, None, prefix, self.deferred.send)
         self.replying = Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix,
@@ -65,45 +65,36 @@ class Settler:
             await faust_app.changelogs_ready(self.app, [self.table])
             self._changelog_ok = True
 
-    def load(self, key: bytes | None, batch: Batch) -> WorkerState:
-        if key in batch.decided:  # an earlier record of this batch changed it
-            return batch.decided[key][1]
-        raw = None if key is None else self.table.get(key)
-        return WorkerState() if raw is None else self.states.get(key, raw)  # type: ignore[arg-type]
-
     async def run(self, events: Sequence[faust.EventT], stage: str, reply: bool) -> None:
         async with self.lock:
-            batch = Batch()
+            synced = Synced()
             for event in events:
                 if not reply and wire.peek_type(event.value) in PASSED_BY:
                     continue  # admissions, charge lines…: not decided on here, not decoded
                     # (claim commands are always decoded: their sender waits for an answer)
                 with as_current(event):
-                    await self._decide(event, batch, stage, reply)
+                    await self._decide(event, synced, stage, reply)
             await self.deferred.delivered()
-            if batch.decided:
+            if self.states.changed:
                 await self.changelog_ready()
-            for key, (event, state) in batch.decided.items():
-                with as_current(event):
-                    raw = state.model_dump_json().encode()
-                    self.table[key] = raw
-                    self.states.put(key, raw, state)
+            self.states.store()
 
-    async def _decide(self, event: faust.EventT, batch: Batch, stage: str, reply: bool) -> None:
+    async def _decide(self, event: faust.EventT, synced: Synced, stage: str, reply: bool
+                      ) -> None:
         record = raw_record(event)
-        state = self.load(record.key, batch)
+        state = WorkerState() if record.key is None else self.states.get(record.key)
 
         async def handler(env: Envelope[Message]) -> Sequence[Outgoing]:
             if record.key != env.key.encode():
                 raise Rejected("key_mismatch",
                                f"Kafka key {record.key!r} is not the envelope key {env.key}")
             if (isinstance(env.payload, EncounterDischarged | DischargedEncounterCorrected)
-                    and not batch.synced):
+                    and not synced.done):
                 await self.store.sync()
-                batch.synced = True
+                synced.done = True
             events, new_state = handle(state, env, self.store.catalogs)
             if new_state is not state:
-                batch.decided[record.key] = (event, new_state)
+                self.states.put(env.key.encode(), event, new_state)
             out = [Outgoing(topics.SETTLEMENT_EVENTS, e)
                    for e in derive(env, list(events), key=env.key, source=SOURCE)]
             if reply:
@@ -118,12 +109,14 @@ class Settler:
 
 
 @dataclass
-class Batch:
-    """What one batch decided so far: each worker's latest state (with the event whose
-    partition its table write goes to), and whether the catalogs were synced."""
+class Synced:
+    """Whether this batch already brought the catalogs up to date (once per batch)."""
 
-    decided: dict[bytes, tuple[faust.EventT, WorkerState]] = field(default_factory=dict)
-    synced: bool = False
+    done: bool = False
+
+
+def _encode(state: WorkerState) -> bytes:
+    return state.model_dump_json().encode()
 
 
 def register(app: faust.App, settings: Settings, settler: Settler,

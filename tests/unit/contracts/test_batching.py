@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from contracts.runtime.batching import DecodedCache
+from contracts.runtime.batching import BatchedState, DecodedCache
 from contracts.runtime.faust_app import _root_logger_at_cli_level
 
 
@@ -48,6 +48,26 @@ def test_bounded_least_recently_used_leaves_first() -> None:
     cache.get(b"w1", b"1")
     cache.get(b"w2", b"2")
     assert calls == [b"1", b"2", b"3", b"2"]
+
+
+class Record:
+    """Stands for a faust event (only needs to be weak-referenceable here)."""
+
+
+def test_batched_state_table_written_only_at_store_with_each_keys_last_state() -> None:
+    """A later record of the batch sees the earlier one's state; nothing reaches the table
+    before `store` (which an agent calls only after the batch's outputs were delivered)."""
+    table: dict[bytes, bytes] = {b"w1": b"1"}
+    state = BatchedState(table, lambda raw: int(raw), lambda n: str(n).encode(), lambda: 0)
+    assert state.get(b"w1") == 1 and state.get(b"w2") == 0
+    state.put(b"w1", Record(), 2)
+    state.put(b"w1", Record(), state.get(b"w1") + 1)
+    state.put(b"w2", Record(), 5)
+    assert state.get(b"w1") == 3 and state.changed
+    assert table == {b"w1": b"1"}
+    state.store()
+    assert table == {b"w1": b"3", b"w2": b"5"} and not state.changed
+    assert state.get(b"w1") == 3
 
 
 def test_root_logger_takes_the_console_level_back_from_fausts_spinner() -> None:
