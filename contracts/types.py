@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -47,13 +48,14 @@ def _resident_id(value: str) -> str:
 
 
 def _resident_id_valid(number: str) -> bool:
-    """stdnum's checks, with the birth-place look-up memoized (the hot part of decoding)."""
+    """stdnum's checks, with the birth-place look-up memoized and the birth date read
+    directly (both were the hot part of decoding: every envelope names a worker)."""
     if len(number) != 18 or not number[:17].isdigit():
         return False
     if number[-1] != ric.calc_check_digit(number):
         return False
-    try:
-        ric.get_birth_date(number)
+    try:  # stdnum's get_birth_date without its compact(): 17 digits are checked above
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
     return _birth_place_known(number[:6], number[6:10])

@@ -41,9 +41,13 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
 
 
 @contextlib.contextmanager
-def as_current(event: faust.EventT) -> Iterator[None]:
-    """Make `event` faust's current event, so table reads and writes use its partition."""
-    token = _current_event.set(weakref.ref(event))
+def as_current(event: faust.EventT | None) -> Iterator[None]:
+    """Make `event` faust's current event, so table reads and writes use its partition.
+
+    None: no current event, so a read looks in every partition's store — for a table keyed
+    differently from the stream being processed (RocksDB answers only from the current
+    event's partition otherwise)."""
+    token = _current_event.set(None if event is None else weakref.ref(event))
     try:
         yield
     finally:

@@ -24,8 +24,7 @@ from contracts.settings import Settings
 from contracts.topics import WORKER_PARTITIONS, Topic
 
 
-def create(service: str, settings: Settings, default_web_port: int,
-           store: str | None = None) -> faust.App:
+def create(service: str, settings: Settings, default_web_port: int) -> faust.App:
     data_root = Path(os.environ.get("WIC_DATA_DIR", ".local/faust"))
     app_id = f"{settings.topic_prefix}{service}"
     (data_root / app_id).mkdir(parents=True, exist_ok=True)
@@ -34,9 +33,9 @@ def create(service: str, settings: Settings, default_web_port: int,
         broker=settings.faust_broker,
         # RocksDB (rocksdict): a restart reads only the changelog written since the local
         # store's offsets, not the whole changelog (docs/performance.md: 14.6 s -> 2.1 s at
-        # 100,000 registrations). A RocksDB table only answers keys of the partition being
-        # processed; an app that looks up other partitions' keys passes store="memory://".
-        store=store or os.environ.get("WIC_FAUST_STORE", "rocksdb://"),
+        # 100,000 registrations). A RocksDB table answers from the partition being processed;
+        # a look-up of another partition's key reads outside it (`batching.as_current(None)`).
+        store=os.environ.get("WIC_FAUST_STORE", "rocksdb://"),
         datadir=str(data_root / app_id),
         key_serializer="raw",
         value_serializer="raw",

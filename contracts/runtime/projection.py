@@ -94,45 +94,59 @@ async def apply_batch(
 ) -> tuple[int, int]:
     """Apply records of one partition in one transaction, skipping what was already applied.
 
-    Returns (applied, skipped). Undecodable records are skipped here: the writer of an
-    event topic validated them, and a projection must not stop on one it cannot read. The
-    decoded events go to `apply_many` in one call if the projection has it (`BatchProjection`),
-    else to `apply` one by one; the checkpoint is written after them, in the same transaction.
+    Returns (applied, skipped). See `apply_records`, which this wraps in a transaction.
+    """
+    async with conn.transaction():
+        return await apply_records(conn, projection, topic, partition, records)
+
+
+async def apply_records(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    topic: str,
+    partition: int,
+    records: Sequence[Any],
+) -> tuple[int, int]:
+    """Apply records of one partition inside the caller's transaction; returns (applied, skipped).
+
+    Undecodable records are skipped here: the writer of an event topic validated them, and
+    a projection must not stop on one it cannot read. The decoded events go to `apply_many`
+    in one call if the projection has it (`BatchProjection`), else to `apply` one by one;
+    the checkpoint is written after them, in the same transaction.
     """
     skipped = 0
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            "SELECT next_offset FROM checkpoints WHERE projection=$1 AND topic=$2 AND partition=$3"
-            " FOR UPDATE",
-            projection.name, topic, partition,
+    row = await conn.fetchrow(
+        "SELECT next_offset FROM checkpoints WHERE projection=$1 AND topic=$2 AND partition=$3"
+        " FOR UPDATE",
+        projection.name, topic, partition,
+    )
+    start = row["next_offset"] if row else 0
+    last = start - 1
+    events: list[Envelope[Message]] = []
+    for rec in records:
+        if rec.offset < start:
+            skipped += 1
+            continue
+        last = rec.offset
+        try:
+            events.append(wire.decode(rec.value))
+        except wire.WireError:
+            log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
+                      partition, rec.offset)
+            skipped += 1
+    if isinstance(projection, BatchProjection):
+        if events:
+            await projection.apply_many(conn, events)
+    else:
+        for event in events:
+            await projection.apply(conn, event)
+    if last >= start:
+        await conn.execute(
+            "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
+            " DO UPDATE SET next_offset = EXCLUDED.next_offset",
+            projection.name, topic, partition, last + 1,
         )
-        start = row["next_offset"] if row else 0
-        last = start - 1
-        events: list[Envelope[Message]] = []
-        for rec in records:
-            if rec.offset < start:
-                skipped += 1
-                continue
-            last = rec.offset
-            try:
-                events.append(wire.decode(rec.value))
-            except wire.WireError:
-                log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
-                          partition, rec.offset)
-                skipped += 1
-        if isinstance(projection, BatchProjection):
-            if events:
-                await projection.apply_many(conn, events)
-        else:
-            for event in events:
-                await projection.apply(conn, event)
-        if last >= start:
-            await conn.execute(
-                "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
-                " DO UPDATE SET next_offset = EXCLUDED.next_offset",
-                projection.name, topic, partition, last + 1,
-            )
     return len(events), skipped
 
 
@@ -205,26 +219,36 @@ class ProjectionRunner:
     async def _apply(self, batches: dict[TopicPartition, list[Any]],
                      until: dict[tuple[str, int], int] | None) -> None:
         assert self._conn is not None and self._consumer is not None
-        for tp, records in batches.items():
-            if until is not None:
-                end = until.get((tp.topic, tp.partition), 0)
-                records = [r for r in records if r.offset < end]
-            if not records:
-                continue
-            async with self._conn_lock:
-                applied, skipped = await apply_batch(self._conn, self.projection, tp.topic,
-                                                     tp.partition, records)
-            self.progress.applied += applied
-            self.progress.skipped += skipped
-            self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
+        todo = {tp: self._bounded(tp, records, until) for tp, records in batches.items()}
+        todo = {tp: records for tp, records in todo.items() if records}
+        if todo:
+            # One transaction for the whole fetch, each partition's checkpoint in it: a
+            # commit per partition cost more than the rows of a small batch.
+            async with self._conn_lock, self._conn.transaction():
+                counts = [await apply_records(self._conn, self.projection, tp.topic,
+                                              tp.partition, records)
+                          for tp, records in todo.items()]
+            for (applied, skipped), (tp, records) in zip(counts, todo.items(), strict=True):
+                self.progress.applied += applied
+                self.progress.skipped += skipped
+                self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
             # Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them;
             # a commit refused during a rebalance is harmless (PostgreSQL holds the truth).
             with contextlib.suppress(KafkaError):
-                await self._consumer.commit({tp: records[-1].offset + 1})
+                await self._consumer.commit({tp: records[-1].offset + 1
+                                             for tp, records in todo.items()})
         if batches and self.on_batch is not None:
             result = self.on_batch(self.progress)
             if asyncio.iscoroutine(result):
                 await result
+
+    @staticmethod
+    def _bounded(tp: TopicPartition, records: list[Any],
+                 until: dict[tuple[str, int], int] | None) -> list[Any]:
+        if until is None:
+            return records
+        end = until.get((tp.topic, tp.partition), 0)
+        return [r for r in records if r.offset < end]
 
     def _reached(self, until: dict[tuple[str, int], int]) -> bool:
         return all(self.progress.positions.get(k, 0) >= v for k, v in until.items() if v > 0)

@@ -14,10 +14,7 @@ from services.clearing.adapters import gateway_agent, http, ledger_agent
 from services.clearing.adapters.projection import PROJECTIONS
 
 settings = load()
-# Memory store: the gateway agent (keyed by province) reads the coverage table by worker,
-# i.e. across partitions, which faust's RocksDB tables do not answer.
-app: faust.App = faust_app.create("clearing", settings, default_web_port=18084,
-                                  store="memory://")
+app: faust.App = faust_app.create("clearing", settings, default_web_port=18084)
 faust_app.add_health(app)
 ledger_agent.register(app, settings)
 gateway_agent.register(app, settings)

@@ -22,6 +22,7 @@ from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answe
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.runtime import intake
+from contracts.runtime.batching import as_current
 from contracts.runtime.intake import Outgoing
 from contracts.runtime.rejection import Rejected
 from contracts.settings import Settings
@@ -88,7 +89,8 @@ def register(app: faust.App, settings: Settings) -> None:
         if not codes:  # only an authentic message may touch the replay state
             codes = rules.replay(msg, state, gw.window)
         if not codes:
-            cov_raw = coverage.get(msg.signed.claim.worker_id.encode())
+            with as_current(None):  # keyed by worker, read for a claim keyed by province
+                cov_raw = coverage.get(msg.signed.claim.worker_id.encode())
             cov = wire.decode(cov_raw).payload if cov_raw else None
             codes = rules.validity(msg, cov if isinstance(cov, WorkerCoverage) else None,
                                    gw.home_province)

@@ -1,10 +1,17 @@
 """Read model of `clearing-events`: entries by ledger position, balances, cycles, statements,
 prepayment positions. Rows and offsets commit together (ProjectionRunner); an event already
-applied (same ledger_seq / event_id) is skipped."""
+applied (same ledger_seq / event_id) is skipped.
+
+A batch is applied at once (`apply_many`; `apply` is the batch of one): one look-up of the
+ledger positions already applied, then each run of consecutive postings — nearly all of the
+ledger — with one statement per table (`_Postings`). Cycle events, a few per month, are
+applied one by one between the runs. The rows are those of applying the events one by one.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,24 +28,29 @@ TABLES = ["ledger_events", "ledger_entries", "balances", "cycles", "statements",
           "prepayment_positions"]
 
 
-async def _entries(conn: asyncpg.Connection, seq: int, env: Envelope[Message],
-                   entries: tuple[c.Entry, ...], kind: str, day: object, cid: str | None) -> None:
-    for leg, e in enumerate(entries):
-        await conn.execute(
-            "INSERT INTO ledger_entries VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-            seq, leg, e.account, e.amount_fen, env.occurred_at, day, kind, cid)
-        await conn.execute(
-            "INSERT INTO balances VALUES ($1,$2,$3) ON CONFLICT (account) DO UPDATE SET"
-            " balance_fen = balances.balance_fen + EXCLUDED.balance_fen, last_seq = $3",
-            e.account, e.amount_fen, seq)
+_APPLIED = ("SELECT ledger_seq, event_id FROM ledger_events"
+            " WHERE ledger_seq = ANY($1::bigint[]) OR event_id = ANY($2::uuid[])")
+_INSERT_EVENT = "INSERT INTO ledger_events VALUES ($1,$2,$3,$4,$5)"
+_INSERT_ENTRY = "INSERT INTO ledger_entries VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+_ADD_BALANCE = ("INSERT INTO balances VALUES ($1,$2,$3) ON CONFLICT (account) DO UPDATE SET"
+                " balance_fen = balances.balance_fen + EXCLUDED.balance_fen, last_seq = $3")
+_OPEN_CYCLE = ("INSERT INTO cycles (cycle_id, month, scope, region_a, region_b, status, last_seq)"
+               " VALUES ($1,$2,$3,$4,$5,'open',$6) ON CONFLICT (cycle_id) DO NOTHING")
+_ADD_LATE = "UPDATE cycles SET late_items = late_items + $2 WHERE cycle_id = $1"
+_ADD_LINE = ("INSERT INTO statements VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT"
+             " (cycle_id, debtor, creditor, institution_id) DO UPDATE SET"
+             " settled_fen = statements.settled_fen + $5,"
+             " refused_fen = statements.refused_fen + $6")
+_PREPAYMENT = (
+    "INSERT INTO prepayment_positions VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+    " ON CONFLICT (account) DO UPDATE SET funded_fen=$2, balance_fen=$3,"
+    " warning_line_fen=$4, below_warning=$5, overdrawn=$6, last_seq=$8,"
+    " top_up_requested_fen = CASE WHEN NOT $5 THEN 0 WHEN $7 > 0 THEN $7"
+    " ELSE prepayment_positions.top_up_requested_fen END")
 
 
 async def _cycle(conn: asyncpg.Connection, cid: str, seq: int, **cols: object) -> None:
-    month, a, b = c.parse_cycle_id(cid)
-    await conn.execute(
-        "INSERT INTO cycles (cycle_id, month, scope, region_a, region_b, status, last_seq)"
-        " VALUES ($1,$2,$3,$4,$5,'open',$6) ON CONFLICT (cycle_id) DO NOTHING",
-        cid, month, cycles.scope_of(cid), a, b, seq)
+    await conn.execute(_OPEN_CYCLE, *_open_cycle_row(cid, seq))
     for col, value in cols.items():  # column names are ours, never input
         await conn.execute(f"UPDATE cycles SET {col} = $2, last_seq = $3 WHERE cycle_id = $1",
                            cid, value, seq)
@@ -46,37 +58,7 @@ async def _cycle(conn: asyncpg.Connection, cid: str, seq: int, **cols: object) -
 
 async def _line(conn: asyncpg.Connection, cid: str, line: tuple[str, str, str],
                 settled: int, refused: int) -> None:
-    await conn.execute(
-        "INSERT INTO statements VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT"
-        " (cycle_id, debtor, creditor, institution_id) DO UPDATE SET"
-        " settled_fen = statements.settled_fen + $5, refused_fen = statements.refused_fen + $6",
-        cid, *line, settled, refused)
-
-
-async def _posted(conn: asyncpg.Connection, env: Envelope[Message], ev: c.LedgerPosted) -> None:
-    await _entries(conn, ev.ledger_seq, env, ev.entries, ev.kind.value, ev.business_date,
-                   ev.cycle_id)
-    if ev.cycle_id and ev.insured_region and ev.treatment_region:
-        who = cycles.parties(ev.insured_region, ev.treatment_region)
-        fund = sum(e.amount_fen for e in ev.entries if e.account.startswith("fund:"))
-        await _cycle(conn, ev.cycle_id, ev.ledger_seq)
-        if ev.late:
-            await conn.execute("UPDATE cycles SET late_items = late_items + 1 WHERE cycle_id=$1",
-                               ev.cycle_id)
-        if who is not None:
-            refusal = ev.kind is c.PostingKind.REFUSAL
-            await _line(conn, ev.cycle_id, (who[0], who[1], ev.institution_id or ""),
-                        0 if refusal else fund, -fund if refusal else 0)
-    if ev.prepayment is not None:
-        p = ev.prepayment
-        await conn.execute(
-            "INSERT INTO prepayment_positions VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
-            " ON CONFLICT (account) DO UPDATE SET funded_fen=$2, balance_fen=$3,"
-            " warning_line_fen=$4, below_warning=$5, overdrawn=$6, last_seq=$8,"
-            " top_up_requested_fen = CASE WHEN NOT $5 THEN 0 WHEN $7 > 0 THEN $7"
-            " ELSE prepayment_positions.top_up_requested_fen END",
-            p.account, p.funded_fen, p.balance_fen, p.warning_line_fen, p.below_warning,
-            p.overdrawn, p.top_up_requested_fen, ev.ledger_seq)
+    await conn.execute(_ADD_LINE, cid, *line, settled, refused)
 
 
 async def _aborted(conn: asyncpg.Connection, ev: c.ClearingCycleAborted) -> None:
@@ -95,43 +77,142 @@ async def _closed(conn: asyncpg.Connection, ev: c.ClearingCycleClosed) -> None:
                            ev.cycle_id, n.party, n.net_fen)
 
 
+def _open_cycle_row(cid: str, seq: int) -> tuple[object, ...]:
+    month, a, b = c.parse_cycle_id(cid)
+    return cid, month, cycles.scope_of(cid), a, b, seq
+
+
+@dataclass
+class _Postings:
+    """Consecutive postings written with one statement per table, rows as if one by one.
+
+    Entries are rows of their own. Balances and statement lines only ever add, so each key's
+    amounts are summed (a balance's last_seq is its last posting's). A cycle is opened by its
+    first posting and later ones leave it. Prepayment positions go in log order: each
+    posting's top-up depends on the row the previous one left.
+    """
+
+    entries: list[tuple[object, ...]] = field(default_factory=list)
+    balances: dict[str, list[int]] = field(default_factory=dict)  # account -> [sum, last seq]
+    opened: dict[str, int] = field(default_factory=dict)  # cycle id -> first seq
+    late: Counter[str] = field(default_factory=Counter)
+    lines: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
+    prepayments: list[tuple[object, ...]] = field(default_factory=list)
+
+    def add_entries(self, seq: int, env: Envelope[Message], entries: tuple[c.Entry, ...],
+                    kind: str, day: object, cid: str | None) -> None:
+        for leg, e in enumerate(entries):
+            self.entries.append((seq, leg, e.account, e.amount_fen, env.occurred_at, day, kind,
+                                 cid))
+            total = self.balances.setdefault(e.account, [0, seq])
+            total[0] += e.amount_fen
+            total[1] = seq
+
+    def add_line(self, cid: str, key: tuple[str, str, str], settled: int, refused: int) -> None:
+        amounts = self.lines.setdefault((cid, *key), [0, 0])
+        amounts[0] += settled
+        amounts[1] += refused
+
+    def add(self, env: Envelope[Message], ev: c.LedgerPosted) -> None:
+        self.add_entries(ev.ledger_seq, env, ev.entries, ev.kind.value, ev.business_date,
+                         ev.cycle_id)
+        if ev.cycle_id and ev.insured_region and ev.treatment_region:
+            self.opened.setdefault(ev.cycle_id, ev.ledger_seq)
+            if ev.late:
+                self.late[ev.cycle_id] += 1
+            who = cycles.parties(ev.insured_region, ev.treatment_region)
+            if who is not None:
+                fund = sum(e.amount_fen for e in ev.entries if e.account.startswith("fund:"))
+                refusal = ev.kind is c.PostingKind.REFUSAL
+                self.add_line(ev.cycle_id, (who[0], who[1], ev.institution_id or ""),
+                              0 if refusal else fund, -fund if refusal else 0)
+        if (p := ev.prepayment) is not None:
+            self.prepayments.append((p.account, p.funded_fen, p.balance_fen, p.warning_line_fen,
+                                     p.below_warning, p.overdrawn, p.top_up_requested_fen,
+                                     ev.ledger_seq))
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        writes: list[tuple[str, list[tuple[object, ...]]]] = [
+            (_INSERT_ENTRY, self.entries),
+            (_ADD_BALANCE, [(a, s, seq) for a, (s, seq) in self.balances.items()]),
+            (_OPEN_CYCLE, [_open_cycle_row(cid, seq) for cid, seq in self.opened.items()]),
+            (_ADD_LATE, list(self.late.items())),
+            (_ADD_LINE, [(*k, s, r) for k, (s, r) in self.lines.items()]),
+            (_PREPAYMENT, self.prepayments),
+        ]
+        for sql, rows in writes:
+            if rows:
+                await conn.executemany(sql, rows)
+
+
+def _payload_json(ev: Message) -> str:
+    return json.dumps(json.loads(wire.encode_payload(ev)))
+
+
+async def _apply_other(conn: asyncpg.Connection, env: Envelope[Message], ev: Message,
+                       seq: int) -> None:
+    """The ledger events that are not postings: a few per cycle, applied one by one."""
+    match ev:
+        case c.ClearingCycleClosed():
+            await _closed(conn, ev)
+        case c.ClearingCycleConfirmed():
+            await _cycle(conn, ev.cycle_id, seq)
+            await conn.execute("UPDATE cycles SET confirmed = array_append(confirmed, $2),"
+                               " disputed = disputed - $2 WHERE cycle_id=$1",
+                               ev.cycle_id, ev.region)
+        case c.ClearingCycleDisputed():
+            await _cycle(conn, ev.cycle_id, seq)
+            await conn.execute("UPDATE cycles SET confirmed = array_remove(confirmed, $2),"
+                               " disputed = disputed || jsonb_build_object($2::text, $3::text)"
+                               " WHERE cycle_id=$1", ev.cycle_id, ev.region, ev.reason)
+        case c.ClearingCycleSettled():
+            settled = _Postings()
+            settled.add_entries(seq, env, ev.entries, "cycle_settled", ev.settled_on,
+                                ev.cycle_id)
+            await settled.write(conn)
+            await _cycle(conn, ev.cycle_id, seq, status="settled", settled_on=ev.settled_on)
+        case c.ClearingCycleAborted():
+            await _aborted(conn, ev)
+
+
 @dataclass
 class LedgerProjection:
     name: str = "ledger"
     topics: Sequence[Topic] = field(default_factory=lambda: [CLEARING_EVENTS])
 
     async def apply(self, conn: asyncpg.Connection, env: Envelope[Message]) -> None:
-        ev = env.payload
-        seq = getattr(ev, "ledger_seq", None)
-        if seq is None:
+        await self.apply_many(conn, [env])
+
+    async def apply_many(self, conn: asyncpg.Connection, events: list[Envelope[Message]]
+                         ) -> None:
+        """Apply `events` in log order; ledger events already applied (same ledger_seq or
+        event id, earlier or in this batch) are skipped. Runs of postings, nearly all of the
+        ledger, are written a run at a time (`_Postings`)."""
+        ledger = [(env, env.payload, seq) for env in events
+                  if (seq := getattr(env.payload, "ledger_seq", None)) is not None]
+        if not ledger:
             return
-        done = await conn.fetchval(
-            "INSERT INTO ledger_events VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
-            " RETURNING 1", seq, env.event_id, env.type, env.occurred_at,
-            json.dumps(json.loads(wire.encode_payload(ev))))
-        if done is None:
-            return  # already applied
-        match ev:
-            case c.LedgerPosted():
-                await _posted(conn, env, ev)
-            case c.ClearingCycleClosed():
-                await _closed(conn, ev)
-            case c.ClearingCycleConfirmed():
-                await _cycle(conn, ev.cycle_id, seq)
-                await conn.execute("UPDATE cycles SET confirmed = array_append(confirmed, $2),"
-                                   " disputed = disputed - $2 WHERE cycle_id=$1",
-                                   ev.cycle_id, ev.region)
-            case c.ClearingCycleDisputed():
-                await _cycle(conn, ev.cycle_id, seq)
-                await conn.execute("UPDATE cycles SET confirmed = array_remove(confirmed, $2),"
-                                   " disputed = disputed || jsonb_build_object($2::text, $3::text)"
-                                   " WHERE cycle_id=$1", ev.cycle_id, ev.region, ev.reason)
-            case c.ClearingCycleSettled():
-                await _entries(conn, seq, env, ev.entries, "cycle_settled", ev.settled_on,
-                               ev.cycle_id)
-                await _cycle(conn, ev.cycle_id, seq, status="settled", settled_on=ev.settled_on)
-            case c.ClearingCycleAborted():
-                await _aborted(conn, ev)
+        rows = await conn.fetch(_APPLIED, [seq for _, _, seq in ledger],
+                                [env.event_id for env, _, _ in ledger])
+        seqs, ids = {r["ledger_seq"] for r in rows}, {r["event_id"] for r in rows}
+        fresh = []
+        for env, ev, seq in ledger:
+            if seq in seqs or env.event_id in ids:
+                continue
+            seqs.add(seq)
+            ids.add(env.event_id)
+            fresh.append((env, ev, seq))
+        await conn.executemany(_INSERT_EVENT, [(seq, env.event_id, env.type, env.occurred_at,
+                                                _payload_json(ev)) for env, ev, seq in fresh])
+        run = _Postings()
+        for env, ev, seq in fresh:
+            if isinstance(ev, c.LedgerPosted):
+                run.add(env, ev)
+                continue
+            await run.write(conn)
+            run = _Postings()
+            await _apply_other(conn, env, ev, seq)
+        await run.write(conn)
 
 
 PROJECTIONS = [LedgerProjection()]

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import uuid
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics, wire
@@ -100,7 +101,15 @@ class ReplyWaiter:
             await consumer.stop()
 
     def _deliver(self, raw: bytes) -> None:
-        with contextlib.suppress(wire.WireError):
+        # Every hospital message has a reply here, but only the few sent over HTTP by this
+        # worker are awaited: look at the causation id first, decode only what is awaited.
+        if not self._waiting:
+            return
+        with contextlib.suppress(wire.WireError, orjson.JSONDecodeError, AttributeError,
+                                 TypeError, ValueError):
+            causation = orjson.loads(raw).get("causation_id")
+            if causation is None or uuid.UUID(causation) not in self._waiting:
+                return
             env = wire.decode(raw)
             fut = self._waiting.pop(env.causation_id, None) if env.causation_id else None
             if fut is not None and not fut.done():

@@ -7,9 +7,10 @@ An event already in `registration_history` (by event_id) is skipped: redelivery 
 Events are applied a batch at a time (`apply_many`, called by the projection runner once per
 Kafka batch; `apply` is the batch of one): three reads for the whole batch (event ids already
 applied, the workers' stored states, their last history seq), the fold in memory, then one
-statement per table. The rows are those that applying the events one by one would leave: a
-worker's history seq still counts up from its stored maximum, and each registration row and
-its coverage windows come from that registration as the last event touching it left it.
+statement per table (COPY for new rows, upserts from arrays). The rows are those that
+applying the events one by one would leave: a worker's history seq still counts up from its
+stored maximum, and each registration row and its coverage windows come from that
+registration as the last event touching it left it.
 """
 
 from __future__ import annotations
@@ -49,20 +50,24 @@ _APPLIED = "SELECT event_id FROM registration_history WHERE event_id = ANY($1::u
 _STATES = "SELECT worker_id, state FROM worker_states WHERE worker_id = ANY($1::text[])"
 _LAST_SEQ = ("SELECT worker_id, MAX(seq) AS seq FROM registration_history"
              " WHERE worker_id = ANY($1::text[]) GROUP BY worker_id")
-_INSERT_HISTORY = (
-    "INSERT INTO registration_history (event_id, worker_id, seq, registration_id, event_type,"
-    " occurred_at, causation_id, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)"
-)
-_UPSERT_STATE = (
+# New rows (history, and windows after their registration's are deleted) go in by COPY;
+# rows that may exist are upserted from arrays, one statement per table and batch (each
+# key once per batch, as ON CONFLICT DO UPDATE requires).
+_HISTORY_COLUMNS = ["event_id", "worker_id", "seq", "registration_id", "event_type",
+                    "occurred_at", "causation_id", "payload"]
+_UPSERT_STATES = (
     "INSERT INTO worker_states (worker_id, social_security_card, state, last_event_id)"
-    " VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (worker_id) DO UPDATE SET"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::uuid[])"
+    " ON CONFLICT (worker_id) DO UPDATE SET"
     " social_security_card = EXCLUDED.social_security_card, state = EXCLUDED.state,"
     " last_event_id = EXCLUDED.last_event_id"
 )
 # Type, origin, regions of insurance, registered_on and validity are set by the first event
 # (applied/imported) and never updated; the rest follows the registration's latest event.
-_UPSERT_REGISTRATION = (
-    "INSERT INTO registrations VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+_UPSERT_REGISTRATIONS = (
+    "INSERT INTO registrations SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+    " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::date[], $10::date[],"
+    " $11::date[], $12::date[], $13::date[], $14::text[], $15::uuid[], $16::timestamptz[])"
     " ON CONFLICT (worker_id, registration_id) DO UPDATE SET"
     " status=EXCLUDED.status, treatment_region=EXCLUDED.treatment_region,"
     " institution_id=EXCLUDED.institution_id, approved_on=EXCLUDED.approved_on,"
@@ -73,7 +78,11 @@ _DELETE_WINDOWS = (
     "DELETE FROM coverage_windows c USING unnest($1::text[], $2::text[]) AS k(worker, reg)"
     " WHERE c.worker_id = k.worker AND c.registration_id = k.reg"
 )
-_INSERT_WINDOWS = "INSERT INTO coverage_windows VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows -> one list per column: the arrays that `unnest` turns back into rows."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 @dataclass
@@ -145,13 +154,14 @@ class RegistrationReadModel:
                 windows += [(worker_id, reg_id, i, w.registration_type.value, w.insured_region,
                              w.treatment_region, w.valid_from, w.valid_until)
                             for i, w in enumerate(windows_of(reg))]
-        await conn.executemany(_INSERT_HISTORY, history)
-        await conn.executemany(_UPSERT_STATE, states)
-        await conn.executemany(_UPSERT_REGISTRATION, registrations)
+        await conn.copy_records_to_table("registration_history", records=history,
+                                         columns=_HISTORY_COLUMNS)
+        await conn.execute(_UPSERT_STATES, *_columns(states, 4))
+        await conn.execute(_UPSERT_REGISTRATIONS, *_columns(registrations, 16))
         await conn.execute(_DELETE_WINDOWS, [r[0] for r in registrations],
                            [r[1] for r in registrations])
         if windows:
-            await conn.executemany(_INSERT_WINDOWS, windows)
+            await conn.copy_records_to_table("coverage_windows", records=windows)
 
 
 PROJECTIONS = [RegistrationReadModel()]
