@@ -12,8 +12,7 @@ settings = load()
 app = faust_app.create(SERVICE, settings, DEFAULT_WEB_PORT)
 
 commands_topic = faust_app.topic(app, topics.REGISTRATION_COMMANDS, settings)
-worker_state = app.Table("worker_state", default=None, key_type=bytes, value_type=bytes,
-                         partitions=topics.REGISTRATION_COMMANDS.partitions)
+worker_state = faust_app.table(app, "worker_state", topics.REGISTRATION_COMMANDS.partitions)
 
 agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
 projection.wire(app, settings)

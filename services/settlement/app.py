@@ -24,8 +24,7 @@ claim_commands = faust_app.topic(app, topics.CLAIM_COMMANDS, settings)
 
 # Decision state per worker id (JSON of `domain.state.WorkerState`), co-partitioned with
 # encounter-events and claim-commands (both keyed by worker id, 4 partitions).
-worker_state = app.Table("worker_to_settlement_state", default=None,
-                         partitions=topics.WORKER_PARTITIONS, key_type=bytes, value_type=bytes)
+worker_state = faust_app.table(app, "worker_to_settlement_state")
 
 reference = ReferenceStore(settings.bootstrap, settings.topic_prefix)
 settler = agents.Settler(app, settings, worker_state, reference)

@@ -21,7 +21,7 @@ from contracts.envelope import Envelope
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answer_signed_bytes
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
-from contracts.runtime import intake
+from contracts.runtime import faust_app, intake
 from contracts.runtime.batching import as_current
 from contracts.runtime.intake import Outgoing
 from contracts.runtime.rejection import Rejected
@@ -51,10 +51,8 @@ def _load(raw: bytes | None) -> rules.ProvinceReplayState:
 def register(app: faust.App, settings: Settings) -> None:
     p = settings.topic_prefix
     gw = config.gateway()
-    coverage = app.Table("workers_to_coverage", default=None, partitions=4,
-                         key_type=bytes, value_type=bytes)
-    replay = app.Table("provinces_to_replay_state", default=None, partitions=4,
-                       key_type=bytes, value_type=bytes)
+    coverage = faust_app.table(app, "workers_to_coverage")
+    replay = faust_app.table(app, "provinces_to_replay_state")
     rejector = records.rejector(app, settings, reply=None)
     inbound = app.topic(GATEWAY_INBOUND.name(p), key_type=bytes, value_type=bytes)
     cov_topic = app.topic(REGISTRATION_COVERAGE.name(p), key_type=bytes, value_type=bytes)

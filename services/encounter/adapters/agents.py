@@ -75,10 +75,8 @@ async def unexpected_coverage(env: Envelope[Message]) -> list[Outgoing]:
 def register(app: faust.App, settings: Settings, book: ReferenceBook,
              reference_ready: asyncio.Event) -> tuple[Any, Any]:
     """Declare the tables and agents on `app`; returns (coverage table, state table)."""
-    coverage_by_worker = app.Table("coverage_by_worker", default=None, key_type=bytes,
-                                   value_type=bytes, partitions=topics.WORKER_PARTITIONS)
-    encounters_by_worker = app.Table("encounters_by_worker", default=None, key_type=bytes,
-                                     value_type=bytes, partitions=topics.WORKER_PARTITIONS)
+    coverage_by_worker = faust_app.table(app, "coverage_by_worker")
+    encounters_by_worker = faust_app.table(app, "encounters_by_worker")
 
     silent = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
                       faust_app.sender(app))

@@ -199,9 +199,14 @@ async def test_closing_a_cycle_while_settlements_keep_arriving(service: ServiceP
                 total += sum(line["settled_fen"] for line in st["lines"])
         return total
 
-    await until(counted, lambda t: t == sum(amounts), timeout=40)
+    def july_status() -> object:
+        return _statement(service, july)[1].get("status")
+
+    # Two facts of an eventually consistent read model: wait for both (the close may be
+    # projected after the last settlement when it reached the ledger after all of them).
+    await until(lambda: (counted(), july_status()),
+                lambda seen: seen == (sum(amounts), "closed"), timeout=40)
     _, st = _statement(service, july)
-    assert st["status"] == "closed"
     frozen = -sum(n["net_fen"] for n in st["nets"] if n["party"] == "370300")
     assert frozen == sum(line["amount_fen"] for line in st["lines"])  # close froze July
 
