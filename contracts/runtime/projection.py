@@ -85,21 +85,6 @@ async def load_checkpoints(conn: asyncpg.Connection, projection: str) -> dict[tu
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def apply_batch(
-    conn: asyncpg.Connection,
-    projection: Projection,
-    topic: str,
-    partition: int,
-    records: Sequence[Any],
-) -> tuple[int, int]:
-    """Apply records of one partition in one transaction, skipping what was already applied.
-
-    Returns (applied, skipped). See `apply_records`, which this wraps in a transaction.
-    """
-    async with conn.transaction():
-        return await apply_records(conn, projection, topic, partition, records)
-
-
 async def apply_records(
     conn: asyncpg.Connection,
     projection: Projection,

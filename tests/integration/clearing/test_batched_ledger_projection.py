@@ -8,7 +8,8 @@ inside and across batches and a message the read model ignores, is applied into 
 schemas of one test database:
   - by `per_event_apply` below, the shipped per-event projection before batching (two
     statements per leg, one or two per cycle and line), kept verbatim as the oracle;
-  - by `LedgerProjection.apply` (a batch of one) and `apply_many` in batches of 4 and in one.
+  - by `LedgerProjection.apply` (a batch of one) and `apply_many` in batches of 4 and in one
+    (`tests.support.oracle.BatchOracle`).
 Every table's digest must equal the oracle's, and the oracle's own figures are checked
 against sums computed here from the postings.
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -28,12 +28,10 @@ from contracts import envelope, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.replies import MessageAccepted
-from contracts.runtime.projection import BatchProjection, connect
-from ops import projections
-from ops.digest import TableDigest, digest_schema
-from ops.schemas import create_schema
+from contracts.runtime.projection import connect
 from services.clearing.adapters.projection import TABLES, LedgerProjection
 from services.clearing.domain import cycles
+from tests.support.oracle import BatchOracle
 
 pytestmark = pytest.mark.integration
 
@@ -221,64 +219,21 @@ def ledger() -> list[Envelope[Message]]:
 
 
 # --- the comparison -------------------------------------------------------------------
-async def _build(database_url: str, schema: str,
-                 write: Callable[[asyncpg.Connection], Awaitable[None]]) -> list[TableDigest]:
-    await create_schema(database_url, schema, projections.load("clearing").sql_files)
-    conn = await connect(database_url, schema)
-    try:
-        await write(conn)
-    finally:
-        await conn.close()
-    plain = await asyncpg.connect(database_url)
-    try:
-        return await digest_schema(plain, schema, TABLES)
-    finally:
-        await plain.close()
-
-
-def _batches(events: Sequence[Envelope[Message]], size: int) -> list[list[Envelope[Message]]]:
-    return [list(events[i:i + size]) for i in range(0, len(events), size)]
+def oracle(database_url: str) -> BatchOracle:
+    return BatchOracle(database_url, "clearing", TABLES, LedgerProjection(), ledger())
 
 
 async def test_sd_fund_ledger_apply_many_writes_the_rows_of_the_per_event_path(
         database_url: str) -> None:
-    events = ledger()
-    model = LedgerProjection()
-    assert isinstance(model, BatchProjection)
-
-    async def oracle(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await per_event_apply(conn, event)
-
-    async def one_by_one(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await model.apply(conn, event)
-
-    def in_batches(size: int) -> Callable[[asyncpg.Connection], Awaitable[None]]:
-        async def write(conn: asyncpg.Connection) -> None:
-            for batch in _batches(events, size):
-                async with conn.transaction():
-                    await model.apply_many(conn, batch)
-        return write
-
-    expected = await _build(database_url, "ledger_oracle", oracle)
-    assert await _build(database_url, "ledger_apply", one_by_one) == expected
-    assert await _build(database_url, "ledger_batches_of_4", in_batches(4)) == expected
-    assert await _build(database_url, "ledger_one_batch", in_batches(len(events))) == expected
+    await oracle(database_url).assert_batching_changes_nothing(per_event_apply, "ledger", [4])
 
 
 async def test_sd_fund_ledger_batch_sums_balances_lines_and_prepayment_top_ups(
         database_url: str) -> None:
     """The figures of one batch, from the postings above: what a cycle statement shows."""
-    events = ledger()
-
-    async def write(conn: asyncpg.Connection) -> None:
-        async with conn.transaction():
-            await LedgerProjection().apply_many(conn, events)
-
-    await _build(database_url, "ledger_figures", write)
+    figures = oracle(database_url)
+    events = figures.events
+    await figures.build("ledger_figures", figures.in_batches(len(events)))
     conn = await connect(database_url, "ledger_figures")
     try:
         balances = {r["account"]: r["balance_fen"] for r in await conn.fetch(

@@ -8,13 +8,12 @@ into fresh schemas of one test database:
   - by `per_event_apply` below, the shipped per-event projection before batching, kept
     verbatim as the oracle;
   - by `EncounterProjection.apply` (a batch of one) and `apply_many` in batches of 3 and in
-    one batch.
+    one batch (`tests.support.oracle.BatchOracle`).
 Every table's digest must equal the oracle's, and the oracle's totals are checked by hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 
 import asyncpg
@@ -38,13 +37,11 @@ from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.reference import CatalogKind
 from contracts.replies import MessageAccepted
-from contracts.runtime.projection import BatchProjection, connect
-from ops import projections
-from ops.digest import TableDigest, digest_schema
-from ops.schemas import create_schema
+from contracts.runtime.projection import connect
 from services.encounter.adapters.projection import TABLES, EncounterProjection
 from services.encounter.domain.encounter import decide, evolve, remember
 from services.encounter.domain.state import WorkerState
+from tests.support.oracle import BatchOracle
 from tests.unit.encounter.samples import (
     admission,
     at,
@@ -160,57 +157,18 @@ def history() -> list[Envelope[Message]]:
     assert kinds == {EncounterAdmitted, ChargeLineRecorded, ChargeLineCorrected,
                      ChargeLineReversed, EncounterCancelled, EncounterDischarged,
                      DischargedEncounterCorrected}, kinds
-    other = envelope.new(MessageAccepted(ref_event_id=out[0].event_id, ref_type="X",
-                                         detail="ignored"), key=A, occurred_at=at(D0),
-                         source="encounter")
+    ignored: Message = MessageAccepted(ref_event_id=out[0].event_id, ref_type="X",
+                                       detail="ignored")
+    other = envelope.new(ignored, key=A, occurred_at=at(D0), source="encounter")
     # Redelivery inside a batch and across batches; a message the read model ignores.
     return [*out[:4], out[2], *out[4:8], other, *out[8:], out[5], out[0]]
 
 
 # --- the comparison -------------------------------------------------------------------
-async def _build(database_url: str, schema: str,
-                 write: Callable[[asyncpg.Connection], Awaitable[None]]) -> list[TableDigest]:
-    await create_schema(database_url, schema, projections.load("encounter").sql_files)
-    conn = await connect(database_url, schema)
-    try:
-        await write(conn)
-    finally:
-        await conn.close()
-    plain = await asyncpg.connect(database_url)
-    try:
-        return await digest_schema(plain, schema, TABLES)
-    finally:
-        await plain.close()
-
-
-def _batches(events: Sequence[Envelope[Message]], size: int) -> list[list[Envelope[Message]]]:
-    return [list(events[i:i + size]) for i in range(0, len(events), size)]
-
-
 async def test_sd_enc_apply_many_writes_the_rows_of_the_per_event_path(database_url: str
                                                                        ) -> None:
-    events = history()
-    model = EncounterProjection()
-    assert isinstance(model, BatchProjection)
-
-    async def oracle(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await per_event_apply(conn, event)
-
-    async def one_by_one(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await model.apply(conn, event)
-
-    def in_batches(size: int) -> Callable[[asyncpg.Connection], Awaitable[None]]:
-        async def write(conn: asyncpg.Connection) -> None:
-            for batch in _batches(events, size):
-                async with conn.transaction():
-                    await model.apply_many(conn, batch)
-        return write
-
-    expected = await _build(database_url, "enc_oracle", oracle)
+    check = BatchOracle(database_url, "encounter", TABLES, EncounterProjection(), history())
+    await check.assert_batching_changes_nothing(per_event_apply, "enc", [3])
     conn = await connect(database_url, "enc_oracle")
     try:
         rows = {r["encounter_id"]: (r["status"], r["submitted_fen"], r["line_count"])
@@ -221,6 +179,3 @@ async def test_sd_enc_apply_many_writes_the_rows_of_the_per_event_path(database_
     assert rows == {f"{H}:E1": ("discharged", 2_500 + 1_200 + 300, 3),
                     f"{H}:E2": ("cancelled", 2_500, 1),
                     f"{H}:E3": ("discharged", 4_000, 1)}
-    assert await _build(database_url, "enc_apply", one_by_one) == expected
-    assert await _build(database_url, "enc_batches_of_3", in_batches(3)) == expected
-    assert await _build(database_url, "enc_one_batch", in_batches(len(events))) == expected

@@ -6,14 +6,14 @@ that is not a registration event) are applied into fresh schemas of one test dat
   - by `per_event_apply` below, the shipped per-event projection before batching (five to
     six round trips per event), kept verbatim as the oracle;
   - by `RegistrationReadModel.apply` (a batch of one), `apply_many` in batches of 3 and in
-    one batch, and the projection runner's `apply_batch` on Kafka-like records (with an
-    undecodable record and a redelivered, already checkpointed batch).
+    one batch (`tests.support.oracle.BatchOracle`), and the projection runner's
+    `apply_records` on Kafka-like records (with an undecodable record and a redelivered,
+    already checkpointed batch).
 Every schema's `ops.digest.digest_schema` must equal the oracle's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,15 +24,13 @@ from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_EVENTS
-from contracts.runtime.projection import BatchProjection, apply_batch, connect, load_checkpoints
+from contracts.runtime.projection import apply_records, load_checkpoints
 from contracts.runtime.rejection import Rejected
 from contracts.topics import REGISTRATION_EVENTS as EVENTS_TOPIC
-from ops import projections
-from ops.digest import TableDigest, digest_schema
-from ops.schemas import create_schema
 from services.registration.adapters.agents import decide_command
 from services.registration.adapters.projection import TABLES, RegistrationReadModel
 from services.registration.domain import WorkerState, evolve, windows_of
+from tests.support.oracle import BatchOracle
 from tests.unit.registration import builders as b
 
 pytestmark = pytest.mark.integration
@@ -133,52 +131,10 @@ class Record:  # what the runner reads of an aiokafka ConsumerRecord
     value: bytes
 
 
-async def fresh(database_url: str, schema: str) -> asyncpg.Connection:
-    await create_schema(database_url, schema, projections.load("registration").sql_files)
-    return await connect(database_url, schema)
-
-
-async def digests(database_url: str, schema: str) -> list[TableDigest]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await digest_schema(conn, schema, TABLES)
-    finally:
-        await conn.close()
-
-
-def batches(events: Sequence[Envelope[Message]], size: int) -> list[list[Envelope[Message]]]:
-    return [list(events[i:i + size]) for i in range(0, len(events), size)]
-
-
 async def test_apply_many_writes_the_rows_of_the_per_event_path(database_url: str) -> None:
-    events = history()
     model = RegistrationReadModel()
-    assert isinstance(model, BatchProjection)
-
-    async def build(schema: str, write: object) -> list[TableDigest]:
-        conn = await fresh(database_url, schema)
-        try:
-            await write(conn)  # type: ignore[operator]
-        finally:
-            await conn.close()
-        return await digests(database_url, schema)
-
-    async def oracle(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await per_event_apply(conn, event)
-
-    async def one_by_one(conn: asyncpg.Connection) -> None:
-        for event in events:
-            async with conn.transaction():
-                await model.apply(conn, event)
-
-    def in_batches(size: int) -> object:
-        async def write(conn: asyncpg.Connection) -> None:
-            for batch in batches(events, size):
-                async with conn.transaction():
-                    await model.apply_many(conn, batch)
-        return write
+    check = BatchOracle(database_url, "registration", TABLES, model, history())
+    events = check.events
 
     async def runner(conn: asyncpg.Connection) -> None:
         await load_checkpoints(conn, model.name)
@@ -186,17 +142,18 @@ async def test_apply_many_writes_the_rows_of_the_per_event_path(database_url: st
         records.insert(4, Record(4, b"not an envelope"))
         records = [Record(i, r.value) for i, r in enumerate(records)]
         topic = EVENTS_TOPIC.name("")
-        assert await apply_batch(conn, model, topic, 0, records[:5]) == (4, 1)
-        assert await apply_batch(conn, model, topic, 0, records[:8]) == (3, 5)  # redelivered
-        assert await apply_batch(conn, model, topic, 0, records[8:]) == (len(records) - 8, 0)
 
-    expected = await build("reg_oracle", oracle)
+        async def fetched(part: list[Record]) -> tuple[int, int]:  # one fetch, one transaction
+            async with conn.transaction():
+                return await apply_records(conn, model, topic, 0, part)
+
+        assert await fetched(records[:5]) == (4, 1)
+        assert await fetched(records[:8]) == (3, 5)  # redelivered
+        assert await fetched(records[8:]) == (len(records) - 8, 0)
+
+    expected = await check.assert_batching_changes_nothing(per_event_apply, "reg", [3])
     counts = {d.table: d.rows for d in expected}
     assert counts["registration_history"] == len({e.event_id for e in events
                                                   if isinstance(e.payload, REGISTRATION_EVENTS)})
     assert counts["worker_states"] == 4 and counts["coverage_windows"] > counts["registrations"]
-
-    assert await build("reg_apply", one_by_one) == expected
-    assert await build("reg_batches_of_3", in_batches(3)) == expected
-    assert await build("reg_one_batch", in_batches(len(events))) == expected
-    assert await build("reg_runner", runner) == expected
+    assert await check.build("reg_runner", runner) == expected
