@@ -121,22 +121,20 @@ class EncounterProjection:
 
     async def apply_many(self, conn: asyncpg.Connection, events: list[Envelope[Message]]
                          ) -> None:
-        """Runs of the common events a run at a time (`_Run`); a reversal or a cancellation,
-        rare, ends the run and is applied on its own."""
+        """Runs of the common events a run at a time (`_Run`); any other event (a reversal or
+        a cancellation, both rare) ends the run and is applied on its own."""
         run = _Run()
         for event in events:
             p, eid = event.payload, event.event_id
             if isinstance(p, _COMMON):
                 run.add(p, eid)
                 continue
+            await run.write(conn)
+            run = _Run()
             if isinstance(p, ChargeLineReversed):
-                await run.write(conn)
-                run = _Run()
                 await conn.execute(_REVERSE, p.encounter_id, p.line_no, eid)
                 await conn.execute(_TOTALS, p.encounter_id, eid)
             elif isinstance(p, EncounterCancelled):
-                await run.write(conn)
-                run = _Run()
                 await conn.execute(_CANCEL, p.encounter_id, eid)
         await run.write(conn)
 
