@@ -1,7 +1,9 @@
 """Read model of the settlement service (PostgreSQL schema `settlement`).
 
 Every statement is an upsert or a keyed update, so re-applying an event changes nothing;
-the runner stores the consumed offsets in the same transaction.
+the runner stores the consumed offsets in the same transaction. A batch is applied at once
+(`apply_many`; `apply` is the batch of one): each run of settlements and notices with one
+statement per kind (`_Run`), anything else on its own.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ INSERT INTO encounter_settlements (encounter_id, revision, mode, status, settlem
   fund_fen, self_fen, employer_fen, lines, not_direct_reasons, event_id)
 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15::jsonb,$16,$17)
 ON CONFLICT (encounter_id, revision) DO NOTHING"""
+_NOTICE = ("UPDATE encounter_settlements SET answer_due_on=$2, on_account=$3"
+           " WHERE settlement_id=$1")
 
 _FILE_CLAIM = """
 INSERT INTO claims (claim_id, worker_id, claimant, employer_id, insured_region, situations,
@@ -51,23 +55,50 @@ def _json(items: Sequence[object]) -> str:
     return orjson.dumps([i.model_dump(mode="json") for i in items]).decode()  # type: ignore[attr-defined]
 
 
+def _encounter_row(ev: EncounterSettled | EncounterReimbursable, event_id: object
+                   ) -> tuple[object, ...]:
+    if isinstance(ev, EncounterSettled):
+        mode, status, sid, on, reasons = "direct", "settled", ev.settlement_id, ev.settled_on, []
+    else:
+        mode, status, sid, on = "reimbursable", "reimbursable", None, ev.recorded_on
+        reasons = list(ev.not_direct_reasons)
+    return (ev.encounter_id, ev.revision, mode, status, sid, ev.worker_id, ev.institution_id,
+            ev.insured_region, ev.treatment_region, on, ev.submitted_fen, ev.fund_fen,
+            ev.self_fen, ev.employer_fen, _json(ev.lines), reasons, event_id)
+
+
 async def _encounter(conn: asyncpg.Connection, ev: EncounterSettled | EncounterReimbursable,
                      event_id: object) -> None:
-    direct = isinstance(ev, EncounterSettled)
-    if isinstance(ev, EncounterSettled):
-        sid, on, reasons, ins, trt = (ev.settlement_id, ev.settled_on, [], ev.insured_region,
-                                      ev.treatment_region)
-    else:
-        sid, on, reasons, ins, trt = (None, ev.recorded_on, list(ev.not_direct_reasons),
-                                      ev.insured_region, ev.treatment_region)
+    if isinstance(ev, EncounterReimbursable):
         await conn.execute("UPDATE encounter_settlements SET status='superseded' WHERE "
                            "encounter_id=$1 AND revision<$2 AND mode='reimbursable'",
                            ev.encounter_id, ev.revision)
-    await conn.execute(
-        _UPSERT_ENCOUNTER, ev.encounter_id, ev.revision, "direct" if direct else "reimbursable",
-        "settled" if direct else "reimbursable", sid, ev.worker_id, ev.institution_id, ins, trt,
-        on, ev.submitted_fen, ev.fund_fen, ev.self_fen, ev.employer_fen, _json(ev.lines),
-        reasons, event_id)
+    await conn.execute(_UPSERT_ENCOUNTER, *_encounter_row(ev, event_id))
+
+
+@dataclass
+class _Run:
+    """Consecutive direct settlements and their notices (two per discharge): the inserts,
+    then the notices' updates, one statement each. A notice always follows its settlement,
+    and a settlement row is only ever inserted, so the rows are those of one by one."""
+
+    settled: list[tuple[object, ...]] = field(default_factory=list)
+    notices: list[tuple[object, ...]] = field(default_factory=list)
+
+    def add(self, event: Envelope[Message]) -> bool:
+        ev = event.payload
+        if isinstance(ev, EncounterSettled):
+            self.settled.append(_encounter_row(ev, event.event_id))
+        elif isinstance(ev, SettlementNoticeIssued):
+            self.notices.append((ev.settlement_id, ev.answer_due_on, ev.on_account))
+        else:
+            return False
+        return True
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        for sql, rows in ((_UPSERT_ENCOUNTER, self.settled), (_NOTICE, self.notices)):
+            if rows:
+                await conn.executemany(sql, rows)
 
 
 async def _claims(conn: asyncpg.Connection, ev: Message) -> None:
@@ -105,33 +136,47 @@ async def _claims(conn: asyncpg.Connection, ev: Message) -> None:
             " remainder_fen=$3 WHERE claim_id=$1", ev.claim_id, ev.offset_on, ev.remainder_fen)
 
 
+async def _apply_one(conn: asyncpg.Connection, event: Envelope[Message]) -> None:
+    """The events outside a run: reimbursable encounters, reversals, receivables, claims."""
+    ev = event.payload
+    if isinstance(ev, EncounterReimbursable):
+        await _encounter(conn, ev, event.event_id)
+    elif isinstance(ev, SettlementReversed):
+        await conn.execute("UPDATE encounter_settlements SET status='reversed', reversed_on=$2"
+                           " WHERE settlement_id=$1", ev.settlement_id, ev.reversed_on)
+    elif isinstance(ev, EmployerReceivableRaised):
+        await conn.execute(
+            "INSERT INTO receivables VALUES ($1,$2,$3,$4,$5,$6,$7,$8) "
+            "ON CONFLICT (receivable_id) DO NOTHING", ev.receivable_id, ev.employer_id,
+            ev.worker_id, ev.insured_region, ev.amount_fen, list(ev.settlement_ids),
+            ev.raised_on, ev.reason)
+        await conn.execute("UPDATE encounter_settlements SET receivable_id=$1 WHERE "
+                           "settlement_id = ANY($2::text[])", ev.receivable_id,
+                           list(ev.settlement_ids))
+    else:
+        await _claims(conn, ev)
+
+
 @dataclass
 class SettlementReadModel:
     name: str = "settlement_read_model"
     topics: Sequence[topics.Topic] = field(default_factory=lambda: [topics.SETTLEMENT_EVENTS])
 
     async def apply(self, conn: asyncpg.Connection, event: Envelope[Message]) -> None:
-        ev = event.payload
-        if isinstance(ev, EncounterSettled | EncounterReimbursable):
-            await _encounter(conn, ev, event.event_id)
-        elif isinstance(ev, SettlementNoticeIssued):
-            await conn.execute("UPDATE encounter_settlements SET answer_due_on=$2, on_account=$3"
-                               " WHERE settlement_id=$1", ev.settlement_id, ev.answer_due_on,
-                               ev.on_account)
-        elif isinstance(ev, SettlementReversed):
-            await conn.execute("UPDATE encounter_settlements SET status='reversed', reversed_on=$2"
-                               " WHERE settlement_id=$1", ev.settlement_id, ev.reversed_on)
-        elif isinstance(ev, EmployerReceivableRaised):
-            await conn.execute(
-                "INSERT INTO receivables VALUES ($1,$2,$3,$4,$5,$6,$7,$8) "
-                "ON CONFLICT (receivable_id) DO NOTHING", ev.receivable_id, ev.employer_id,
-                ev.worker_id, ev.insured_region, ev.amount_fen, list(ev.settlement_ids),
-                ev.raised_on, ev.reason)
-            await conn.execute("UPDATE encounter_settlements SET receivable_id=$1 WHERE "
-                               "settlement_id = ANY($2::text[])", ev.receivable_id,
-                               list(ev.settlement_ids))
-        else:
-            await _claims(conn, ev)
+        await self.apply_many(conn, [event])
+
+    async def apply_many(self, conn: asyncpg.Connection, events: list[Envelope[Message]]
+                         ) -> None:
+        """Runs of settlements and notices a run at a time (`_Run`); any other event ends
+        the run and is applied on its own."""
+        run = _Run()
+        for event in events:
+            if run.add(event):
+                continue
+            await run.write(conn)
+            run = _Run()
+            await _apply_one(conn, event)
+        await run.write(conn)
 
 
 PROJECTIONS = [SettlementReadModel()]
