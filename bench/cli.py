@@ -19,7 +19,7 @@ from bench.report import render
 EPILOG = """\
 examples:
   wic bench raw --n 200000            aiokafka produce/consume/relay + the broker's perf tools
-  wic bench all                       every measurement at the default size (~6 min)
+  wic bench all                       every measurement at the default size (3–6 min)
   wic bench replay --workers 500000   the 1,000,000-event replay (registration + ledger)
   wic bench memory --workers 200000 --services registration
 """
