@@ -66,6 +66,31 @@ class BatchProjection(Projection, Protocol):
                          events: list[Envelope[Message]]) -> None: ...
 
 
+class Run(Protocol):
+    """Consecutive common events of a batch, written with one statement per kind of row."""
+
+    def add(self, event: Envelope[Message]) -> bool: ...  # False: not an event of a run
+
+    async def write(self, conn: asyncpg.Connection) -> None: ...
+
+
+async def apply_in_runs(conn: asyncpg.Connection, events: Sequence[Envelope[Message]],
+                        new_run: Callable[[], Run],
+                        apply_one: Callable[[asyncpg.Connection, Envelope[Message]],
+                                            Awaitable[None]]) -> None:
+    """`apply_many` for read models whose events are mostly of a few kinds: each run of
+    those is written at once, and any other event ends the run and is applied on its own,
+    so the statements keep their log order across the kinds that do not commute."""
+    run = new_run()
+    for event in events:
+        if run.add(event):
+            continue
+        await run.write(conn)
+        run = new_run()
+        await apply_one(conn, event)
+    await run.write(conn)
+
+
 @dataclass
 class Progress:
     applied: int = 0

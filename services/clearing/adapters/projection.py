@@ -21,6 +21,7 @@ from contracts import clearing as c
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.projection import apply_in_runs
 from contracts.topics import CLEARING_EVENTS, Topic
 from services.clearing.domain import cycles
 
@@ -113,7 +114,10 @@ class _Postings:
         amounts[0] += settled
         amounts[1] += refused
 
-    def add(self, env: Envelope[Message], ev: c.LedgerPosted) -> None:
+    def add(self, env: Envelope[Message]) -> bool:
+        ev = env.payload
+        if not isinstance(ev, c.LedgerPosted):
+            return False
         self.add_entries(ev.ledger_seq, env, ev.entries, ev.kind.value, ev.business_date,
                          ev.cycle_id)
         if ev.cycle_id and ev.insured_region and ev.treatment_region:
@@ -130,6 +134,7 @@ class _Postings:
             self.prepayments.append((p.account, p.funded_fen, p.balance_fen, p.warning_line_fen,
                                      p.below_warning, p.overdrawn, p.top_up_requested_fen,
                                      ev.ledger_seq))
+        return True
 
     async def write(self, conn: asyncpg.Connection) -> None:
         writes: list[tuple[str, list[tuple[object, ...]]]] = [
@@ -149,9 +154,10 @@ def _payload_json(ev: Message) -> str:
     return json.dumps(json.loads(wire.encode_payload(ev)))
 
 
-async def _apply_other(conn: asyncpg.Connection, env: Envelope[Message], ev: Message,
-                       seq: int) -> None:
+async def _apply_other(conn: asyncpg.Connection, env: Envelope[Message]) -> None:
     """The ledger events that are not postings: a few per cycle, applied one by one."""
+    ev = env.payload
+    seq = ev.ledger_seq  # type: ignore[attr-defined]  # every event kept here is a ledger event
     match ev:
         case c.ClearingCycleClosed():
             await _closed(conn, ev)
@@ -204,15 +210,7 @@ class LedgerProjection:
             fresh.append((env, ev, seq))
         await conn.executemany(_INSERT_EVENT, [(seq, env.event_id, env.type, env.occurred_at,
                                                 _payload_json(ev)) for env, ev, seq in fresh])
-        run = _Postings()
-        for env, ev, seq in fresh:
-            if isinstance(ev, c.LedgerPosted):
-                run.add(env, ev)
-                continue
-            await run.write(conn)
-            run = _Postings()
-            await _apply_other(conn, env, ev, seq)
-        await run.write(conn)
+        await apply_in_runs(conn, [env for env, _, _ in fresh], _Postings, _apply_other)
 
 
 PROJECTIONS = [LedgerProjection()]

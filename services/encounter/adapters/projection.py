@@ -26,6 +26,7 @@ from contracts.encounter import (
 )
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.projection import apply_in_runs
 
 SCHEMA = "encounter"
 TABLES = ["encounters", "charge_lines"]
@@ -86,7 +87,8 @@ class _Run:
     discharged: list[tuple[object, ...]] = field(default_factory=list)
     totals: dict[str, object] = field(default_factory=dict)  # encounter id -> last event id
 
-    def add(self, p: Message, event_id: object) -> None:
+    def add(self, event: Envelope[Message]) -> bool:
+        p, event_id = event.payload, event.event_id
         if isinstance(p, EncounterAdmitted):
             self.admitted.append((
                 p.encounter_id, p.institution_id, p.worker_id, p.care_type.value,
@@ -100,6 +102,9 @@ class _Run:
             rec = p.encounter
             self.discharged.append((rec.encounter_id, rec.discharged_at, rec.revision))
             self._total(rec.encounter_id, event_id)
+        else:
+            return False
+        return True
 
     def _total(self, encounter_id: str, event_id: object) -> None:
         self.totals.pop(encounter_id, None)  # keep the order of last touch
@@ -123,20 +128,16 @@ class EncounterProjection:
                          ) -> None:
         """Runs of the common events a run at a time (`_Run`); any other event (a reversal or
         a cancellation, both rare) ends the run and is applied on its own."""
-        run = _Run()
-        for event in events:
-            p, eid = event.payload, event.event_id
-            if isinstance(p, _COMMON):
-                run.add(p, eid)
-                continue
-            await run.write(conn)
-            run = _Run()
-            if isinstance(p, ChargeLineReversed):
-                await conn.execute(_REVERSE, p.encounter_id, p.line_no, eid)
-                await conn.execute(_TOTALS, p.encounter_id, eid)
-            elif isinstance(p, EncounterCancelled):
-                await conn.execute(_CANCEL, p.encounter_id, eid)
-        await run.write(conn)
+        await apply_in_runs(conn, events, _Run, _apply_one)
+
+
+async def _apply_one(conn: asyncpg.Connection, event: Envelope[Message]) -> None:
+    p, eid = event.payload, event.event_id
+    if isinstance(p, ChargeLineReversed):
+        await conn.execute(_REVERSE, p.encounter_id, p.line_no, eid)
+        await conn.execute(_TOTALS, p.encounter_id, eid)
+    elif isinstance(p, EncounterCancelled):
+        await conn.execute(_CANCEL, p.encounter_id, eid)
 
 
 PROJECTIONS = [EncounterProjection()]

@@ -17,6 +17,7 @@ import orjson
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.projection import apply_in_runs
 from contracts.settlement import (
     AdvanceGranted,
     AdvanceOffset,
@@ -169,14 +170,7 @@ class SettlementReadModel:
                          ) -> None:
         """Runs of settlements and notices a run at a time (`_Run`); any other event ends
         the run and is applied on its own."""
-        run = _Run()
-        for event in events:
-            if run.add(event):
-                continue
-            await run.write(conn)
-            run = _Run()
-            await _apply_one(conn, event)
-        await run.write(conn)
+        await apply_in_runs(conn, events, _Run, _apply_one)
 
 
 PROJECTIONS = [SettlementReadModel()]
