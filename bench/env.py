@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
-
 from contracts.settings import Settings, load
+from infra import databases
 from infra.layout import ROOT
 from infra.services import ServiceProcess
 
@@ -36,20 +35,12 @@ class BenchEnv:
 
     @classmethod
     async def create(cls) -> BenchEnv:
-        from infra.migrate import migrate
         from infra.topics import ensure_topics
 
         base = load()
         tag = f"{int(time.time())}{uuid.uuid4().hex[:4]}"
         prefix = f"bench-{tag}."
-        db = f"bench_{tag}"
-        conn = await asyncpg.connect(base.database_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{db}"')
-        finally:
-            await conn.close()
-        url = base.database_url.rsplit("/", 1)[0] + f"/{db}"
-        await migrate(url)
+        url = await databases.create(f"bench_{tag}", base.database_url)
         await ensure_topics(base.bootstrap, prefix)
         settings = Settings(bootstrap=base.bootstrap, database_url=url, topic_prefix=prefix)
         return cls(prefix, url, settings, LOG_ROOT / prefix.rstrip("."))
@@ -68,13 +59,7 @@ class BenchEnv:
         for svc in self.services.values():
             svc.stop(grace=30.0)
         await delete_topics(self.settings.bootstrap, self.prefix)
-        base = load()
-        conn = await asyncpg.connect(base.database_url)
-        try:
-            db = self.database_url.rsplit("/", 1)[1]
-            await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await databases.drop(self.database_url)
         shutil.rmtree(self.data_dir / "faust", ignore_errors=True)
         if not keep_logs:
             shutil.rmtree(self.data_dir, ignore_errors=True)

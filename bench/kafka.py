@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -83,14 +83,12 @@ async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[TopicPartit
 
 
 async def count_consume(bootstrap: str, topics: Sequence[str], label: str = "raw consume",
-                        decode: bool = False) -> tuple[int, float]:
+                        parse: Callable[[bytes], object] | None = None) -> tuple[int, float]:
     """Read `topics` from offset 0 to their current ends; (records, records/s).
 
-    With `decode`, every record is also turned into an envelope with `contracts.wire` (the
-    cost every consumer pays before any logic): the rate of "consume + decode".
+    With `parse`, every record's value is also passed to it: `wire.decode` (a validated
+    envelope, the cost every consumer pays before any logic) or `orjson.loads` (JSON only).
     """
-    from contracts import wire
-
     ends = {tp: o for tp, o in (await end_offsets(bootstrap, topics)).items() if o > 0}
     total = sum(ends.values())
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
@@ -108,9 +106,9 @@ async def count_consume(bootstrap: str, topics: Sequence[str], label: str = "raw
             batches = await consumer.getmany(timeout_ms=500, max_records=20_000)
             for records in batches.values():
                 seen += len(records)
-                if decode:
+                if parse is not None:
                     for r in records:
-                        wire.decode(r.value)
+                        parse(r.value)
             progress.update(seen)
     finally:
         await consumer.stop()

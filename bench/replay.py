@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
+import orjson
 
 from bench.kafka import count_consume, end_offsets
+from contracts import wire
 from contracts.settings import Settings
 from ops import digest, projections, rebuild, schemas
 from ops.progress import Progress
@@ -29,6 +31,7 @@ class ReplayResult:
     events: int
     seconds: float
     raw_rate: float
+    parse_rate: float
     decode_rate: float
     digests_equal: bool
     detail: str
@@ -116,8 +119,10 @@ async def run(settings: Settings) -> ReplayResult:
     # The first read warms the broker's page cache; the limit is the warm read.
     await count_consume(settings.bootstrap, names, "raw consume (warm-up)")
     _, raw_rate = await count_consume(settings.bootstrap, names, "raw consume (same topics)")
+    _, parse_rate = await count_consume(settings.bootstrap, names, "raw consume + orjson.loads",
+                                        parse=orjson.loads)
     _, decode_rate = await count_consume(settings.bootstrap, names, "raw consume + wire.decode",
-                                         decode=True)
+                                         parse=wire.decode)
     fresh = {m.service: f"{m.service}_bench_rebuild" for m in models}
     for m in models:
         await schemas.drop_schema(settings.database_url, fresh[m.service])
@@ -152,7 +157,8 @@ async def run(settings: Settings) -> ReplayResult:
                          f"{'equal' if same else 'DIFFERENT'} sha256 {a.sha256[:12]}")
     for m in models:
         await schemas.drop_schema(settings.database_url, fresh[m.service])
-    return ReplayResult(sum(applied), seconds, raw_rate, decode_rate, equal, "\n".join(lines))
+    return ReplayResult(sum(applied), seconds, raw_rate, parse_rate, decode_rate, equal,
+                        "\n".join(lines))
 
 
 async def _tick(progress: Progress, plans: Sequence[tuple[projections.ReadModel, rebuild.Offsets]],

@@ -206,6 +206,9 @@ async def ensure_database(db: Database | None = None) -> str:
                 f"CREATE ROLE \"{db.role}\" LOGIN CREATEDB PASSWORD '{password}'"
             )
             made.append(f"role {db.role}")
+        # `DROP DATABASE … WITH (FORCE)` (tests' and benchmarks' own databases) must be able
+        # to end an autovacuum worker there, which only pg_signal_backend may (idempotent).
+        await admin.execute(f'GRANT pg_signal_backend TO "{db.role}"')
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", db.name):
             await admin.execute(f'CREATE DATABASE "{db.name}" OWNER "{db.role}"')
             made.append(f"database {db.name}")

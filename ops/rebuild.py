@@ -149,7 +149,7 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
             projection, settings.bootstrap, settings.database_url, schema=schema,
             prefix=settings.topic_prefix, on_batch=report,
             group=f"{settings.topic_prefix}replay.{schema}.{projection.name}.{uuid.uuid4().hex[:6]}",
-            batch_size=REBUILD_BATCH,
+            batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
         )
         runners.append(runner)
         stop = asyncio.Event()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -165,7 +166,7 @@ class _SeekToCheckpoint(ConsumerRebalanceListener):
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        return None
+        await self.runner._commit_kafka(force=True)  # while the partitions are still ours
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self.runner.seek_assigned(assigned)
@@ -182,11 +183,22 @@ class ProjectionRunner:
     prefix: str = ""
     group: str | None = None
     batch_size: int = 500
+    # A live read model is not on any answer's path (agents answer and post; the read model
+    # follows), so it trades a little freshness for fewer, larger transactions: the broker
+    # holds a fetch until `fetch_min_bytes` arrived or `fetch_max_wait_ms` passed. At
+    # 1,000 msg/s a fetch of a few records each cost a transaction (checkpoint read and
+    # write, one statement per kind of row) and a Kafka commit (docs/performance.md, fourth
+    # round). A rebuild reads a backlog and passes the Kafka client's defaults.
+    fetch_min_bytes: int = 1024 * 1024
+    fetch_max_wait_ms: int = 100
+    commit_interval: float = 1.0  # seconds between Kafka offset commits (for `wic lag` only)
     on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
     progress: Progress = field(default_factory=Progress)
     _conn: asyncpg.Connection | None = None
     _consumer: AIOKafkaConsumer | None = None
     _conn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _uncommitted: dict[TopicPartition, int] = field(default_factory=dict)
+    _committed_at: float = 0.0
 
     async def seek_assigned(self, assigned: Any) -> None:
         assert self._conn is not None and self._consumer is not None
@@ -212,6 +224,8 @@ class ProjectionRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.batch_size,
+            fetch_min_bytes=self.fetch_min_bytes,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await self._consumer.start()
         try:
@@ -221,7 +235,9 @@ class ProjectionRunner:
                     break
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 await self._apply(batches, until)
+                await self._commit_kafka(force=False)
         finally:
+            await self._commit_kafka(force=True)
             await self._consumer.stop()
             await self._conn.close()
         return self.progress
@@ -242,15 +258,25 @@ class ProjectionRunner:
                 self.progress.applied += applied
                 self.progress.skipped += skipped
                 self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
-            # Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them;
-            # a commit refused during a rebalance is harmless (PostgreSQL holds the truth).
-            with contextlib.suppress(KafkaError):
-                await self._consumer.commit({tp: records[-1].offset + 1
-                                             for tp, records in todo.items()})
+            self._uncommitted.update({tp: records[-1].offset + 1
+                                      for tp, records in todo.items()})
         if batches and self.on_batch is not None:
             result = self.on_batch(self.progress)
             if asyncio.iscoroutine(result):
                 await result
+
+    async def _commit_kafka(self, force: bool) -> None:
+        """Kafka's own offsets follow PostgreSQL's, only so that `wic lag` can read them: at
+        most once per `commit_interval`, and on stop. A commit refused during a rebalance,
+        or lost in a crash, is harmless: the checkpoints in PostgreSQL hold the truth."""
+        assert self._consumer is not None
+        now = time.monotonic()
+        if not self._uncommitted or (not force and now - self._committed_at < self.commit_interval):
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._committed_at = now
+        with contextlib.suppress(KafkaError):
+            await self._consumer.commit(offsets)
 
     @staticmethod
     def _bounded(tp: TopicPartition, records: list[Any],

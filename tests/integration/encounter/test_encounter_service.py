@@ -247,7 +247,7 @@ async def test_another_institution_cannot_write_someone_elses_encounter(url: str
                 if e.payload.original_event_id == env.event_id]  # type: ignore[attr-defined]
     assert isinstance(letter, MessageDeadLettered)
     assert letter.original_value() == wire.encode(env)
-    _, enc = await get(url, f"/encounters/{JN}:OWN1")
+    enc = await wait_for(url, f"/encounters/{JN}:OWN1", lambda e: True)  # read model lags
     assert enc["line_count"] == 0
 
 
@@ -266,7 +266,7 @@ async def test_bad_input_refused_with_reason_nothing_recorded(url: str) -> None:
     neg["payload"]["line"]["unit_price_fen"] = -5
     status, got = await post(url, JN, neg)
     assert status == 400 and got["reason_code"] == "invalid_payload"
-    _, enc = await get(url, f"/encounters/{JN}:BAD1")
+    enc = await wait_for(url, f"/encounters/{JN}:BAD1", lambda e: True)  # read model lags
     assert enc["line_count"] == 0 and enc["submitted_fen"] == 0
 
 

@@ -153,8 +153,9 @@ async def test_sd_reg_5_three_month_boundary(service: ServiceProcess, bus: Bus) 
     assert moved["covered"] is False
 
 
-async def test_bad_input_is_refused_and_changes_nothing(service: ServiceProcess, bus: Bus
-                                                        ) -> None:
+async def test_bad_input_is_refused_and_changes_nothing(service: ServiceProcess, bus: Bus,
+                                                        bootstrap: str, prefix: str,
+                                                        database_url: str) -> None:
     w = b.worker_id()
     await accepted(bus, b.env(b.apply(w, "REG-BAD"), b.at(D0)))
     await accepted(bus, b.env(b.reject(w, "REG-BAD"), b.at(D0)))
@@ -175,6 +176,9 @@ async def test_bad_input_is_refused_and_changes_nothing(service: ServiceProcess,
         for e in seen) >= 4)
     reasons = " ".join(e.payload.reason for e in letters)  # type: ignore[attr-defined]
     assert "resident id" in reasons and "region code" in reasons
+    # the read model trails the log: read it once it has applied every registration event
+    await wait_caught_up(database_url, await end_offsets(
+        bootstrap, topics.REGISTRATION_EVENTS.name(prefix)))
     status, body = http(service.url, "/registrations/REG-BAD")
     assert status == 200 and body["status"] == "rejected"
     status, _ = http(service.url, "/registrations/REG-X")

@@ -1,0 +1,137 @@
+"""How a live read model reads the log: few, larger transactions; Kafka offsets for `wic lag`.
+
+Exactly-once effects rest on the checkpoints in PostgreSQL (test_projection_exactly_once);
+these tests pin the two ways a live `ProjectionRunner` saves work without touching them: the
+broker holds a fetch until records pile up (so a trickle of events is applied in a few
+transactions, not one per event), and the Kafka offsets that `wic lag` reads are committed
+at most once per `commit_interval`, yet still catch up with the checkpoints when the read
+model falls idle and when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts import envelope, wire
+from contracts.replies import MessageAccepted
+from contracts.runtime.projection import Progress, ProjectionRunner, load_checkpoints
+from contracts.topics import HOSPITAL_REPLIES
+from tests.support.counting_projection import CountingProjection, prepare
+from tests.support.kafka import Bus
+
+pytestmark = pytest.mark.integration
+WHEN = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def reply(i: int) -> bytes:
+    msg = MessageAccepted(ref_event_id=uuid.UUID(int=i + 1), ref_type="Probe")
+    return wire.encode(envelope.new(msg, key=f"H{i % 3}", occurred_at=WHEN, source="test"))
+
+
+async def send(bus: Bus, prefix: str, first: int, count: int, gap: float = 0.0) -> None:
+    for i in range(first, first + count):
+        await bus.producer.send_and_wait(HOSPITAL_REPLIES.name(prefix), reply(i),
+                                         key=f"H{i % 3}".encode())
+        if gap:
+            await asyncio.sleep(gap)
+
+
+async def counted(url: str, schema: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval(f'SELECT n FROM "{schema}".totals WHERE id = 1'))
+    finally:
+        await conn.close()
+
+
+async def until_counted(url: str, schema: str, n: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await counted(url, schema)) < n:
+        assert time.monotonic() < deadline, f"read model stuck at {got} of {n}"
+        await asyncio.sleep(0.05)
+
+
+async def kafka_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        found = await admin.list_consumer_group_offsets(group)
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in found.items()
+                if meta.offset >= 0}
+    finally:
+        await admin.close()
+
+
+async def checkpoints(url: str, schema: str) -> dict[tuple[str, int], int]:
+    conn = await asyncpg.connect(url, server_settings={"search_path": schema})
+    try:
+        return await load_checkpoints(conn, CountingProjection.name)
+    finally:
+        await conn.close()
+
+
+async def test_a_trickle_of_events_is_applied_in_a_few_transactions(
+        bus: Bus, bootstrap: str, database_url: str, prefix: str) -> None:
+    """100 events 5 ms apart: the broker holds each fetch up to `fetch_max_wait_ms`, so the
+    runner applies them in a handful of batches (one transaction each), where a fetch
+    answered at the first byte would apply them one or two at a time."""
+    schema = "trickle"
+    await prepare(database_url, schema)
+    batches: list[int] = []
+    seen = 0
+
+    def on_batch(progress: Progress) -> None:
+        nonlocal seen
+        batches.append(progress.applied - seen)
+        seen = progress.applied
+
+    runner = ProjectionRunner(CountingProjection(), bootstrap, database_url, schema,
+                              prefix=prefix, group=f"{prefix}trickle", on_batch=on_batch)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await send(bus, prefix, 0, 1)  # the group is joined and reading before the trickle
+        await until_counted(database_url, schema, 1)
+        batches.clear()
+        seen = runner.progress.applied
+        await send(bus, prefix, 1, 100, gap=0.005)
+        await until_counted(database_url, schema, 101)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert sum(batches) == 100
+    assert len(batches) <= 100 // 3, f"{len(batches)} transactions for 100 events: {batches}"
+
+
+async def test_kafka_offsets_follow_the_checkpoints_when_idle_and_on_stop(
+        bus: Bus, bootstrap: str, database_url: str, prefix: str) -> None:
+    """`wic lag` reads the group's Kafka offsets: throttled to one commit per interval, they
+    still reach the PostgreSQL checkpoints once the read model is idle, and on stop."""
+    schema = "lagging"
+    await prepare(database_url, schema)
+    group = f"{prefix}lagging"
+    runner = ProjectionRunner(CountingProjection(), bootstrap, database_url, schema,
+                              prefix=prefix, group=group, commit_interval=0.5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await send(bus, prefix, 1000, 40)
+        await until_counted(database_url, schema, 40)
+        truth = await checkpoints(database_url, schema)
+        deadline = time.monotonic() + 10
+        while (committed := await kafka_offsets(bootstrap, group)) != truth:
+            assert time.monotonic() < deadline, f"Kafka {committed} never reached {truth}"
+            await asyncio.sleep(0.2)
+        await send(bus, prefix, 2000, 10)
+        await until_counted(database_url, schema, 50)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert await kafka_offsets(bootstrap, group) == await checkpoints(database_url, schema)
