@@ -13,7 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from contracts import catalog  # noqa: F401  (fills the message registry)
-from contracts.envelope import Envelope
+from contracts.envelope import AnyEnvelope, Envelope
 from contracts.message import Message, UnknownMessage, model_for
 
 _OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
@@ -88,6 +88,6 @@ def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
         detail = f"{mtype} v{version}: {describe(exc, 'payload.')}"
         raise WireError("invalid_payload", detail) from None
     try:
-        return Envelope[Message].model_validate({**data, "payload": payload})
+        return AnyEnvelope.model_validate({**data, "payload": payload})
     except ValidationError as exc:
         raise WireError("invalid_envelope", describe(exc)) from None
