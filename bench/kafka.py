@@ -115,3 +115,38 @@ async def count_consume(bootstrap: str, topics: Sequence[str], label: str = "raw
     elapsed = time.perf_counter() - start
     progress.finish()
     return seen, seen / elapsed
+
+
+async def records_in_run(bootstrap: str, prefix: str) -> int:
+    """Records in every topic of a run (registry topics and faust's changelogs): the sum of
+    their partitions' end offsets."""
+    from infra.topics import admin
+
+    async with admin(bootstrap) as client:
+        names = [t for t in await client.list_topics() if t.startswith(prefix)]
+    return sum((await end_offsets(bootstrap, names)).values()) if names else 0
+
+
+async def create_times(bootstrap: str, topic: str, field: str) -> dict[str, float]:
+    """{the envelope's `field` (e.g. event_id): the record's CreateTime in epoch seconds} for
+    every record of `topic` (the producer's clock: when the writer handed the record over)."""
+    import orjson
+
+    ends = {tp: o for tp, o in (await end_offsets(bootstrap, [topic])).items() if o > 0}
+    found: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                group_id=None)
+    await consumer.start()
+    try:
+        consumer.assign(list(ends))
+        await consumer.seek_to_beginning(*ends)
+        for tp, end in ends.items():
+            while await consumer.position(tp) < end:
+                for rec in (await consumer.getmany(tp, timeout_ms=500)).get(tp, []):
+                    value = orjson.loads(rec.value).get(field)
+                    if isinstance(value, str):
+                        found[value] = rec.timestamp / 1000
+    finally:
+        await consumer.stop()
+    return found
+

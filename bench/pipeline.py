@@ -23,6 +23,7 @@ from bench import load
 from bench.cpu import CpuMeter, describe
 from bench.cpu import meter as cpu_meter
 from bench.env import BenchEnv
+from bench.kafka import create_times, records_in_run
 from bench.report import Row
 from bench.stats import percentile, rate
 from contracts.topics import DEADLETTERS, Writer
@@ -155,6 +156,7 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
     ledger.reset()
     traffic = load.Traffic.build(workers, count, K_LINES, "T")
     frozen_driver()
+    written_before = await records_in_run(env.settings.bootstrap, env.prefix)
     cpu = meter(env)
     cpu.start()
     first, _ = await load.drive(producer, hospital, traffic, ledger, None)
@@ -162,6 +164,9 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
     used = cpu.used()
     await _report_failures(env)
     per_s = rate(ledger.postings * (K_LINES + 2), ledger.last_seen - first)
+    await drain(env)  # replies and changelogs are written by then too
+    written = (await records_in_run(env.settings.bootstrap, env.prefix) - written_before
+               - len(traffic.records))  # what the services wrote, not the hospitals
     print(describe(used, ledger.postings * (K_LINES + 2)), file=sys.stderr)
     relay = table.limits.get("relay")
     note = "" if done else f" ({ledger.postings:,} of {count:,} done in {window:.0f} s)"
@@ -172,6 +177,16 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
         table.add(Row("pipeline burst: CPU per hospital message, all processes (breakdown "
                       "in the log)", sum(used.values()) * 1e3 / (ledger.postings * (K_LINES + 2)),
                       "ms"))
+    if done and relay:
+        # The raw relay reads a record and writes one. Per hospital message the services
+        # write `per_message` records (events, replies, changelogs) and read at least as
+        # many, so no pipeline that writes them can pass the raw relay rate divided by that.
+        per_message = written / len(traffic.records)
+        table.add(
+            Row("pipeline burst: Kafka records the services write per hospital message "
+                "(events, replies, changelogs)", per_message, "records"),
+            Row("ceiling for any pipeline writing those records: raw relay / records per "
+                "message", relay / per_message, "msg/s", limit=relay, limit_name="raw relay"))
 
 
 def meter(env: BenchEnv) -> CpuMeter:
@@ -200,17 +215,19 @@ async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,
     headers = {"Authorization": f"Bearer sample-token-{load.HOSPITAL}",
                "Content-Type": "application/json"}
     latencies: list[float] = []
+    answered: list[tuple[float, float, str]] = []  # wall clock sent, answered; event id
     failures: dict[int, int] = {}
     queue: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def client(http: aiohttp.ClientSession) -> None:
         while True:
             body = await queue.get()
-            t0 = time.perf_counter()
+            t0, sent = time.perf_counter(), time.time()
             async with http.post(url, data=body, headers=headers) as resp:
-                await resp.read()
+                answer = await resp.read()
                 if resp.status == 200:
                     latencies.append(time.perf_counter() - t0)
+                    answered.append((sent, time.time(), orjson.loads(answer)["event_id"]))
                 else:
                     failures[resp.status] = failures.get(resp.status, 0) + 1
             queue.task_done()
@@ -241,3 +258,30 @@ async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,
         Row(f"admission answer p99 under {opts.rate:,.0f} msg/s background", p99, "ms",
             limit=50.0, limit_name="target", target="< 50 ms",
             met=p99 < 50 and not failures))
+    table.add(*await admission_segments(env, answered))
+
+
+async def admission_segments(env: BenchEnv, answered: list[tuple[float, float, str]]
+                             ) -> list[Row]:
+    """Where an answer's time goes, from the records' CreateTimes (same clock, one host):
+    request -> the ingress published the admission -> the encounter agent produced its
+    answer -> the response reached the client."""
+    from contracts.topics import HOSPITAL_MESSAGES, HOSPITAL_REPLIES
+
+    published = await create_times(env.settings.bootstrap,
+                                   HOSPITAL_MESSAGES.name(env.prefix), "event_id")
+    replied = await create_times(env.settings.bootstrap,
+                                 HOSPITAL_REPLIES.name(env.prefix), "causation_id")
+    parts: dict[str, list[float]] = {"HTTP ingress (request -> published)": [],
+                                     "encounter agent (published -> answer produced)": [],
+                                     "reply delivery (answer produced -> response)": []}
+    for sent, done, eid in answered:
+        if eid in published and eid in replied:
+            for name, span in zip(parts, (published[eid] - sent, replied[eid] - published[eid],
+                                          done - replied[eid]), strict=True):
+                parts[name].append(span)
+    for name, spans in parts.items():
+        print(f"admission {name}: p50 {percentile(spans, 50) * 1e3:.1f} ms, "
+              f"p99 {percentile(spans, 99) * 1e3:.1f} ms", file=sys.stderr)
+    return [Row(f"  admission p99, {name}", percentile(spans, 99) * 1e3, "ms")
+            for name, spans in parts.items()]
