@@ -14,11 +14,12 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 from contracts.runtime.rejection import Send
 from contracts.settings import Settings
@@ -31,6 +32,28 @@ MIB = 1024 * 1024
 # caches beside the tables (`batching.DecodedCache`) and the page cache.
 STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
                  "block_cache_size": 8 * MIB}
+
+
+# How long the broker may hold the agents' fetch when none of its partitions has data.
+# faust 0.15.3 hard-codes 1,500 ms. aiokafka leaves a partition out of the next fetch while
+# records of it are still waiting to be handed over, so that fetch may ask only for idle
+# partitions and be held the whole wait while the busy ones fill up: every agent of the
+# process starved for up to 1.5 s (measured: docs/performance.md, fourth round).
+AGENT_FETCH_MAX_WAIT_MS = 50
+
+
+def _agents_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
+    def create_worker_consumer(self: Any, transport: Any) -> Any:
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = AGENT_FETCH_MAX_WAIT_MS  # read by start() (aiokafka)
+        return consumer
+    create_worker_consumer.shortened = True  # type: ignore[attr-defined]
+    return create_worker_consumer
+
+
+if not getattr(AIOKafkaConsumerThread._create_worker_consumer, "shortened", False):
+    AIOKafkaConsumerThread._create_worker_consumer = _agents_fetch_wait(  # type: ignore[method-assign]
+        AIOKafkaConsumerThread._create_worker_consumer)
 
 
 def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any:

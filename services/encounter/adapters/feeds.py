@@ -21,17 +21,19 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import topics, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime import faust_app
 from contracts.settings import Settings
 from services.encounter.domain.reference_book import ReferenceBook
 
 log = logging.getLogger(__name__)
 
 
-async def _assigned_consumer(settings: Settings, topic: topics.Topic
+async def _assigned_consumer(settings: Settings, topic: topics.Topic, fetch_max_wait_ms: int = 500
                              ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     name = topic.name(settings.topic_prefix)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                fetch_max_wait_ms=fetch_max_wait_ms)
     await consumer.start()
     parts = [TopicPartition(name, p) for p in range(topic.partitions)]
     consumer.assign(parts)
@@ -86,7 +88,10 @@ class ReplyWaiter:
         self._waiting.pop(event_id, None)
 
     async def run(self) -> None:
-        consumer, parts = await _assigned_consumer(self.settings, topics.HOSPITAL_REPLIES)
+        # A hospital is waiting: a fetch held for idle partitions must not hold its answer
+        # (`faust_app.AGENT_FETCH_MAX_WAIT_MS` says why).
+        consumer, parts = await _assigned_consumer(self.settings, topics.HOSPITAL_REPLIES,
+                                                   faust_app.AGENT_FETCH_MAX_WAIT_MS)
         try:
             await consumer.seek_to_end(*parts)
             for tp in parts:  # resolve the lazy seek now: replies from here on are seen

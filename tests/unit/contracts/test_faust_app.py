@@ -1,18 +1,21 @@
-"""The service runtime's start-up heap leaves the garbage collector once the worker serves.
+"""The service runtime's latency settings (docs/performance.md, fourth round).
 
 A full collection walks every tracked object: a service's ~100,000 start-up objects cost
-40-150 ms of stopped world each time (docs/performance.md, fourth round), the tail of the
-latencies hospitals see. They are frozen once, after the tables are recovered.
+40-150 ms of stopped world each time, the tail of the latencies hospitals see. They are
+frozen once, after the tables are recovered. And the agents' fetch is held by the broker
+for at most 50 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import pathlib
 
 import pytest
 
 from contracts.runtime import faust_app
+from contracts.settings import load
 
 
 async def test_startup_heap_is_frozen_once_the_worker_serves(
@@ -29,3 +32,17 @@ async def test_startup_heap_is_frozen_once_the_worker_serves(
         assert gc.get_freeze_count() > 10_000  # the interpreter's and libraries' objects
     finally:
         gc.unfreeze()
+
+
+async def test_agents_fetch_is_held_by_the_broker_for_at_most_50_ms(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """faust 0.15.3 lets the broker hold its consumer's fetch 1,500 ms; a fetch that asks only
+    for idle partitions (aiokafka leaves out those whose records wait to be handed over)
+    then starved every agent of the process for that long. The services' consumer waits 50."""
+    monkeypatch.setenv("WIC_DATA_DIR", str(tmp_path))
+    app = faust_app.create("fetch-probe", load(), 18099)
+    consumer = app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
+    try:
+        assert consumer._fetch_max_wait_ms == faust_app.AGENT_FETCH_MAX_WAIT_MS == 50
+    finally:
+        await consumer.stop()  # never started: only closes its client
