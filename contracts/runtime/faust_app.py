@@ -37,8 +37,8 @@ STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
 # How long the broker may hold the agents' fetch when none of its partitions has data.
 # faust 0.15.3 hard-codes 1,500 ms. aiokafka leaves a partition out of the next fetch while
 # records of it are still waiting to be handed over, so that fetch may ask only for idle
-# partitions and be held the whole wait while the busy ones fill up: every agent of the
-# process starved for up to 1.5 s (measured: docs/performance.md, fourth round).
+# partitions and be held the whole wait while the busy ones fill up, every agent of the
+# process waiting meanwhile (aiokafka's `Fetcher._get_actions_per_node`; docs/performance.md).
 AGENT_FETCH_MAX_WAIT_MS = 50
 
 
