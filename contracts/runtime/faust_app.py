@@ -47,13 +47,11 @@ def _agents_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
         consumer = create(self, transport)
         consumer._fetch_max_wait_ms = AGENT_FETCH_MAX_WAIT_MS  # read by start() (aiokafka)
         return consumer
-    create_worker_consumer.shortened = True  # type: ignore[attr-defined]
     return create_worker_consumer
 
 
-if not getattr(AIOKafkaConsumerThread._create_worker_consumer, "shortened", False):
-    AIOKafkaConsumerThread._create_worker_consumer = _agents_fetch_wait(  # type: ignore[method-assign]
-        AIOKafkaConsumerThread._create_worker_consumer)
+AIOKafkaConsumerThread._create_worker_consumer = _agents_fetch_wait(  # type: ignore[method-assign]
+    AIOKafkaConsumerThread._create_worker_consumer)
 
 
 def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any:

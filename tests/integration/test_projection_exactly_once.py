@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 
 import asyncpg
@@ -21,7 +20,7 @@ import pytest
 from contracts import envelope
 from contracts.replies import MessageAccepted
 from contracts.topics import HOSPITAL_REPLIES
-from tests.support.counting_projection import prepare
+from tests.support.counting_projection import counted, prepare, wait_counted
 from tests.support.kafka import Bus
 from tests.support.processes import ROOT
 
@@ -36,21 +35,6 @@ def start(bootstrap: str, database_url: str, prefix: str) -> subprocess.Popen[by
          SCHEMA, prefix],
         cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-
-
-async def counted(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval(f'SELECT n FROM "{SCHEMA}".totals WHERE id = 1'))
-
-
-async def wait_for(conn: asyncpg.Connection, predicate: object, timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    n = await counted(conn)
-    while time.monotonic() < deadline:
-        n = await counted(conn)
-        if predicate(n):  # type: ignore[operator]
-            return n
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"counter stuck at {n}")
 
 
 async def test_projection_killed_mid_stream_neither_loses_nor_double_applies(
@@ -71,21 +55,21 @@ async def test_projection_killed_mid_stream_neither_loses_nor_double_applies(
     try:
         proc = start(bootstrap, database_url, prefix)
         try:
-            await wait_for(conn, lambda n: n >= EVENTS // 4, timeout=60)
+            await wait_counted(conn, SCHEMA, lambda n: n >= EVENTS // 4, timeout=60)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # no chance to finish the batch or clean up
             proc.wait(timeout=10)
-        at_kill = await counted(conn)
+        at_kill = await counted(conn, SCHEMA)
         assert 0 < at_kill < EVENTS, "the kill must land mid-stream for this test to mean much"
 
         proc = start(bootstrap, database_url, prefix)
         try:
-            await wait_for(conn, lambda n: n >= EVENTS, timeout=90)
+            await wait_counted(conn, SCHEMA, lambda n: n >= EVENTS, timeout=90)
             await asyncio.sleep(1.0)  # give a double application time to show itself
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
-        assert await counted(conn) == EVENTS
+        assert await counted(conn, SCHEMA) == EVENTS
         logged = await conn.fetchval(f'SELECT count(*) FROM "{SCHEMA}".seen_log')
         distinct = await conn.fetchval(f'SELECT count(DISTINCT event_id) FROM "{SCHEMA}".seen_log')
         assert logged == distinct == EVENTS

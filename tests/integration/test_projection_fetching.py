@@ -23,7 +23,7 @@ from contracts import envelope, wire
 from contracts.replies import MessageAccepted
 from contracts.runtime.projection import Progress, ProjectionRunner, load_checkpoints
 from contracts.topics import HOSPITAL_REPLIES
-from tests.support.counting_projection import CountingProjection, prepare
+from tests.support.counting_projection import CountingProjection, prepare, wait_counted
 from tests.support.kafka import Bus
 
 pytestmark = pytest.mark.integration
@@ -41,21 +41,6 @@ async def send(bus: Bus, prefix: str, first: int, count: int, gap: float = 0.0) 
                                          key=f"H{i % 3}".encode())
         if gap:
             await asyncio.sleep(gap)
-
-
-async def counted(url: str, schema: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval(f'SELECT n FROM "{schema}".totals WHERE id = 1'))
-    finally:
-        await conn.close()
-
-
-async def until_counted(url: str, schema: str, n: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (got := await counted(url, schema)) < n:
-        assert time.monotonic() < deadline, f"read model stuck at {got} of {n}"
-        await asyncio.sleep(0.05)
 
 
 async def kafka_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
@@ -84,6 +69,7 @@ async def test_a_trickle_of_events_is_applied_in_a_few_transactions(
     answered at the first byte would apply them one or two at a time."""
     schema = "trickle"
     await prepare(database_url, schema)
+    conn = await asyncpg.connect(database_url)
     batches: list[int] = []
     seen = 0
 
@@ -98,14 +84,15 @@ async def test_a_trickle_of_events_is_applied_in_a_few_transactions(
     task = asyncio.create_task(runner.run(stop))
     try:
         await send(bus, prefix, 0, 1)  # the group is joined and reading before the trickle
-        await until_counted(database_url, schema, 1)
+        await wait_counted(conn, schema, lambda n: n >= 1)
         batches.clear()
         seen = runner.progress.applied
         await send(bus, prefix, 1, 100, gap=0.005)
-        await until_counted(database_url, schema, 101)
+        await wait_counted(conn, schema, lambda n: n >= 101)
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+        await conn.close()
     assert sum(batches) == 100
     assert len(batches) <= 100 // 3, f"{len(batches)} transactions for 100 events: {batches}"
 
@@ -116,6 +103,7 @@ async def test_kafka_offsets_follow_the_checkpoints_when_idle_and_on_stop(
     still reach the PostgreSQL checkpoints once the read model is idle, and on stop."""
     schema = "lagging"
     await prepare(database_url, schema)
+    conn = await asyncpg.connect(database_url)
     group = f"{prefix}lagging"
     runner = ProjectionRunner(CountingProjection(), bootstrap, database_url, schema,
                               prefix=prefix, group=group, commit_interval=0.5)
@@ -123,15 +111,16 @@ async def test_kafka_offsets_follow_the_checkpoints_when_idle_and_on_stop(
     task = asyncio.create_task(runner.run(stop))
     try:
         await send(bus, prefix, 1000, 40)
-        await until_counted(database_url, schema, 40)
+        await wait_counted(conn, schema, lambda n: n >= 40)
         truth = await checkpoints(database_url, schema)
         deadline = time.monotonic() + 10
         while (committed := await kafka_offsets(bootstrap, group)) != truth:
             assert time.monotonic() < deadline, f"Kafka {committed} never reached {truth}"
             await asyncio.sleep(0.2)
         await send(bus, prefix, 2000, 10)
-        await until_counted(database_url, schema, 50)
+        await wait_counted(conn, schema, lambda n: n >= 50)
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+        await conn.close()
     assert await kafka_offsets(bootstrap, group) == await checkpoints(database_url, schema)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -36,6 +38,22 @@ class CountingProjection:
         await conn.execute("INSERT INTO seen_log (event_id) VALUES ($1)", event.event_id)
         if self.delay:
             await asyncio.sleep(self.delay)
+
+
+async def counted(conn: asyncpg.Connection, schema: str) -> int:
+    """The counter: how many events the projection applied into `schema`."""
+    return int(await conn.fetchval(f'SELECT n FROM "{schema}".totals WHERE id = 1'))
+
+
+async def wait_counted(conn: asyncpg.Connection, schema: str, done: Callable[[int], bool],
+                       timeout: float = 30.0) -> int:
+    """Poll the counter until `done(n)`; fail with the count it stuck at."""
+    deadline = time.monotonic() + timeout
+    while not done(n := await counted(conn, schema)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"counter stuck at {n}")
+        await asyncio.sleep(0.05)
+    return n
 
 
 async def prepare(database_url: str, schema: str) -> None:
