@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.clearing.domain.gateway import Keys
+from services.clearing.domain.gateway import DEFAULT_SKEW, Keys
 from services.clearing.domain.state import Policy
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,6 +25,7 @@ class GatewayConfig:
     key_id: str
     private_key: Ed25519PrivateKey | None
     window: timedelta
+    skew: timedelta = DEFAULT_SKEW
 
 
 def policy() -> Policy:
@@ -51,4 +52,8 @@ def gateway() -> GatewayConfig:
     mine = data["provinces"].get(home, {})
     private = _private(mine)
     minutes = int(os.environ.get("WIC_GATEWAY_REPLAY_WINDOW_MINUTES", "10"))
-    return GatewayConfig(home, keys, mine.get("key_id", ""), private, timedelta(minutes=minutes))
+    # how far a message's sent_at may be ahead of its Kafka record's time (from_the_future)
+    skew = int(os.environ.get("WIC_GATEWAY_MAX_CLOCK_SKEW_MINUTES",
+                              str(DEFAULT_SKEW.seconds // 60)))
+    return GatewayConfig(home, keys, mine.get("key_id", ""), private, timedelta(minutes=minutes),
+                         timedelta(minutes=skew))

@@ -14,8 +14,9 @@ from contracts.topics import CLEARING_REPLIES, Topic, Writer
 
 def raw(event: Any) -> RawRecord:
     msg = event.message
+    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
     return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                     value=msg.value, timestamp_ms=int(msg.timestamp * 1000))
+                     value=msg.value, timestamp_ms=stamp)
 
 
 def rejector(app: faust.App, settings: Settings, reply: Topic | None = CLEARING_REPLIES,
