@@ -1,5 +1,7 @@
 """Query API (faust web, PostgreSQL read model): balances as of any instant or ledger
-position, cycle statements, cycles of a month, prepayment positions, OpenAPI."""
+position, cycle statements, cycles of a month, prepayment positions, OpenAPI. Parameters
+are read with the bounded helpers of `contracts.runtime.http` (a 4xx with a specific code,
+never a 5xx); an account that has no ledger entry is unknown (404)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,23 @@ from typing import Any
 import asyncpg
 import faust
 from faust.web import Request, Response, View
-from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
-from contracts.runtime.http import ErrorBody, error, param, responses, schemas
+from contracts.runtime.http import (
+    BadRequest,
+    ErrorBody,
+    error,
+    instant,
+    integer,
+    month,
+    param,
+    query,
+    refusing,
+    required_text,
+    responses,
+    schemas,
+)
 from contracts.settings import Settings
 
 SCHEMA = "clearing"
@@ -57,8 +72,9 @@ def openapi() -> dict[str, Any]:
         return {"get": {"summary": summary, "parameters": params,
                         "responses": responses(model, "4XX", description="ok", many=many)}}
 
-    def p(name: str, where: str, kind: str = "string") -> dict[str, Any]:
-        return param(name, where, required=where == "path", kind=kind)
+    def p(name: str, where: str, kind: str = "string", required: bool = False,
+          fmt: str | None = None) -> dict[str, Any]:
+        return param(name, where, required=required or where == "path", kind=kind, fmt=fmt)
 
     return {"openapi": "3.0.3",
             "info": {"title": "clearing", "version": "1"},
@@ -66,9 +82,10 @@ def openapi() -> dict[str, Any]:
                 "/accounts/{account}/balance": op(
                     "Balance of an account, now, as of an instant (as_of, ISO 8601 with zone: "
                     "entries whose business time is <= it) or a ledger offset (entries < it)",
-                    Balance, [p("account", "path"), p("as_of", "query"),
-                              p("offset", "query", "integer")]),
-                "/cycles": op("Cycles of a month", CycleOut, [p("month", "query")], True),
+                    Balance, [p("account", "path"), p("as_of", "query", fmt="date-time"),
+                              p("offset", "query", "integer", fmt="int64")]),
+                "/cycles": op("Cycles of a month (YYYY-MM)", CycleOut,
+                              [p("month", "query", required=True)], True),
                 "/cycles/{cycle_id}/statement": op("A cycle's statement per region and "
                                                    "institution", Statement,
                                                    [p("cycle_id", "path")]),
@@ -102,37 +119,42 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.page("/accounts/{account}/balance")
     class AccountBalance(View):
+        @refusing
         async def get(self, request: Request, account: str) -> Response:
-            q = request.query
+            q = query(request)
+            account = required_text(account, "account")
+            out = Balance(account=account, balance_fen=0, as_of=instant(q.get("as_of"), "as_of"),
+                          offset=integer(q.get("offset"), "offset"))
+            conn = await db()
+            if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_entries"
+                                       " WHERE account = $1)", account):
+                raise BadRequest("unknown_account", f"no ledger entry for account {account}",
+                                 404)
             sql = "SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries WHERE account = $1"
             args: list[Any] = [account]
-            out = Balance(account=account, balance_fen=0)
-            try:
-                if "as_of" in q:
-                    out.as_of = TypeAdapter(AwareDatetime).validate_python(q["as_of"])
-                    sql += f" AND occurred_at <= ${len(args) + 1}"
-                    args.append(out.as_of)
-                if "offset" in q:
-                    out.offset = int(q["offset"])
-                    sql += f" AND ledger_seq < ${len(args) + 1}"
-                    args.append(out.offset)
-            except (ValidationError, ValueError):
-                return error(self, 400, "invalid_query",
-                             "as_of must be an ISO 8601 instant with a zone; offset an integer")
-            out.balance_fen = int(await (await db()).fetchval(sql, *args))
+            if out.as_of is not None:
+                sql += f" AND occurred_at <= ${len(args) + 1}"
+                args.append(out.as_of)
+            if out.offset is not None:
+                sql += f" AND ledger_seq < ${len(args) + 1}"
+                args.append(out.offset)
+            out.balance_fen = int(await conn.fetchval(sql, *args))
             return self.json(out.model_dump(mode="json"))
 
     @app.page("/cycles")
     class Cycles(View):
+        @refusing
         async def get(self, request: Request) -> Response:
-            month = request.query.get("month", "")
+            asked = month(query(request).get("month"))
             rows = await (await db()).fetch(
-                "SELECT * FROM cycles WHERE month = $1 ORDER BY cycle_id", month)
+                "SELECT * FROM cycles WHERE month = $1 ORDER BY cycle_id", asked)
             return self.json([_cycle(r).model_dump(mode="json") for r in rows])
 
     @app.page("/cycles/{cycle_id}/statement")
     class CycleStatement(View):
+        @refusing
         async def get(self, request: Request, cycle_id: str) -> Response:
+            cycle_id = required_text(cycle_id, "cycle_id")
             try:
                 parse_cycle_id(cycle_id)
             except ValueError as exc:

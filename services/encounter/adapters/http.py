@@ -6,6 +6,11 @@ Kafka (fields it leaves out are filled in), and may only speak for its own insti
 message is validated, published to `hospital-messages`, and the reply from `hospital-replies`
 is awaited (at most `REPLY_TIMEOUT` s) so the hospital gets the admission answer in the
 response. Queries read the PostgreSQL read model.
+
+Every refused message (400, 403, 413) goes to `encounter-deadletters` with its bytes, like
+one refused on Kafka; a request without a known token (401) is not a message of any
+institution and is only answered. Parameters and bodies are read with the bounded helpers
+of `contracts.runtime.http` ("Input limits" in docs/operations.md).
 """
 
 from __future__ import annotations
@@ -19,12 +24,27 @@ from typing import Any
 import asyncpg
 import faust
 import orjson
+from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 
 from contracts import topics, wire
 from contracts.encounter import hospital_source
 from contracts.replies import MessageRejected
-from contracts.runtime.http import error
+from contracts.runtime import faust_app
+from contracts.runtime.http import (
+    BadRequest,
+    BodyTooLarge,
+    check_recorded,
+    error,
+    http_record,
+    query,
+    read_body,
+    refusing,
+    required_text,
+    text,
+    wire_refusal,
+)
+from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from services.encounter.adapters.feeds import ReplyWaiter
 from services.encounter.adapters.openapi import document
@@ -33,6 +53,8 @@ from services.encounter.domain.encounter import HOSPITAL_MESSAGES
 from services.encounter.domain.reference_book import ReferenceBook
 
 REPLY_TIMEOUT = 5.0
+ROUTE = "POST /hospital/messages"
+STATUSES = frozenset({"open", "discharged", "cancelled"})
 
 
 def _ok(view: View, body: Any, status: int = 200) -> Response:
@@ -63,37 +85,63 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
         return pool[0]
 
     hospital_topic = topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)
+    rejector = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
+                        faust_app.sender(app))
+
+    async def dead_letter(view: View, raw: bytes, exc: BadRequest) -> Response:
+        """Refuse a hospital message: its bytes to encounter-deadletters, then the answer."""
+        try:
+            await rejector.reject(http_record(ROUTE, raw), exc.code, exc.reason, stage="http")
+        except KafkaError as err:
+            return error(view, 503, "broker_unavailable", f"refused ({exc.code}) but not "
+                         f"dead-lettered: {err!r}")
+        return error(view, exc.status, exc.code, exc.reason)
+
+    def validated(raw: bytes, institution: str, received_at: datetime) -> Any:
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest("malformed_json", str(exc)) from None
+        if not isinstance(data, dict):
+            raise BadRequest("malformed_envelope", "the body must be a JSON object")
+        try:
+            env = wire.decode_obj(_fill(data, institution))
+        except wire.WireError as exc:
+            raise BadRequest(*wire_refusal(exc)) from None
+        cmd = env.payload
+        if not isinstance(cmd, HOSPITAL_MESSAGES):
+            raise BadRequest("unexpected_type", f"{env.type} is not a hospital message")
+        if cmd.institution_id != institution or env.source != hospital_source(institution):
+            raise BadRequest("wrong_institution",
+                             f"this credential belongs to {institution}; it may not write for "
+                             f"{cmd.institution_id} (source {env.source})", 403)
+        if env.key != cmd.worker_id:
+            raise BadRequest("key_mismatch", "key must be the payload's worker_id")
+        check_recorded(env.recorded_at, received_at)
+        return env
 
     @app.page("/hospital/messages")
     class HospitalMessages(View):
         async def post(self, request: Request) -> Response:
+            received_at = datetime.now(UTC)
             try:  # right after a restart, give the reference feed a moment to catch up
                 await asyncio.wait_for(ready.wait(), REPLY_TIMEOUT)
             except TimeoutError:
                 return error(self, 503, "not_ready", "reference data still loading; retry")
             auth = request.headers.get("Authorization", "")
             token = auth[7:] if auth.startswith("Bearer ") else ""
-            institution = book.institution_for_token(hashlib.sha256(token.encode()).hexdigest())
+            digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+            institution = book.institution_for_token(digest)
             if not token or institution is None:
                 return error(self, 401, "unauthenticated", "unknown or missing bearer token")
             try:
-                data = orjson.loads(await request.read())
-                if not isinstance(data, dict):
-                    raise wire.WireError("malformed_envelope", "the body must be a JSON object")
-                env = wire.decode_obj(_fill(data, institution))
-            except orjson.JSONDecodeError as exc:
-                return error(self, 400, "malformed_json", str(exc))
-            except wire.WireError as exc:
-                return error(self, 400, exc.code, exc.detail)
-            cmd = env.payload
-            if not isinstance(cmd, HOSPITAL_MESSAGES):
-                return error(self, 400, "unexpected_type", f"{env.type} is not a hospital message")
-            if cmd.institution_id != institution or env.source != hospital_source(institution):
-                return error(self, 403, "wrong_institution",
-                              f"this credential belongs to {institution}; it may not write for "
-                              f"{cmd.institution_id} (source {env.source})")
-            if env.key != cmd.worker_id:
-                return error(self, 400, "key_mismatch", "key must be the payload's worker_id")
+                raw = await read_body(request)
+            except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
+                return await dead_letter(self, exc.head, exc)
+            try:
+                env = validated(raw, institution, received_at)
+            except BadRequest as exc:
+                return await dead_letter(self, raw, exc)
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),
@@ -103,6 +151,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 return _ok(self, {"status": "pending", "event_id": env.event_id,
                                   "detail": "published; the answer will be on hospital-replies"},
                            status=202)
+            except KafkaError as exc:  # not the hospital's fault: retry later
+                return error(self, 503, "broker_unavailable", f"not published: {exc!r}")
             finally:
                 waiter.forget(env.event_id)
             body = {"type": reply.type, "event_id": env.event_id,
@@ -114,7 +164,9 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
 
     @app.page("/encounters/{encounter_id}")
     class OneEncounter(View):
+        @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
+            encounter_id = required_text(encounter_id, "encounter_id")
             async with (await db()).acquire() as conn:
                 row = await conn.fetchrow("SELECT * FROM encounters WHERE encounter_id = $1",
                                           encounter_id)
@@ -126,14 +178,17 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
 
     @app.page("/encounters")
     class Encounters(View):
+        @refusing
         async def get(self, request: Request) -> Response:
-            q = request.query
+            q = query(request)
+            args = (text(q.get("worker_id"), "worker_id", required=False),
+                    text(q.get("institution_id"), "institution_id", required=False),
+                    text(q.get("status"), "status", required=False, choices=STATUSES))
             sql = ("SELECT * FROM encounters WHERE ($1::text IS NULL OR worker_id = $1)"
                    " AND ($2::text IS NULL OR institution_id = $2)"
                    " AND ($3::text IS NULL OR status = $3) ORDER BY encounter_id LIMIT 500")
             async with (await db()).acquire() as conn:
-                rows = await conn.fetch(sql, q.get("worker_id"), q.get("institution_id"),
-                                        q.get("status"))
+                rows = await conn.fetch(sql, *args)
             return _ok(self, {"encounters": [dict(r) for r in rows]})
 
     @app.page("/reference/status")
@@ -154,8 +209,9 @@ def register_coverage_view(app: faust.App, coverage_by_worker: Any) -> None:
 
     @app.page("/workers/{worker_id}/coverage")
     class Coverage(View):
+        @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
-            raw = coverage_by_worker.get(worker_id.encode())
+            raw = coverage_by_worker.get(required_text(worker_id, "worker_id").encode())
             if raw is None:
                 return error(self, 404, "not_found", f"no coverage known for {worker_id}")
             return self.bytes(raw, content_type="application/json")

@@ -15,7 +15,7 @@ from contracts.encounter import (
     ReverseChargeLine,
 )
 from contracts.replies import MessageAccepted
-from contracts.runtime.http import REF, ErrorBody, param, refusal, schemas
+from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, refusal, schemas
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
             RecordDischarge, CancelEncounter)
@@ -30,6 +30,7 @@ def _envelope(model: type) -> dict[str, Any]:
             "key": {"type": "string", "description": "worker id (defaults to payload.worker_id)"},
             "source": {"type": "string", "description": "hospital:<institution_id> (default)"},
             "occurred_at": {"type": "string", "format": "date-time"},
+            "recorded_at": {"type": "string", "format": "date-time"},
             "payload": {"$ref": REF.format(model=model.__name__)},
         },
     }
@@ -39,6 +40,7 @@ def document() -> dict[str, Any]:
     errors = {str(code): refusal(text) for code, text in (
         (400, "malformed or invalid envelope/payload"), (401, "missing or unknown token"),
         (403, "wrong_institution: the token's institution differs from the message's"),
+        (413, f"body_too_large: more than {MAX_BODY_BYTES} bytes"),
         (422, "refused by the encounter service (reason_code says why); nothing recorded"),
     )}
     return {
@@ -64,13 +66,16 @@ def document() -> dict[str, Any]:
                 "summary": "One encounter with its charge lines",
                 "parameters": [param("encounter_id", "path")],
                 "responses": {"200": {"description": "the encounter"},
-                              "404": refusal("unknown")},
+                              "400": refusal("bad parameter"), "404": refusal("unknown")},
             }},
             "/encounters": {"get": {
                 "summary": "Encounters filtered by worker, institution, status",
                 "parameters": [param(n, "query", required=False)
-                               for n in ("worker_id", "institution_id", "status")],
-                "responses": {"200": {"description": "{encounters: [...]}"}},
+                               for n in ("worker_id", "institution_id")] + [
+                    {**param("status", "query", required=False),
+                     "schema": {"type": "string", "enum": ["open", "discharged", "cancelled"]}}],
+                "responses": {"200": {"description": "{encounters: [...]}"},
+                              "400": refusal("bad parameter")},
             }},
             "/reference/status": {"get": {
                 "summary": "Has this worker read all reference data present at its start?",

@@ -1,23 +1,38 @@
 """HTTP query API (faust web): answers from the PostgreSQL read model, never from other
-services. Errors are 4xx with `{"reason_code", "reason"}`."""
+services. Errors are 4xx with `{"reason_code", "reason"}`; parameters and bodies are read
+with the bounded helpers of `contracts.runtime.http` ("Input limits" in
+docs/operations.md). Every refused command body is dead-lettered with its bytes."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
 import faust
 import orjson
+from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 from pydantic import TypeAdapter, ValidationError
 
 from contracts import topics
 from contracts import wire as codec
 from contracts.registration import REGISTRATION_COMMANDS, CoverageWindow
-from contracts.runtime.http import error
-from contracts.runtime.rejection import RawRecord, Rejector
+from contracts.runtime.http import (
+    BadRequest,
+    BodyTooLarge,
+    check_recorded,
+    day,
+    error,
+    http_record,
+    query,
+    read_body,
+    refusing,
+    required_day,
+    required_text,
+    wire_refusal,
+)
+from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from contracts.topics import Writer
 from contracts.types import RegionCode, ResidentId, city_of
@@ -36,28 +51,12 @@ _WORKER: TypeAdapter[str] = TypeAdapter(ResidentId)
 _REGION: TypeAdapter[str] = TypeAdapter(RegionCode)
 
 
-class BadRequest(Exception):
-    def __init__(self, code: str, reason: str, status: int = 400) -> None:
-        super().__init__(reason)
-        self.code, self.reason, self.status = code, reason, status
-
-
 def _check(adapter: TypeAdapter[str], value: str | None, code: str, name: str) -> str:
-    if not value:
-        raise BadRequest("missing_parameter", f"{name} is required")
+    checked = required_text(value, name)
     try:
-        return adapter.validate_python(value)
+        return adapter.validate_python(checked)
     except ValidationError as exc:
         raise BadRequest(code, codec.describe(exc, f"{name}: ")) from None
-
-
-def _day(value: str | None, name: str) -> date:
-    if not value:
-        raise BadRequest("missing_parameter", f"{name} is required (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest("invalid_date", f"{name} {value!r} is not YYYY-MM-DD") from None
 
 
 def _body(row: asyncpg.Record, windows: list[asyncpg.Record], as_of: date | None
@@ -143,62 +142,73 @@ def wire(app: faust.App, settings: Settings) -> None:
     def refuse(web: View, exc: BadRequest) -> Response:
         return error(web, exc.status, exc.code, exc.reason)
 
+    async def dead_letter(web: View, raw: bytes, exc: BadRequest) -> Response:
+        """Refuse a command body: its bytes to registration-deadletters, then the answer."""
+        try:
+            await rejector.reject(http_record("POST /commands", raw), exc.code, exc.reason,
+                                  stage="http")
+        except KafkaError as err:
+            return error(web, 503, "broker_unavailable", f"refused ({exc.code}) but not "
+                         f"dead-lettered: {err!r}")
+        return refuse(web, exc)
+
     @app.page("/registrations/{registration_id}")
     class RegistrationStatus(View):
+        @refusing
         async def get(self, request: Request, registration_id: str) -> Response:
-            try:
-                as_of = request.query.get("as_of")
-                regs = await queries.registrations("registration_id", registration_id,
-                                                   _day(as_of, "as_of") if as_of else None)
-                if not regs:
-                    raise BadRequest("unknown_registration",
-                                     f"no registration {registration_id}", 404)
-                if len(regs) > 1:
-                    raise BadRequest("ambiguous_registration_id",
-                                     f"{registration_id} is used by several workers", 409)
-                return answer(self, regs[0])
-            except BadRequest as exc:
-                return refuse(self, exc)
+            reg_id = required_text(registration_id, "registration_id")
+            as_of = day(query(request).get("as_of"), "as_of", required=False)
+            regs = await queries.registrations("registration_id", reg_id, as_of)
+            if not regs:
+                raise BadRequest("unknown_registration", f"no registration {reg_id}", 404)
+            if len(regs) > 1:
+                raise BadRequest("ambiguous_registration_id",
+                                 f"{reg_id} is used by several workers", 409)
+            return answer(self, regs[0])
 
     @app.page("/workers/{worker_id}/coverage")
     class WorkerCoverage(View):
+        @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
-            try:
-                worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
-                place = _check(_REGION, request.query.get("place"), "invalid_region_code",
-                               "place")
-                day = _day(request.query.get("date"), "date")
-                return answer(self, await queries.coverage(worker, place, day))
-            except BadRequest as exc:
-                return refuse(self, exc)
+            q = query(request)
+            worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
+            place = _check(_REGION, q.get("place"), "invalid_region_code", "place")
+            return answer(self, await queries.coverage(worker, place,
+                                                       required_day(q.get("date"), "date")))
 
     @app.page("/workers/{worker_id}/history")
     class WorkerHistory(View):
+        @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
-            try:
-                worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
-                return answer(self, await queries.history(worker))
-            except BadRequest as exc:
-                return refuse(self, exc)
+            worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
+            return answer(self, await queries.history(worker))
 
     @app.page("/commands")
     class Commands(View):
         async def post(self, request: Request) -> Response:
-            raw = await request.read()
+            received_at = datetime.now(UTC)
             try:
-                env = codec.decode(raw)
+                raw = await read_body(request)
+            except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
+                return await dead_letter(self, exc.head, exc)
+            try:
+                try:
+                    env = codec.decode(raw)
+                except codec.WireError as exc:
+                    raise BadRequest(*wire_refusal(exc)) from None
                 if not isinstance(env.payload, REGISTRATION_COMMANDS):
                     raise BadRequest("unsupported_command", f"{env.type} is not a "
                                      "registration command")
                 if env.key != env.payload.worker_id:
                     raise BadRequest("key_mismatch", f"key {env.key!r} is not the worker id")
-            except (codec.WireError, BadRequest) as exc:
-                code = exc.code
-                reason = exc.detail if isinstance(exc, codec.WireError) else exc.reason
-                await rejector.reject(_http_record(raw), code, reason, stage="http")
-                return refuse(self, BadRequest(code, reason))
+                check_recorded(env.recorded_at, received_at)
+            except BadRequest as exc:
+                return await dead_letter(self, raw, exc)
             name = topics.REGISTRATION_COMMANDS.name(settings.topic_prefix)
-            await send(name, env.key.encode(), codec.encode(env))
+            try:
+                await send(name, env.key.encode(), codec.encode(env))
+            except KafkaError as exc:  # not the sender's fault: retry later
+                return error(self, 503, "broker_unavailable", f"not published: {exc!r}")
             return answer(self, CommandAccepted(event_id=env.event_id, type=env.type,
                                                 topic=name), 202)
 
@@ -207,9 +217,3 @@ def wire(app: faust.App, settings: Settings) -> None:
         async def get(self, request: Request) -> Response:
             return self.json(openapi.document())
 
-
-def _http_record(raw: bytes) -> RawRecord:
-    """HTTP input has no log position: a stable pseudo-offset from the body's hash, so the
-    same refused body dead-letters under the same id."""
-    offset = int.from_bytes(hashlib.sha256(raw).digest()[:7], "big")
-    return RawRecord("http:POST /commands", 0, offset, None, raw)

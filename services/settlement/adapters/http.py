@@ -5,7 +5,8 @@ GET /claims?status=&overdue_on=YYYY-MM-DD   claims by status / overdue on a date
 GET /claims/{claim_id}                      one claim with its due dates
 GET /openapi.json                           the OpenAPI 3 document
 Overdue is computed for the date asked, not the wall clock; only this adapter defaults it
-to today (Beijing) when the parameter is absent.
+to today (Beijing) when the parameter is absent. Parameters are read with the bounded
+helpers of `contracts.runtime.http` (a 4xx with a specific code, never a 5xx).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from contracts.runtime.http import error
+from contracts.runtime.http import day, error, query, refusing, required_text, text
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
 from services.settlement.adapters.projection import SCHEMA
 from services.settlement.domain.worker import CHINA
 
+_STATUSES = frozenset(s.value for s in ClaimStatus)
 _OVERDUE = """((status = 'complete' AND review_due_on < $1)
            OR (status = 'reviewed' AND payment_due_on < $1))"""
 
@@ -62,7 +64,9 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
 def register(app: faust.App, pool: Pool) -> None:
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
+        @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
+            encounter_id = required_text(encounter_id, "encounter_id")
             rows = await (await pool.get()).fetch(
                 "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
                 encounter_id)
@@ -75,16 +79,13 @@ def register(app: faust.App, pool: Pool) -> None:
 
     @app.page("/claims")
     class Claims(View):
+        @refusing
         async def get(self, request: Request) -> Response:
-            status = request.query.get("status")
-            if status is not None and status not in {s.value for s in ClaimStatus}:
-                return error(self, 400, "invalid_status", f"unknown claim status {status!r}")
-            raw = request.query.get("overdue_on")
-            try:
-                as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
-            except ValueError:
-                return error(self, 400, "invalid_date", f"overdue_on {raw!r} is not YYYY-MM-DD")
-            only_overdue = request.query.get("overdue_on") is not None
+            q = query(request)
+            status = text(q.get("status"), "status", required=False, choices=_STATUSES)
+            asked = day(q.get("overdue_on"), "overdue_on", required=False)
+            as_of = asked or datetime.now(CHINA).date()
+            only_overdue = q.get("overdue_on") is not None
             sql = "SELECT * FROM claims WHERE ($2::text IS NULL OR status=$2)"
             sql += f" AND {_OVERDUE}" if only_overdue else " AND $1::date IS NOT NULL"
             sql += " ORDER BY COALESCE(payment_due_on, review_due_on), claim_id"
@@ -93,12 +94,11 @@ def register(app: faust.App, pool: Pool) -> None:
 
     @app.page("/claims/{claim_id}")
     class Claim(View):
+        @refusing
         async def get(self, request: Request, claim_id: str) -> Response:
-            raw = request.query.get("as_of")
-            try:
-                as_of = date.fromisoformat(raw) if raw else datetime.now(CHINA).date()
-            except ValueError:
-                return error(self, 400, "invalid_date", f"as_of {raw!r} is not YYYY-MM-DD")
+            claim_id = required_text(claim_id, "claim_id")
+            as_of = (day(query(request).get("as_of"), "as_of", required=False)
+                     or datetime.now(CHINA).date())
             row = await (await pool.get()).fetchrow("SELECT * FROM claims WHERE claim_id=$1",
                                                     claim_id)
             if row is None:
