@@ -46,19 +46,23 @@ def raw_record(event: Any) -> RawRecord:
                      key=msg.key, value=msg.value, timestamp_ms=stamp)
 
 
-def coverage_snapshot_for(value: bytes, key: bytes) -> bytes | None:
-    """The snapshot's JSON if this is a `WorkerCoverage` envelope for the worker it is keyed
-    by, else None. A cheap look (no validation): the registration service validated what it
-    wrote; the snapshot is validated when an admission first needs it (`coverage_from`)."""
-    try:
-        data = orjson.loads(value)
-        payload = data["payload"]
-        if (data.get("type") == WorkerCoverage.message_type
-                and payload["worker_id"].encode() == key):
-            return orjson.dumps(payload)
-    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
-        pass
-    return None
+def coverage_snapshot_for(value: bytes | None, key: bytes | None) -> bytes:
+    """The snapshot's JSON to keep for `key`, if `value` is a valid `WorkerCoverage` v1
+    envelope for the worker it is keyed by; else `Rejected` or `wire.WireError` with the
+    reason code (issue 14 finding 6). Registration never writes tombstones (a compacted
+    snapshot is only ever replaced), so a tombstone is refused: it must not erase coverage."""
+    if key is None:
+        raise Rejected("missing_key", "registration-coverage records are keyed by worker id")
+    if value is None:
+        raise Rejected("unexpected_tombstone",
+                       "registration never deletes a coverage snapshot; a tombstone is refused")
+    env = wire.decode(value)
+    if not isinstance(env.payload, WorkerCoverage) or env.schema_version != 1:
+        raise Rejected("unexpected_coverage",
+                       f"{env.type} v{env.schema_version} is not a WorkerCoverage v1 snapshot")
+    if env.payload.worker_id.encode() != key or env.key.encode() != key:
+        raise Rejected("unexpected_coverage", "not a WorkerCoverage snapshot for its key")
+    return orjson.dumps(orjson.loads(value)["payload"])  # the bytes the table always held
 
 
 def coverage_from(raw: bytes) -> WorkerCoverage:
@@ -86,13 +90,19 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
         await faust_app.changelogs_ready(app, [coverage_by_worker])
         async for event in stream.events():
             record = raw_record(event)
-            if record.value is None and record.key is not None:  # compaction tombstone
-                coverage_by_worker.pop(record.key, None)
-            elif record.key is not None and (
-                    snapshot := coverage_snapshot_for(record.value, record.key)) is not None:
-                coverage_by_worker[record.key] = snapshot  # validated when first needed
-            else:
-                await process(record, unexpected_coverage, silent, stage="registration-coverage")
+            try:
+                snapshot = coverage_snapshot_for(record.value, record.key)
+            except (Rejected, wire.WireError) as exc:  # the table keeps what it had
+                code, reason = ((exc.code, exc.reason) if isinstance(exc, Rejected)
+                                else (exc.code, exc.detail))
+                try:
+                    cause: Envelope[Message] | None = wire.decode(record.value)
+                except wire.WireError:
+                    cause = None
+                await silent.reject(record, code, reason, stage="registration-coverage",
+                                    cause=cause)
+                continue
+            coverage_by_worker[record.key] = snapshot
 
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
     states = BatchedState(encounters_by_worker, WorkerState.from_bytes, WorkerState.to_bytes,
