@@ -23,7 +23,7 @@ from pathlib import Path
 
 from infra import proc
 from infra.errors import StackError
-from infra.layout import LOCAL, Ports, ports, rel
+from infra.layout import LOCAL, Ports, check_outside_ephemeral, ports, rel
 
 HERE = Path(__file__).resolve().parent / "kafka"
 POM = HERE / "pom.xml"
@@ -236,6 +236,7 @@ def start(timeout: float = READY_TIMEOUT) -> str:
         asyncio.run(wait_ready(bootstrap, pid, timeout))
         return f"kafka: already running (pid {pid}, {bootstrap})"
     stale = clean_stale_pid()
+    check_outside_ephemeral(p)
     check_ports_free(p)
     java = proc.require_tool("java", JAVA_HINT)
     prepare(p)

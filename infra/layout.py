@@ -13,9 +13,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from contracts import settings as wic_settings
+from infra.errors import StackError
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LINUX_EPHEMERAL = (32768, 60999)  # the kernel's default, if the file cannot be read
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,38 @@ def ports() -> Ports:
         wic_settings.KAFKA_CONTROLLER_PORT if kafka == wic_settings.KAFKA_PORT else kafka + 1
     )
     return Ports(kafka=kafka, controller=controller, postgres=database(s.database_url).port)
+
+
+def ephemeral_range(source: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
+    """The ports the kernel hands out to outgoing connections (`ip_local_port_range`)."""
+    try:
+        low, high = (int(x) for x in source.read_text().split())
+    except (OSError, ValueError):
+        return LINUX_EPHEMERAL
+    return low, high
+
+
+def check_outside_ephemeral(p: Ports | None = None, span: tuple[int, int] | None = None
+                            ) -> None:
+    """Refuse a listener port inside the ephemeral range (issue 14 finding 8): a client that
+    reconnects to a stopped local server can be given that very port as its own source port
+    (a TCP self-connect, then TIME-WAIT), and the server cannot bind it again on restart."""
+    p = p or ports()
+    low, high = span or ephemeral_range()
+    inside = [(name, port) for name, port in (("Kafka", p.kafka), ("Kafka controller",
+                                               p.controller), ("PostgreSQL", p.postgres))
+              if low <= port <= high]
+    if not inside:
+        return
+    named = ", ".join(f"{name} port {port}" for name, port in inside)
+    raise StackError(
+        f"{named} {'is' if len(inside) == 1 else 'are'} inside this machine's ephemeral port "
+        f"range {low}-{high} ({EPHEMERAL_RANGE_FILE}): a reconnecting client can take such a "
+        "port as its own source port, and the server then cannot restart on it. Choose a "
+        f"port below {low} (or above {high}) whose next one is free too, e.g. "
+        "`export WIC_KAFKA_BOOTSTRAP=127.0.0.1:21092` (controller: 21093) and "
+        "`export WIC_DATABASE_URL=postgresql://wic:wic@127.0.0.1:21432/wic`; the defaults "
+        "are 19092/19093/15432.")
 
 
 def rel(path: Path) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from infra import proc
 from infra.errors import StackError
-from infra.layout import LOCAL, ROOT, Database, database, ports, rel
+from infra.layout import LOCAL, ROOT, Database, check_outside_ephemeral, database, ports, rel
 
 OS_USER = "postgres"
 START_TIMEOUT = 60
@@ -156,6 +156,7 @@ def start() -> str:
     if running(p):
         line = f"postgresql: already running (127.0.0.1:{port}, data {rel(p.data)})"
     else:
+        check_outside_ephemeral()
         check_port_free(p)
         created = _initdb(p)
         p.run.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from contracts import settings as wic_settings
 from contracts import topics as registry
 from infra import kafka, postgres
 from infra.errors import StackError
-from infra.layout import database
+from infra.layout import check_outside_ephemeral, database
 from infra.migrate import applied_count, migrate
 from infra.topics import ensure_topics, existing
 
@@ -27,6 +27,7 @@ def up(say: Say = print, external: bool = False) -> None:
     if external:
         _wait_external(say)
     else:
+        check_outside_ephemeral()  # before anything is started or downloaded
         kafka.check_ports_free()
         postgres.check_port_free()
         say(kafka.ensure_jars())
