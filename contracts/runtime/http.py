@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
+import faust
+from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
@@ -32,6 +34,32 @@ class ErrorBody(BaseModel):
     # not a docstring: pydantic would publish a docstring as the schema's description.)
     reason_code: str
     reason: str
+
+
+_ROUTER_CODES = {404: "no_such_route", 405: "method_not_allowed", 413: "body_too_large",
+                 400: "bad_request"}
+
+
+def install_error_bodies(app: faust.App) -> None:
+    """Answer the web server's own refusals (no route, method not allowed, a malformed
+    request line) with an `ErrorBody` too, as every view does: an aiohttp middleware."""
+    web_app: aioweb.Application = app.web.web_app  # type: ignore[attr-defined]
+    if any(getattr(m, "wic_error_bodies", False) for m in web_app.middlewares):
+        return
+
+    @aioweb.middleware
+    async def error_bodies(request: aioweb.Request, handler: Any) -> aioweb.StreamResponse:
+        try:
+            return await handler(request)
+        except aioweb.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = _ROUTER_CODES.get(exc.status, f"http_{exc.status}")
+            return aioweb.json_response({"reason_code": code, "reason": exc.reason or code},
+                                        status=exc.status)
+
+    error_bodies.wic_error_bodies = True  # type: ignore[attr-defined]
+    web_app.middlewares.append(error_bodies)
 
 
 def error(web: View, status: int, code: str, reason: str, **extra: Any) -> Response:
@@ -250,23 +278,26 @@ def query(request: Request) -> Mapping[str, str]:
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, read at most `limit` bytes: `BodyTooLarge` (413) beyond it, told
-    by Content-Length up front or by reading a chunked body no further than the limit."""
+    """The request body, read no further than `limit` bytes: beyond it (by Content-Length
+    or by reading), `BodyTooLarge` (413) holding the first `limit` bytes for the dead letter.
+    aiohttp's own 1 MiB limit (a text 413) is never reached."""
     declared = request.headers.get("Content-Length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(b"", limit, int(declared))
+    size = int(declared) if declared is not None and declared.isdigit() else None
     stream = getattr(request, "content", None)
     if stream is None:  # not aiohttp: faust's own read (whole body)
         raw = await request.read()
     else:
-        raw = await stream.read(limit + 1)
-        chunks = [raw]
-        while raw and sum(map(len, chunks)) <= limit:
-            raw = await stream.read(limit + 1 - sum(map(len, chunks)))
-            chunks.append(raw)
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            chunk = await stream.read(limit + 1 - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
         raw = b"".join(chunks)
-    if len(raw) > limit:
-        raise BodyTooLarge(raw[:limit], limit, None)
+    if len(raw) > limit or (size is not None and size > limit):
+        raise BodyTooLarge(raw[:limit], limit, size)
     return raw
 
 

@@ -18,6 +18,7 @@ from contracts.runtime.http import (
     BadRequest,
     ErrorBody,
     error,
+    install_error_bodies,
     instant,
     integer,
     month,
@@ -104,6 +105,7 @@ async def close() -> None:
 
 
 def register(app: faust.App, settings: Settings) -> None:
+    install_error_bodies(app)
     pool = _POOL
 
     async def db() -> asyncpg.Pool:

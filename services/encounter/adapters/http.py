@@ -37,6 +37,7 @@ from contracts.runtime.http import (
     check_recorded,
     error,
     http_record,
+    install_error_bodies,
     query,
     read_body,
     refusing,
@@ -76,6 +77,7 @@ def _fill(data: dict[str, Any], institution: str) -> dict[str, Any]:
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asyncio.Event,
              waiter: ReplyWaiter) -> None:
+    install_error_bodies(app)
     pool: list[asyncpg.Pool] = []
 
     async def db() -> asyncpg.Pool:

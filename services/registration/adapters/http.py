@@ -25,6 +25,7 @@ from contracts.runtime.http import (
     day,
     error,
     http_record,
+    install_error_bodies,
     query,
     read_body,
     refusing,
@@ -128,6 +129,7 @@ class Queries:
 
 
 def wire(app: faust.App, settings: Settings) -> None:
+    install_error_bodies(app)
     queries = Queries(settings)
 
     async def send(name: str, key: bytes | None, value: bytes) -> None:

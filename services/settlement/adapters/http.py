@@ -19,7 +19,15 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
-from contracts.runtime.http import day, error, query, refusing, required_text, text
+from contracts.runtime.http import (
+    day,
+    error,
+    install_error_bodies,
+    query,
+    refusing,
+    required_text,
+    text,
+)
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
 from services.settlement.adapters.projection import SCHEMA
@@ -62,6 +70,7 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
 
 
 def register(app: faust.App, pool: Pool) -> None:
+    install_error_bodies(app)
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
         @refusing
