@@ -66,8 +66,8 @@ def record_time(record: RawRecord) -> datetime | None:
 def coverage_snapshot(record: RawRecord) -> tuple[bytes, bytes]:
     """(key, value) to keep in the coverage table, if the record is a `WorkerCoverage` v1 for
     the worker it is keyed by; else `Rejected` or `wire.WireError` with the reason code (issue
-    14 finding 6). Registration never writes
-    tombstones, so a tombstone is refused too: it must not erase a worker's coverage."""
+    14 finding 6). Registration never writes tombstones, so a tombstone is refused too: it
+    must not erase a worker's coverage."""
     key, value = record.key, record.value
     if key is None:
         raise Rejected("missing_key", "registration-coverage records are keyed by worker id")
