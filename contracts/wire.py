@@ -74,7 +74,8 @@ def peek_type(raw: bytes | None) -> str | None:
 
 def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
     mtype, version = data.get("type"), data.get("schema_version")
-    if not isinstance(mtype, str) or not isinstance(version, int):
+    # a bool is an int to Python: `true` would be read as version 1 (and re-encode as `1`)
+    if not isinstance(mtype, str) or not isinstance(version, int) or isinstance(version, bool):
         raise WireError(
             "malformed_envelope", "'type' (string) and 'schema_version' (int) are required"
         )
