@@ -12,10 +12,13 @@ deduplication by `event_id` makes every effect exactly-once.
 
 from __future__ import annotations
 
+import functools
+import typing
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
+import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -42,6 +45,10 @@ RECORDED_BEFORE = datetime(2200, 1, 1, tzinfo=UTC)
 """`recorded_at` itself is bounded only absolutely here (it is the log's own time; the
 intake may hold it to the record's broker timestamp): 2000 to 2199, so no bound overflows."""
 IMPLAUSIBLE = "implausible_date"
+_EPOCH_TS = BUSINESS_EPOCH.timestamp()
+_RECORDED_BEFORE_TS = RECORDED_BEFORE.timestamp()
+_SKEW_S = CLOCK_SKEW.total_seconds()
+_HORIZON_S = DATE_HORIZON.total_seconds()
 """The pydantic error type (and refusal code) of a business time out of bounds."""
 
 
@@ -50,26 +57,64 @@ def _implausible(where: str, value: object, bound: str) -> PydanticCustomError:
                                {"where": where, "value": str(value), "bound": bound})
 
 
-def _check_value(where: str, value: object, latest: datetime) -> None:
-    # datetime before date: a datetime is a date too.
-    if isinstance(value, datetime):
+@functools.cache
+def _plan(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose annotation can hold a date, an instant or a model, read
+    once per class (decoding is a hot path: the other fields are never looked at)."""
+    return tuple(name for name, field in model.model_fields.items()
+                 if _may_hold_time(field.annotation))
+
+
+_PYDANTIC_TIMES = (pydantic.AwareDatetime, pydantic.NaiveDatetime, pydantic.PastDate,
+                   pydantic.FutureDate, pydantic.PastDatetime, pydantic.FutureDatetime)
+
+
+def _may_hold_time(annotation: Any) -> bool:
+    if annotation in _PYDANTIC_TIMES:  # marker classes, not subclasses of date
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, date | BaseModel):
+        return True  # datetime is a date
+    return any(_may_hold_time(arg) for arg in typing.get_args(annotation))
+
+
+class _OutOfBounds(Exception):
+    def __init__(self, value: object, bound: str) -> None:
+        super().__init__(bound)
+        self.value, self.bound = value, bound
+        self.path: list[str] = []
+
+
+def _check_values(value: Any, latest: float, last_day: date) -> None:
+    """Every date and instant in `value`: a payload, a nested model, a list, or one time.
+    The path of a value out of bounds is built only when one is (`_OutOfBounds.path`)."""
+    if isinstance(value, BaseModel):
+        for name in _plan(type(value)):
+            try:
+                _check_values(getattr(value, name), latest, last_day)
+            except _OutOfBounds as exc:
+                exc.path.append(name)
+                raise
+    elif isinstance(value, datetime):  # before date: a datetime is a date too
         if value.tzinfo is None:  # naive instants are refused by their own models
             return
-        if value < BUSINESS_EPOCH:
-            raise _implausible(where, value, "before 2000-01-01")
-        if value > latest + CLOCK_SKEW:
-            raise _implausible(where, value, "more than 1 day after recorded_at")
+        stamp = value.timestamp()  # one offset look-up
+        if stamp < _EPOCH_TS:
+            raise _OutOfBounds(value, "before 2000-01-01")
+        if stamp > latest:
+            raise _OutOfBounds(value, "more than 1 day after recorded_at")
     elif isinstance(value, date):
         if value < EARLIEST_DATE:
-            raise _implausible(where, value, "before 1950-01-01")
-        if value > (latest + DATE_HORIZON).date():
-            raise _implausible(where, value, "more than 5 years after recorded_at")
-    elif isinstance(value, BaseModel):
-        for name, item in value.__dict__.items():
-            _check_value(f"{where}.{name}", item, latest)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _check_value(f"{where}.{i}", item, latest)
+            raise _OutOfBounds(value, "before 1950-01-01")
+        if value > last_day:
+            raise _OutOfBounds(value, "more than 5 years after recorded_at")
+    elif isinstance(value, list | tuple | set | frozenset | dict):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for i, item in items:
+            try:
+                _check_values(item, latest, last_day)
+            except _OutOfBounds as exc:
+                exc.path.append(str(i))
+                raise
 
 
 def check_business_times(occurred_at: datetime, recorded_at: datetime, payload: Any,
@@ -78,18 +123,23 @@ def check_business_times(occurred_at: datetime, recorded_at: datetime, payload: 
     2000 (dates: 1950), or after `recorded_at` by more than a day (instants) or five years
     (dates). Reference data is effective-dated, so its `occurred_at` (its effective date)
     may look ahead like a date."""
-    if not BUSINESS_EPOCH <= recorded_at < RECORDED_BEFORE:
+    recorded = recorded_at.timestamp()
+    if not _EPOCH_TS <= recorded < _RECORDED_BEFORE_TS:
         raise _implausible("recorded_at", recorded_at, "outside 2000-01-01 to 2199-12-31")
-    if occurred_at < BUSINESS_EPOCH:
+    occurred = occurred_at.timestamp()
+    if occurred < _EPOCH_TS:
         raise _implausible("occurred_at", occurred_at, "before 2000-01-01")
-    ahead = DATE_HORIZON if kind == "reference" else CLOCK_SKEW
-    if occurred_at > recorded_at + ahead:
+    latest = recorded + _SKEW_S
+    if occurred > (recorded + _HORIZON_S if kind == "reference" else latest):
         raise _implausible("occurred_at", occurred_at,
                            "too far after recorded_at" if kind == "reference"
                            else "more than 1 day after recorded_at")
     if isinstance(payload, BaseModel):
-        for name, item in payload.__dict__.items():
-            _check_value(f"payload.{name}", item, recorded_at)
+        try:
+            _check_values(payload, latest, (recorded_at + DATE_HORIZON).date())
+        except _OutOfBounds as exc:
+            where = ".".join(["payload", *reversed(exc.path)])
+            raise _implausible(where, exc.value, exc.bound) from None
 
 
 class Envelope(BaseModel, Generic[P]):

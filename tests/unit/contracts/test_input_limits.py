@@ -164,3 +164,12 @@ def test_finding_5_month_garbage_is_refused(value: str | None, code: str) -> Non
 def test_body_too_large_is_413() -> None:
     exc = http.BodyTooLarge(b"x" * 10, 10, 900_000)
     assert (exc.status, exc.code, exc.head) == (413, "body_too_large", b"x" * 10)
+
+
+def test_dates_in_nested_models_and_lists_are_checked() -> None:
+    """The walk reaches nested models (a charge line) and lists, and names the field."""
+    with pytest.raises(Exception) as exc:
+        envelope.check_business_times(NOW, NOW, charge(W, JN, "A1", line(1, date(9999, 1, 1))),
+                                      "command")
+    assert "payload.line.service_date" in str(exc.value)
+    assert envelope._plan(type(admission(W, JN, "A1", date(2024, 6, 1)))) == ("admitted_at",)
