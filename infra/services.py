@@ -68,7 +68,8 @@ class ServiceProcess:
     def launch(self) -> ServiceProcess:
         """Start the process without waiting (see `wait_ready`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", f"services.{self.service}", "worker", "-l", "warn"]
+        level = os.environ.get("WIC_SERVICE_LOG_LEVEL", "warn")  # info/debug when chasing a bug
+        cmd = [sys.executable, "-m", f"services.{self.service}", "worker", "-l", level]
         if self.profile_dir is not None:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
             report = self.profile_dir / f"{self.service}-{time.strftime('%Y%m%d-%H%M%S')}.txt"

@@ -41,6 +41,9 @@ STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
 # process waiting meanwhile (aiokafka's `Fetcher._get_actions_per_node`; docs/performance.md).
 AGENT_FETCH_MAX_WAIT_MS = 50
 
+SESSION_TIMEOUT = float(os.environ.get("WIC_SESSION_TIMEOUT", "10"))  # seconds
+HEARTBEAT_INTERVAL = min(1.0, SESSION_TIMEOUT / 3)
+
 
 def _agents_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
     def create_worker_consumer(self: Any, transport: Any) -> Any:
@@ -88,6 +91,11 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         # No measurable change on the two-core dev machine (docs/performance.md), at most
         # 2 ms per hop; WIC_PRODUCER_LINGER (seconds) overrides.
         producer_linger=float(os.environ.get("WIC_PRODUCER_LINGER", "0.002")),
+        # A SIGKILLed worker holds its partitions until the broker stops hearing from it;
+        # faust's 60 s made every crash cost a minute (issue 14 finding 2). 10 s with a
+        # heartbeat a second: a restart serves again in seconds (docs/operations.md).
+        broker_session_timeout=SESSION_TIMEOUT,
+        broker_heartbeat_interval=HEARTBEAT_INTERVAL,
         broker_commit_every=100,
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
@@ -151,13 +159,51 @@ def ready(app: faust.App) -> bool:
     return bool(recovery.completed.is_set() and not app.rebalancing and not recovery.in_recovery)
 
 
-def add_health(app: faust.App) -> None:
-    """`GET /health`: 200 once the worker serves, 503 while it joins or recovers."""
+def agents_alive(app: faust.App) -> dict[str, bool]:
+    """Each agent: is one of its actors still running? (A crashed agent stops deciding
+    while the web server goes on answering.)"""
+    alive: dict[str, bool] = {}
+    for name, agent in app.agents.items():
+        actors = list(getattr(agent, "_actors", ()))
+        alive[name.rsplit(".", 1)[-1]] = any(
+            a.actor_task is not None and not a.actor_task.done() and not a.crashed
+            for a in actors)
+    return alive
+
+
+async def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
+    """Does any bootstrap server accept a TCP connection within `timeout`?"""
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+        except (TimeoutError, OSError, ValueError):
+            continue
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+    return False
+
+
+def add_health(app: faust.App, settings: Settings, read_models: Any = None) -> None:
+    """`GET /health`: 200 while the worker serves (partitions assigned, tables recovered),
+    every agent runs and the broker answers; 503 otherwise, saying which. A read model
+    waiting to restart (database down) makes it "degraded", still 200: decisions go on,
+    only queries wait (docs/operations.md, "Health")."""
 
     @app.page("/health")  # type: ignore[arg-type]
     async def health(web: faust.web.Web, request: faust.web.Request) -> faust.web.Response:
-        ok = ready(app)
-        return web.json({"service": app.conf.id, "ready": ok}, status=200 if ok else 503)
+        serving = ready(app)
+        agents = agents_alive(app)
+        broker = await broker_reachable(settings.bootstrap)
+        failing = dict(getattr(read_models, "failing", {}) or {})
+        ok = serving and broker and all(agents.values())
+        status = "degraded" if ok and failing else ("ok" if ok else "unavailable")
+        body = {"service": app.conf.id, "ready": serving, "status": status,
+                "broker_reachable": broker, "agents": agents,
+                "read_models_failing": failing}
+        return web.json(body, status=200 if ok else 503)
 
 
 def sender(app: faust.App) -> Send:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +33,7 @@ from aiokafka.errors import KafkaError
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.settings import Settings
 from contracts.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -193,6 +195,7 @@ class ProjectionRunner:
     fetch_max_wait_ms: int = 100
     commit_interval: float = 1.0  # seconds between Kafka offset commits (for `wic lag` only)
     on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
+    on_started: Callable[[], None] | None = None  # connected to both PostgreSQL and Kafka
     progress: Progress = field(default_factory=Progress)
     _conn: asyncpg.Connection | None = None
     _consumer: AIOKafkaConsumer | None = None
@@ -228,6 +231,8 @@ class ProjectionRunner:
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await self._consumer.start()
+        if self.on_started is not None:
+            self.on_started()
         try:
             self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
             while not stop.is_set():
@@ -288,3 +293,67 @@ class ProjectionRunner:
 
     def _reached(self, until: dict[tuple[str, int], int]) -> bool:
         return all(self.progress.positions.get(k, 0) >= v for k, v in until.items() if v > 0)
+
+
+@dataclass
+class LiveReadModels:
+    """A service's read models, kept running through database and broker outages.
+
+    A read model is not on any answer's path: when PostgreSQL or the broker goes away, its
+    runner fails, waits (doubling from `first_wait` up to `max_wait`) and starts again
+    from its checkpoints, while the agents go on deciding (issue 14 finding 3: one read
+    model's `InterfaceError` had ended the whole service). `failing` names the read models
+    that are waiting to restart, for `/health`.
+    """
+
+    projections: Sequence[Projection]
+    settings: Settings
+    schema: str
+    first_wait: float = 0.5
+    max_wait: float = 10.0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    failing: dict[str, str] = field(default_factory=dict)
+    restarts: int = 0
+    _waits: dict[str, float] = field(default_factory=dict)
+
+    def attach(self, app: Any) -> LiveReadModels:
+        """Run on a faust app: started as its task, stopped before it shuts down."""
+
+        async def follow_the_log() -> None:
+            await self.run()
+
+        async def stop(*_args: Any, **_kwargs: Any) -> None:
+            self.stop.set()
+
+        app.task(follow_the_log)
+        app.on_before_shutdown.connect(stop)
+        return self
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._keep(p) for p in self.projections))
+
+    async def _keep(self, projection: Projection) -> None:
+        name = projection.name
+        while not self.stop.is_set():
+            wait = self._waits.setdefault(name, self.first_wait)
+            runner = ProjectionRunner(projection, self.settings.bootstrap,
+                                      self.settings.database_url, self.schema,
+                                      prefix=self.settings.topic_prefix,
+                                      on_started=functools.partial(self._healthy, name))
+            try:
+                await runner.run(self.stop)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # asyncpg, OSError, KafkaError: wait and start again
+                self.failing[projection.name] = f"{type(exc).__name__}: {exc}"[:200]
+                self.restarts += 1
+                log.warning("read model %s failed (%s); restarting in %.1f s",
+                            projection.name, self.failing[projection.name], wait)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), wait)
+                self._waits[projection.name] = min(wait * 2, self.max_wait)
+
+    def _healthy(self, name: str) -> None:
+        self.failing.pop(name, None)
+        self._waits[name] = self.first_wait

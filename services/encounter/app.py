@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from contracts import settings as settings_module
 from contracts.runtime import faust_app
-from contracts.runtime.projection import ProjectionRunner
+from contracts.runtime.projection import LiveReadModels
 from services.encounter.adapters import agents, http
 from services.encounter.adapters.feeds import ReplyWaiter, follow_reference
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA
@@ -17,12 +16,12 @@ DEFAULT_WEB_PORT = 18082
 
 settings = settings_module.load()
 app = faust_app.create("encounter", settings, DEFAULT_WEB_PORT)
-faust_app.add_health(app)
+read_models = LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)
+faust_app.add_health(app, settings, read_models)
 
 book = ReferenceBook()
 reference_ready = asyncio.Event()
 waiter = ReplyWaiter(settings)
-stop_projection = asyncio.Event()
 
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
 http.register(app, settings, book, reference_ready, waiter)
@@ -37,17 +36,3 @@ async def read_reference_data() -> None:
 @app.task
 async def wait_for_replies() -> None:
     await waiter.run()
-
-
-@app.task
-async def project_encounters() -> None:
-    await asyncio.gather(*(
-        ProjectionRunner(p, settings.bootstrap, settings.database_url, SCHEMA,
-                         prefix=settings.topic_prefix).run(stop_projection)
-        for p in PROJECTIONS
-    ))
-
-
-@app.on_before_shutdown.connect  # type: ignore[arg-type]
-async def _stop(app: Any, **kwargs: Any) -> None:
-    stop_projection.set()

@@ -15,6 +15,6 @@ commands_topic = faust_app.topic(app, topics.REGISTRATION_COMMANDS, settings)
 worker_state = faust_app.table(app, "worker_state", topics.REGISTRATION_COMMANDS.partitions)
 
 agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
-projection.wire(app, settings)
+read_models = projection.wire(app, settings)
 http.wire(app, settings)
-faust_app.add_health(app)
+faust_app.add_health(app, settings, read_models)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from contracts import settings as settings_mod
 from contracts import topics
 from contracts.runtime import faust_app
-from contracts.runtime.projection import ProjectionRunner
+from contracts.runtime.projection import LiveReadModels
 from services.settlement.adapters import agents, http
 from services.settlement.adapters.projection import PROJECTIONS, SCHEMA
 from services.settlement.adapters.reference import ReferenceStore
@@ -17,7 +16,8 @@ DEFAULT_WEB_PORT = 18083
 
 settings = settings_mod.load()
 app = faust_app.create("settlement", settings, DEFAULT_WEB_PORT)
-faust_app.add_health(app)
+read_models = LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)
+faust_app.add_health(app, settings, read_models)
 
 encounter_events = faust_app.topic(app, topics.ENCOUNTER_EVENTS, settings)
 claim_commands = faust_app.topic(app, topics.CLAIM_COMMANDS, settings)
@@ -33,19 +33,7 @@ agents.register(app, settings, settler, encounter_events, claim_commands)
 pool = http.Pool(settings.database_url)
 http.register(app, pool)
 
-_stop = asyncio.Event()
-
-
-@app.task
-async def project_settlement_events() -> None:
-    """The read model, rows and offsets in one PostgreSQL transaction per batch."""
-    runners = [ProjectionRunner(p, settings.bootstrap, settings.database_url, SCHEMA,
-                                prefix=settings.topic_prefix) for p in PROJECTIONS]
-    await asyncio.gather(*(r.run(_stop) for r in runners))
-
-
 async def _shutdown(sender: Any, *args: Any, **kwargs: Any) -> None:
-    _stop.set()
     await reference.stop()
     await pool.close()
 

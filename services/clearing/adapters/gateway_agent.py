@@ -24,7 +24,7 @@ from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answe
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app, intake
-from contracts.runtime.batching import as_current
+from contracts.runtime.batching import InputPositions, as_current
 from contracts.runtime.intake import Outgoing
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.settings import Settings
@@ -189,10 +189,14 @@ def register(app: faust.App, settings: Settings) -> None:
     inbound = app.topic(GATEWAY_INBOUND.name(p), key_type=bytes, value_type=bytes)
     cov_topic = app.topic(REGISTRATION_COVERAGE.name(p), key_type=bytes, value_type=bytes)
 
+    positions = InputPositions(app, desk.replay)
+
     @app.agent(inbound, concurrency=1, name="check_gateway_claims")
     async def check_gateway_claims(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            await desk.check(records.raw(event))
+            for admitted in await positions.admit([event]):
+                await desk.check(records.raw(admitted))
+            positions.store()  # after the answer and the replay state
 
     @app.agent(cov_topic, concurrency=1, name="keep_coverage")
     async def keep_coverage(stream: faust.StreamT[bytes]) -> None:

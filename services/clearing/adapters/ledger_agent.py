@@ -29,7 +29,7 @@ from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
 from contracts.replies import MessageAccepted
 from contracts.runtime import intake
-from contracts.runtime.batching import DeferredSends, batches
+from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.intake import Outgoing
 from contracts.settings import Settings
 from contracts.settlement import EncounterSettled
@@ -89,6 +89,9 @@ def register(app: faust.App, settings: Settings) -> None:
     gateway_rejector = records.rejector(app, settings, reply=None, send=deferred.send)
     inbound = GATEWAY_INBOUND.name(p)
     holder: dict[str, ClearingState] = {}
+    # In memory: the ledger's own log is its checkpoint (a restart rebuilds it and re-posts
+    # nothing twice, by causation id); this refetches a hole within a run.
+    positions = InputPositions(app)
 
     def our_claim(env: Envelope[Message]) -> list[Outgoing]:
         if not isinstance(env.payload, EncounterSettled):
@@ -125,13 +128,14 @@ def register(app: faust.App, settings: Settings) -> None:
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
         holder["state"] = await rebuild(settings)
         async for events in batches(stream):
-            for event in events:
+            for event in await positions.admit(events):
                 record = records.raw(event)
                 if record.topic != inbound:
                     await intake.process(record, handle, rejector, stage="ledger")
                 elif _is_answer(record.value):  # claims, garbage: the gateway agent's business
                     await intake.process(record, handle, gateway_rejector, stage="gateway")
             await deferred.delivered()
+            positions.store()
 
 
 def _is_answer(value: bytes | None) -> bool:

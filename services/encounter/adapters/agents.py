@@ -28,6 +28,7 @@ from contracts.runtime.batching import (
     BatchedState,
     DecodedCache,
     DeferredSends,
+    InputPositions,
     as_current,
     batches,
 )
@@ -107,6 +108,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
     states = BatchedState(encounters_by_worker, WorkerState.from_bytes, WorkerState.to_bytes,
                           WorkerState)
+    positions = InputPositions(app, encounters_by_worker)
     deferred = DeferredSends(app)
     replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
                         settings.topic_prefix, deferred.send)
@@ -141,10 +143,11 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
         await faust_app.changelogs_ready(app, [encounters_by_worker])
         async for batch in batches(stream):
             await reference_ready.wait()
-            for event in batch:
+            for event in await positions.admit(batch):
                 with as_current(event):
                     await decide_one(event)
             await deferred.delivered()  # outputs first, then "done" in the table
             states.store()
+            positions.store()
 
     return coverage_by_worker, encounters_by_worker

@@ -19,6 +19,7 @@ from contracts.message import Message
 from contracts.registration import REGISTRATION_COMMANDS
 from contracts.replies import MessageAccepted
 from contracts.runtime import faust_app
+from contracts.runtime.batching import InputPositions
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.topics import Writer
@@ -71,11 +72,15 @@ def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> Non
     @app.agent(commands, concurrency=1, name="decide_registrations")
     async def decide_registrations(stream: faust.StreamT[bytes]) -> None:
         await faust_app.changelogs_ready(app, [table])
+        positions = InputPositions(app, table)
         async for event in stream.events():
-            msg = event.message
-            record = RawRecord(msg.topic, msg.partition, msg.offset, msg.key, msg.value or b"",
-                               int(msg.timestamp * 1000) if msg.timestamp else None)
-            await handle_record(record, table, rejector)
+            for admitted in await positions.admit([event]):
+                msg = admitted.message
+                record = RawRecord(msg.topic, msg.partition, msg.offset, msg.key,
+                                   msg.value or b"",
+                                   int(msg.timestamp * 1000) if msg.timestamp else None)
+                await handle_record(record, table, rejector)
+            positions.store()  # after the record's outputs and state
 
 
 async def handle_record(record: RawRecord, table: Any, rejector: Rejector) -> None:

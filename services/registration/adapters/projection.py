@@ -15,7 +15,6 @@ registration as the last event touching it left it.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from contracts import topics
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_EVENTS
-from contracts.runtime.projection import ProjectionRunner
+from contracts.runtime.projection import LiveReadModels
 from contracts.settings import Settings
 from contracts.topics import Topic
 from services.registration import SERVICE
@@ -178,24 +177,6 @@ async def digest(conn: asyncpg.Connection) -> str:
     return h.hexdigest()
 
 
-def wire(app: faust.App, settings: Settings) -> None:
-    stop = asyncio.Event()
-
-    async def keep_running(proj: RegistrationReadModel) -> None:
-        # A lost database connection must not end the read model: restart from checkpoints.
-        while not stop.is_set():
-            runner = ProjectionRunner(proj, settings.bootstrap, settings.database_url, SCHEMA,
-                                      prefix=settings.topic_prefix)
-            try:
-                await runner.run(stop)
-            except Exception:
-                log.exception("projection %s failed; restarting in 2 s", proj.name)
-                await asyncio.sleep(2)
-
-    @app.task
-    async def project_registrations() -> None:
-        await asyncio.gather(*(keep_running(p) for p in PROJECTIONS))
-
-    @app.on_before_shutdown.connect
-    async def _stop_projection(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        stop.set()
+def wire(app: faust.App, settings: Settings) -> LiveReadModels:
+    """The read models, kept running through database outages (LiveReadModels)."""
+    return LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)

@@ -24,7 +24,13 @@ from contracts.envelope import Envelope, derive
 from contracts.message import Message, registered
 from contracts.replies import MessageAccepted
 from contracts.runtime import faust_app
-from contracts.runtime.batching import BatchedState, DeferredSends, as_current, batches
+from contracts.runtime.batching import (
+    BatchedState,
+    DeferredSends,
+    InputPositions,
+    as_current,
+    batches,
+)
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.settings import Settings
@@ -55,6 +61,7 @@ class Settler:
         self._changelog_ok = False
         self.deferred = DeferredSends(app)  # delivered before "done" is stored
         self.states = BatchedState(table, WorkerState.model_validate_json, _encode, WorkerState)
+        self.positions = InputPositions(app, table)
         prefix = settings.topic_prefix
         self.quiet = Rejector(Writer.SETTLEMENT, None, prefix, self.deferred.send)
         self.replying = Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix,
@@ -68,16 +75,17 @@ class Settler:
     async def run(self, events: Sequence[faust.EventT], stage: str, reply: bool) -> None:
         async with self.lock:
             synced = Synced()
-            for event in events:
+            for event in await self.positions.admit(events):
                 if not reply and wire.peek_type(event.value) in PASSED_BY:
                     continue  # admissions, charge lines…: not decided on here, not decoded
                     # (claim commands are always decoded: their sender waits for an answer)
                 with as_current(event):
                     await self._decide(event, synced, stage, reply)
             await self.deferred.delivered()
-            if self.states.changed:
+            if self.states.changed or self.positions.changed:
                 await self.changelog_ready()
             self.states.store()
+            self.positions.store()
 
     async def _decide(self, event: faust.EventT, synced: Synced, stage: str, reply: bool
                       ) -> None:
