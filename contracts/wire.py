@@ -91,4 +91,7 @@ def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
     try:
         return AnyEnvelope.model_validate({**data, "payload": payload})
     except ValidationError as exc:
-        raise WireError("invalid_envelope", describe(exc)) from None
+        # a business time out of bounds is named as such (issue 14 finding 5)
+        code = ("implausible_date" if any(e["type"] == "implausible_date" for e in exc.errors())
+                else "invalid_envelope")
+        raise WireError(code, describe(exc)) from exc

@@ -9,6 +9,7 @@ a private copy. One copy keeps the error contract and the documents from driftin
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import re
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
+import asyncpg
 import faust
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
@@ -40,6 +42,13 @@ _ROUTER_CODES = {404: "no_such_route", 405: "method_not_allowed", 413: "body_too
                  400: "bad_request"}
 
 
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError, asyncio.TimeoutError, asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError, asyncpg.ConnectionFailureError)
+"""What a query raises while PostgreSQL is restarting or unreachable (issue 14 finding 3)."""
+
+
 def install_error_bodies(app: faust.App) -> None:
     """Answer the web server's own refusals (no route, method not allowed, a malformed
     request line) with an `ErrorBody` too, as every view does: an aiohttp middleware."""
@@ -57,6 +66,12 @@ def install_error_bodies(app: faust.App) -> None:
             code = _ROUTER_CODES.get(exc.status, f"http_{exc.status}")
             return aioweb.json_response({"reason_code": code, "reason": exc.reason or code},
                                         status=exc.status)
+        except DATABASE_DOWN as exc:  # the read model's database is away: ask to retry
+            return aioweb.json_response(
+                {"reason_code": "database_unavailable",
+                 "reason": f"the read model's database cannot be reached ({type(exc).__name__});"
+                           " decisions go on, queries answer again once it is back"},
+                status=503, headers={"Retry-After": "5"})
 
     error_bodies.wic_error_bodies = True  # type: ignore[attr-defined]
     web_app.middlewares.append(error_bodies)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from contracts import wire
-from contracts.envelope import Envelope
+from contracts.envelope import CLOCK_SKEW, IMPLAUSIBLE, Envelope
 from contracts.message import Message
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.topics import Topic
@@ -29,12 +30,26 @@ class Outgoing:
 Handler = Callable[[Envelope[Message]], Awaitable[Sequence[Outgoing]]]
 
 
+def latest_recorded_at(record: RawRecord) -> datetime | None:
+    """The latest `recorded_at` a Kafka record may carry: its broker time plus the clock
+    skew the envelope allows (issue 14 finding 5; the same rule as the HTTP ingresses)."""
+    if record.timestamp_ms is None or record.timestamp_ms <= 0:
+        return None
+    return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC) + CLOCK_SKEW
+
+
 async def process(record: RawRecord, handler: Handler, rejector: Rejector, stage: str) -> bool:
     """Handle one record. Returns True if it was accepted."""
     try:
         env = wire.decode(record.value)
     except wire.WireError as exc:
         await rejector.reject(record, exc.code, exc.detail, stage=stage)
+        return False
+    if (limit := latest_recorded_at(record)) is not None and env.recorded_at > limit:
+        # every business time is bounded by recorded_at; recorded_at by the log's own time
+        await rejector.reject(record, IMPLAUSIBLE, f"recorded_at {env.recorded_at.isoformat()}"
+                              " is more than 1 day after the record's broker time",
+                              stage=stage, cause=env)
         return False
     try:
         outgoing = await handler(env)

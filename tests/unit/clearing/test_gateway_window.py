@@ -171,7 +171,10 @@ async def test_finding_7_through_the_desk_a_2099_claim_then_a_genuine_one() -> N
     replay: dict[bytes, bytes] = {}
     outbox = Outbox()
     d = desk(outbox, replay, covered())
-    assert not await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=1, sent_at=FAR)))
+    # 12 hours ahead: within the envelope's own bounds (recorded_at at most 1 day after the
+    # record's time, else intake refuses it `implausible_date` before the desk sees it)
+    ahead = NOW + timedelta(hours=12)
+    assert not await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=1, sent_at=ahead)))
     assert await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=1, sent_at=NOW), 1))
     assert [a.reason_codes for a in outbox.answers()] == [("from_the_future",), ()]
     assert [lt.reason_code for lt in outbox.letters()] == ["from_the_future"]  # type: ignore[attr-defined]
@@ -199,3 +202,14 @@ async def test_finding_6_malformed_coverage_is_dead_lettered_and_the_table_uncha
     assert [lt.value_b64 for lt in letters] == [  # type: ignore[attr-defined]
         base64.b64encode(v2).decode(), base64.b64encode(shape).decode(), ""]
     assert good.payload == COVER
+
+
+async def test_finding_5_a_claim_recorded_in_2099_is_refused_before_the_window() -> None:
+    """Finding 5 (intake): an envelope recorded_at more than a day after its record's broker
+    time is refused `implausible_date` and dead-lettered; the replay state is untouched."""
+    replay: dict[bytes, bytes] = {}
+    outbox = Outbox()
+    d = desk(outbox, replay, covered())
+    assert not await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=1, sent_at=FAR)))
+    assert [lt.reason_code for lt in outbox.letters()] == ["implausible_date"]  # type: ignore[attr-defined]
+    assert not [k for k in replay if not k.startswith(b"\x00")]
