@@ -45,7 +45,9 @@ _ROUTER_CODES = {404: "no_such_route", 405: "method_not_allowed", 413: "body_too
 DATABASE_DOWN: tuple[type[BaseException], ...] = (
     OSError, asyncio.TimeoutError, asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError, asyncpg.ConnectionFailureError)
+    asyncpg.AdminShutdownError, asyncpg.ConnectionFailureError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ObjectNotInPrerequisiteStateError)  # "not currently accepting connections"
 """What a query raises while PostgreSQL is restarting or unreachable (issue 14 finding 3)."""
 
 
