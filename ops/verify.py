@@ -4,7 +4,9 @@ For each service: rebuild into a temporary schema up to the live schema's own ch
 (so both have consumed exactly the same records), then, in one REPEATABLE READ snapshot,
 check the live checkpoints have not moved (else catch up and look again) and compare the
 per-table digests; for a table that differs, print the first differing row by primary key.
-Then run the service's `CHECKS` (e.g. the ledger sums to zero). Exit 1 on any problem.
+Then run the service's `CHECKS` (e.g. the ledger sums to zero), and the input ledger
+(`ops/inputs.py`, issue 14): every input record up to its consumer group's committed offsets
+has an event, a reply or a dead letter. Exit 1 on any problem.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import asyncpg
 
 from contracts import settings as settings_mod
 from contracts.settings import Settings
-from ops import digest, schemas
+from infra.migrate import SERVICES
+from ops import digest, inputs, schemas
 from ops.progress import Progress
 from ops.projections import ReadModel, Selection, resolve
 from ops.rebuild import Offsets, rebuild
@@ -34,8 +37,10 @@ examples:
   wic verify clearing     one service (its projections and CHECKS)
   wic verify ledger       one projection (its whole service is rebuilt if its tables are
                           not declared per projection)
+  wic verify --no-inputs  skip the input ledger (every input answered or dead-lettered)
 
-exit status: 0 if everything matches, 1 if any table differs or any check fails.
+exit status: 0 if everything matches, 1 if any table differs, any check fails or any
+input record before its group's committed offset has no event, reply or dead letter.
 """
 
 
@@ -50,17 +55,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="what to verify (default: all)")
     p.add_argument("--keep", action="store_true",
                    help="keep the temporary schemas (to inspect a difference with psql)")
+    p.add_argument("--no-inputs", dest="inputs", action="store_false", default=None,
+                   help="skip the input ledger (reads every input, output and dead-letter "
+                   "topic of the services verified)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args: argparse.Namespace) -> int:
-    return asyncio.run(verify(settings_mod.load(), args.target, keep=args.keep))
+    return asyncio.run(verify(settings_mod.load(), args.target, keep=args.keep,
+                              inputs=args.inputs))
 
 
 async def verify(settings: Settings, target: str = "all", *, keep: bool = False,
                  models: Sequence[ReadModel] | None = None,
-                 out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """The `wic verify` command; returns 0 when everything matches, 1 otherwise."""
+                 out: TextIO | None = None, err: TextIO | None = None,
+                 inputs: bool | None = None) -> int:
+    """The `wic verify` command; returns 0 when everything matches, 1 otherwise.
+
+    `inputs`: run the input ledger (issue 14); None = when verifying `all` or a service
+    name with the services' own read models (not with `models` given)."""
     out, err = out or sys.stdout, err or sys.stderr
     selections = resolve("verify", target, models, err)
     if selections is None:
@@ -74,6 +87,11 @@ async def verify(settings: Settings, target: str = "all", *, keep: bool = False,
         problems += await _verify_one(settings, sel, keep, out, err)
     if target == "all" and models is None:
         problems += await _reconcile(settings.database_url, out)
+    if inputs is None:
+        inputs = models is None and (target == "all" or target in SERVICES)
+    if inputs:
+        problems += await _input_ledger(settings, None if target not in SERVICES else [target],
+                                        out, err)
     print(f"verify: {'OK' if problems == 0 else f'{problems} problem(s)'}", file=out)
     return 0 if problems == 0 else 1
 
@@ -181,4 +199,17 @@ async def _reconcile(database_url: str, out: TextIO) -> int:
         if not found:
             print(f"  check {name}: OK", file=out)
         problems += sum(1 for p in found if not p.startswith("skipped"))
+    return problems
+
+
+async def _input_ledger(settings: Settings, services: Sequence[str] | None, out: TextIO,
+                        err: TextIO) -> int:
+    """Every input answered or dead-lettered (ops/inputs.py, issue 14)."""
+    tallies = await inputs.check(settings, services, err)
+    problems = inputs.report(tallies, out)
+    if problems:
+        missing = sum(t.unaccounted for t in tallies)
+        print(f"input ledger: {missing} input record(s) unaccounted: the service consumed them "
+              "(its group committed past them) but left no event, reply or dead letter",
+              file=out)
     return problems
