@@ -28,6 +28,8 @@ from typing import Any, Generic, TypeVar
 import faust
 from faust.streams import _current_event  # faust's own context variable (pinned 0.15.3)
 
+from contracts.runtime import metrics
+
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 500
@@ -173,6 +175,7 @@ class InputPositions:
         self._rewound: dict[Any, tuple[int, float]] = {}
         self.holes = 0  # rewinds done (a metric: should stay 0)
         self.redelivered = 0  # records passed by as already decided
+        self._first: faust.EventT | None = None  # first decided record since `store`
 
     @staticmethod
     def key(tp: Any) -> bytes:
@@ -199,11 +202,14 @@ class InputPositions:
                 admitted.append(event)
             elif offset < expected:
                 self.redelivered += 1
+                metrics.redelivered(tp.topic)
             elif await self._rewind(tp, expected, offset):
                 continue
             else:  # the hole was deleted by retention: nothing left to fetch
                 self._decided[tp] = (event, offset + 1)
                 admitted.append(event)
+        if admitted and self._first is None:
+            self._first = admitted[0]
         return admitted
 
     async def _rewind(self, tp: Any, expected: int, seen: int) -> bool:
@@ -220,6 +226,7 @@ class InputPositions:
         log.warning("%s: record %s handed over while %s was expected; rewinding to %s",
                     tp, seen, expected, expected)
         self.holes += 1
+        metrics.rewound(tp.topic, tp.partition)
         self._rewound[tp] = (expected, now)
         await self.app.consumer.seek(tp, expected)
         return True
@@ -231,6 +238,9 @@ class InputPositions:
     def store(self) -> None:
         """Write each partition's next offset (after the batch's states were stored)."""
         decided, self._decided = self._decided, {}
+        first, self._first = self._first, None
+        if first is not None:  # outputs delivered, states stored: the batch is decided
+            metrics.decided(first.message.topic, getattr(first.message, "timestamp", None))
         for tp, (event, after) in decided.items():
             if self.table is None:
                 self._memory[tp] = after

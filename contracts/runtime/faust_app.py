@@ -21,6 +21,7 @@ from typing import Any
 import faust
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
+from contracts.runtime import metrics
 from contracts.runtime.rejection import Send
 from contracts.settings import Settings
 from contracts.topics import WORKER_PARTITIONS, Topic
@@ -100,6 +101,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
     )
+    metrics.install(app, service, settings.bootstrap)  # GET /metrics (docs/operations.md)
     app.task(_root_logger_at_cli_level)
 
     @app.task

@@ -33,6 +33,7 @@ from aiokafka.errors import KafkaError
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime import metrics
 from contracts.settings import Settings
 from contracts.topics import Topic
 
@@ -233,6 +234,7 @@ class ProjectionRunner:
         await self._consumer.start()
         if self.on_started is not None:
             self.on_started()
+        metrics.projection_started(self)
         try:
             self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
             while not stop.is_set():
@@ -242,6 +244,7 @@ class ProjectionRunner:
                 await self._apply(batches, until)
                 await self._commit_kafka(force=False)
         finally:
+            metrics.projection_stopped(self)
             await self._commit_kafka(force=True)
             await self._consumer.stop()
             await self._conn.close()
@@ -348,6 +351,7 @@ class LiveReadModels:
             except Exception as exc:  # asyncpg, OSError, KafkaError: wait and start again
                 self.failing[projection.name] = f"{type(exc).__name__}: {exc}"[:200]
                 self.restarts += 1
+                metrics.read_model_failed(name)
                 log.warning("read model %s failed (%s); restarting in %.1f s",
                             projection.name, self.failing[projection.name], wait)
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -356,4 +360,5 @@ class LiveReadModels:
 
     def _healthy(self, name: str) -> None:
         self.failing.pop(name, None)
+        metrics.read_model_healthy(name)
         self._waits[name] = self.first_wait

@@ -11,6 +11,7 @@ from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered, b64
 from contracts.message import Message
 from contracts.replies import MessageRejected
+from contracts.runtime import metrics
 from contracts.topics import DEADLETTERS, Topic, Writer
 
 Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
@@ -54,6 +55,7 @@ class Rejector:
         stage: str,
         cause: envelope.Envelope[Message] | None = None,
     ) -> None:
+        metrics.refused(code, stage)
         letter = MessageDeadLettered(
             stage=stage,
             reason_code=code,
@@ -73,6 +75,7 @@ class Rejector:
             event_id=dl_id, recorded_at=letter.failed_at,
         )
         await self.send(dl_topic, stage.encode(), wire.encode(dl))
+        metrics.dead_lettered(dl_topic)
         if self.reply_topic is not None and cause is not None:
             await self._reply(cause, code, reason)
 

@@ -1,0 +1,142 @@
+"""`GET /metrics` of a running service (registration) against the real broker and database:
+text format 0.0.4, a refusal counted by its reason code and stage (over Kafka and over
+HTTP), the dead letter, the decision latency, the agents' consumer lag, the read model's
+projection lag and health; every sample labelled with the service."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from contracts import topics
+from tests.integration.registration.helpers import accepted, http, rejected
+from tests.support.kafka import Bus
+from tests.support.processes import ServiceProcess
+from tests.unit.registration import builders as b
+
+pytestmark = pytest.mark.integration
+
+D0 = date(2024, 1, 15)
+STAGE = "decide"  # the registration agent's stage in its dead letters
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+@pytest.fixture(scope="module")
+def service(prefix: str, database_url: str, bootstrap: str, log_dir: Path
+            ) -> Iterator[ServiceProcess]:
+    proc = ServiceProcess("registration", prefix=prefix, database_url=database_url,
+                          bootstrap=bootstrap, log_dir=log_dir)
+    proc.start(timeout=90)
+    yield proc
+    proc.stop()
+
+
+def scrape(url: str) -> tuple[str, Samples]:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:
+        content_type = resp.headers["Content-Type"]
+        text = resp.read().decode()
+    samples = {(s.name, frozenset(s.labels.items())): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    return content_type, samples
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float | None:
+    return samples.get((name, frozenset({**labels, "service": "registration"}.items())))
+
+
+def named(samples: Samples, name: str) -> list[tuple[dict[str, str], float]]:
+    return [(dict(labels), v) for (n, labels), v in samples.items() if n == name]
+
+
+async def scrape_until(url: str, check: Callable[[Samples], bool], timeout: float = 30.0
+                       ) -> Samples:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        _, samples = scrape(url)
+        if check(samples) or asyncio.get_running_loop().time() > deadline:
+            return samples
+        await asyncio.sleep(0.3)
+
+
+async def test_refusals_dead_letters_latency_lag_and_health_on_metrics(
+        service: ServiceProcess, bus: Bus, prefix: str) -> None:
+    content_type, before = scrape(service.url)
+    assert content_type == "text/plain; version=0.0.4; charset=utf-8"
+    assert all(dict(labels).get("service") == "registration" for _, labels in before)
+
+    def count(samples: Samples, code: str, stage: str) -> float:
+        return sample(samples, "wic_refusals_total", reason_code=code, stage=stage) or 0.0
+
+    letters_topic = topics.REGISTRATION_DEADLETTERS.name(prefix)
+    letters = sample(before, "wic_deadletters_total", topic=letters_topic) or 0.0
+    w = b.worker_id()
+    await accepted(bus, b.env(b.apply(w, "REG-M1"), b.at(D0)))
+    reply = await rejected(bus, b.env(b.approve(w, "REG-NOPE"), b.at(D0)))
+    assert reply.reason_code == "unknown_registration"
+    await bus.send_raw(topics.REGISTRATION_COMMANDS, b"{not json", key=w.encode())
+    status, body = http(service.url, "/commands", b"[1, 2")
+    assert status == 400 and body["reason_code"] == "malformed_json"
+
+    commands = topics.REGISTRATION_COMMANDS.name(prefix)
+    events = topics.REGISTRATION_EVENTS.name(prefix)
+
+    def settled(s: Samples) -> bool:
+        kafka_refusal = [v for labels, v in named(s, "wic_refusals_total")
+                         if labels["reason_code"] == "malformed_json"
+                         and labels["stage"] != "http"]
+        return (count(s, "unknown_registration", STAGE)
+                >= count(before, "unknown_registration", STAGE) + 1
+                and sum(kafka_refusal) >= 1
+                and any(labels.get("topic") == events for labels, _ in
+                        named(s, "wic_projection_lag")))
+
+    after = await scrape_until(service.url, settled)
+    refusals = {(labels["reason_code"], labels["stage"]): v
+                for labels, v in named(after, "wic_refusals_total")}
+    before_refusals = {(labels["reason_code"], labels["stage"]): v
+                       for labels, v in named(before, "wic_refusals_total")}
+    grown = {k: v - before_refusals.get(k, 0.0) for k, v in refusals.items()
+             if v > before_refusals.get(k, 0.0)}
+    # the domain refusal, the malformed record on Kafka, the malformed HTTP body: one each
+    assert grown == {("unknown_registration", STAGE): 1,
+                     ("malformed_json", STAGE): 1,
+                     ("malformed_json", "http"): 1}, refusals
+    assert sample(after, "wic_deadletters_total", topic=letters_topic) == letters + 3
+
+    # decision latency: each decided command observed, from its broker timestamp
+    latency = sample(after, "wic_decision_latency_seconds_count", topic=commands) or 0
+    assert latency >= 3
+    assert 0 < (sample(after, "wic_decision_latency_seconds_sum", topic=commands) or 0) < 60
+
+    # the agents' consumer lag per input partition, faust's committed offset behind it
+    lags = named(after, "wic_consumer_lag")
+    assert {labels["topic"] for labels, _ in lags} >= {commands}
+    assert all(v >= 0 for _, v in lags)
+    assert not [labels for labels, _ in lags if labels["topic"].endswith("-changelog")]
+    highwater = sum(v for labels, v in named(after, "wic_consumer_highwater")
+                    if labels["topic"] == commands)
+    assert highwater >= 3  # three records sent to registration-commands in this test
+
+    # projection lag of the read model following registration-events: caught up soon
+    caught_up = await scrape_until(service.url, lambda s: all(
+        v == 0 for labels, v in named(s, "wic_projection_lag") if labels["topic"] == events))
+    positions = [(labels, v) for labels, v in named(caught_up, "wic_projection_position")
+                 if labels["topic"] == events]
+    assert positions and sum(v for _, v in positions) >= 1  # REG-M1's events applied
+    assert [v for labels, v in named(caught_up, "wic_projection_lag")
+            if labels["topic"] == events] == [0] * len(positions)
+
+    # health as /health answers it, and faust's own sensor on the same page
+    assert sample(caught_up, "wic_health", status="ok") == 1
+    assert sample(caught_up, "wic_ready") == 1
+    assert sample(caught_up, "wic_broker_reachable") == 1
+    assert named(caught_up, "wic_agent_alive") and all(
+        v == 1 for _, v in named(caught_up, "wic_agent_alive"))
+    assert (sample(caught_up, "wic_faust_messages_received_total") or 0) >= 3
+    assert (sample(caught_up, "wic_process_resident_memory_bytes") or 0) > 0
