@@ -140,3 +140,29 @@ async def test_refusals_dead_letters_latency_lag_and_health_on_metrics(
         v == 1 for _, v in named(caught_up, "wic_agent_alive"))
     assert (sample(caught_up, "wic_faust_messages_received_total") or 0) >= 3
     assert (sample(caught_up, "wic_process_resident_memory_bytes") or 0) > 0
+
+
+async def test_every_other_service_serves_metrics_with_its_own_label(
+        service: ServiceProcess, prefix: str, database_url: str, bootstrap: str,
+        log_dir: Path) -> None:
+    others = [ServiceProcess(name, prefix=prefix, database_url=database_url,
+                             bootstrap=bootstrap, log_dir=log_dir)
+              for name in ("encounter", "settlement", "clearing")]
+    try:
+        for proc in others:
+            proc.launch()
+        for proc in others:
+            proc.wait_ready(timeout=120)
+        for proc in others:
+            # a read model's lag appears once its consumer group has its partitions
+            await scrape_until(proc.url, lambda s: bool(named(s, "wic_projection_lag")))
+            content_type, samples = scrape(proc.url)
+            assert content_type == "text/plain; version=0.0.4; charset=utf-8"
+            assert {dict(labels).get("service") for _, labels in samples} == {proc.service}
+            mine = {name for name, _ in samples}
+            assert {"wic_health", "wic_ready", "wic_agent_alive", "wic_consumer_lag",
+                    "wic_projection_lag", "wic_faust_messages_received_total"} <= mine, mine
+            assert samples[("wic_ready", frozenset({("service", proc.service)}))] == 1
+    finally:
+        for proc in others:
+            proc.stop()
