@@ -211,6 +211,7 @@ class Tally:
         (ANSWERED, DEAD_LETTERED, PASSED, EXPIRED, UNACCOUNTED), 0))
     first: list[Position] = field(default_factory=list)  # first unaccounted positions
     committed: dict[int, int] = field(default_factory=dict)  # partition -> committed offset
+    missing: bool = False  # the input topic does not exist (nothing to check)
 
     @property
     def checked(self) -> int:
@@ -288,11 +289,14 @@ async def check(settings: Settings, services: Sequence[str] | None = None,
     try:
         # 1. what each group claims to have handled (read before the outputs' ends, so every
         #    answer delivered before a commit is inside what we read next)
+        present = set(await admin.list_topics())  # a missing topic would stall offset look-ups
         groups = {s.service for s in specs}
         claimed = {w: await committed_offsets(admin, group_id(prefix, w)) for w in groups}
         tallies = [Tally(s, group_id(prefix, s.service)) for s in specs]
         inputs: Ranges = {}
-        in_tps = _partitions(prefix, [s.topic for s in specs])
+        for t in tallies:
+            t.missing = t.spec.topic.name(prefix) not in present
+        in_tps = _partitions(prefix, [t.spec.topic for t in tallies if not t.missing])
         starts = await consumer.beginning_offsets(in_tps) if in_tps else {}
         for t in tallies:
             name = t.spec.topic.name(prefix)
@@ -301,11 +305,12 @@ async def check(settings: Settings, services: Sequence[str] | None = None,
                     t.committed[tp.partition] = claimed[t.spec.service][tp]
                     inputs[tp] = (starts[tp], claimed[t.spec.service][tp])
         # 2. the answers: every output and dead-letter topic, to its end now
-        outs = list({o.base: o for s in specs for o in (*s.outputs, s.deadletters)}.values())
+        outs = [o for o in {o.base: o for s in specs for o in (*s.outputs, s.deadletters)
+                            }.values() if o.name(prefix) in present]
         base_of = {o.name(prefix): o for o in outs}
         out_tps = _partitions(prefix, outs)
-        out_starts = await consumer.beginning_offsets(out_tps)
-        out_ends = await consumer.end_offsets(out_tps)
+        out_starts = await consumer.beginning_offsets(out_tps) if out_tps else {}
+        out_ends = await consumer.end_offsets(out_tps) if out_tps else {}
         answers = Answers()
         trimmed = {tp for tp in out_tps if out_starts[tp] > 0}  # records expired before
 
@@ -353,7 +358,8 @@ def report(tallies: Sequence[Tally], out: TextIO) -> int:
         c = t.counts
         state = "OK" if t.unaccounted == 0 else "UNACCOUNTED"
         extra = "".join(f"  {k} {c[k]}" for k in (PASSED, EXPIRED) if c[k])
-        committed = "" if t.committed else f"  (no offsets committed by {t.group})"
+        committed = ("  (no such topic)" if t.missing else "" if t.committed
+                     else f"  (no offsets committed by {t.group})")
         print(f"  {t.spec.topic.base:<22} checked {t.checked:>8}  answered {c[ANSWERED]:>8}  "
               f"dead-lettered {c[DEAD_LETTERED]:>6}{extra}  unaccounted {t.unaccounted:>6}  "
               f"{state}{committed}", file=out)
