@@ -27,6 +27,7 @@ the dead letters' positions; then the input topics are read, keeping nothing.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from contracts.topics import DEADLETTERS, Topic, Writer
 from ops.progress import Progress
 
 SHOWN = 10  # unaccounted positions listed per input topic
+STALL_S = 60.0  # a read that gets no record for this long gives up (broker gone)
 MONEY_EVENTS = frozenset(m.message_type for m in (
     settlement.EncounterSettled, settlement.SettlementReversed, settlement.ClaimPaid,
     settlement.AdvanceGranted, settlement.AdvanceOffset, settlement.EmployerReceivableRaised))
@@ -251,8 +253,14 @@ async def _scan(consumer: AIOKafkaConsumer, ranges: Ranges,
     for tp, (start, _) in todo.items():
         consumer.seek(tp, start)
     pending = set(todo)
+    quiet_since = time.monotonic()
     while pending:
         batch = await consumer.getmany(*pending, timeout_ms=1000, max_records=5000)
+        if batch:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > STALL_S:
+            names = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in pending))
+            raise TimeoutError(f"no records for {STALL_S:.0f} s while reading {names}")
         for tp, records in batch.items():
             end = todo[tp][1]
             for rec in records:
@@ -283,7 +291,8 @@ async def check(settings: Settings, services: Sequence[str] | None = None,
     specs = [s for s in SPECS if services is None or s.service.value in services]
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10000)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
-                                group_id=None, max_partition_fetch_bytes=4 * 1024 * 1024)
+                                group_id=None, auto_offset_reset="earliest",
+                                max_partition_fetch_bytes=4 * 1024 * 1024)
     await admin.start()
     await consumer.start()
     try:

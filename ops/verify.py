@@ -205,7 +205,11 @@ async def _reconcile(database_url: str, out: TextIO) -> int:
 async def _input_ledger(settings: Settings, services: Sequence[str] | None, out: TextIO,
                         err: TextIO) -> int:
     """Every input answered or dead-lettered (ops/inputs.py, issue 14)."""
-    tallies = await inputs.check(settings, services, err)
+    try:
+        tallies = await inputs.check(settings, services, err)
+    except Exception as exc:  # like a check that raises: a problem, said plainly
+        print(f"input ledger: failed to run: {type(exc).__name__}: {exc}", file=out)
+        return 1
     problems = inputs.report(tallies, out)
     if problems:
         missing = sum(t.unaccounted for t in tallies)
