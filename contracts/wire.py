@@ -72,6 +72,23 @@ def peek_type(raw: bytes | None) -> str | None:
     return mtype if isinstance(mtype, str) else None
 
 
+def peek_kind(raw: bytes | None) -> tuple[str, int] | None:
+    """The envelope's (`type`, `schema_version`), without validating anything else (None
+    if either is missing or malformed: a bool is no version). Like `peek_type`, for agents
+    that pass by what they do not decide on: an unknown version is then still decoded, and
+    dead-lettered (issue 14: garbage on an input topic is never dropped silently)."""
+    try:
+        data = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    mtype, version = data.get("type"), data.get("schema_version")
+    if not isinstance(mtype, str) or not isinstance(version, int) or isinstance(version, bool):
+        return None
+    return mtype, version
+
+
 def decode_obj(data: dict[str, Any]) -> Envelope[Message]:
     mtype, version = data.get("type"), data.get("schema_version")
     # a bool is an int to Python: `true` would be read as version 1 (and re-encode as `1`)

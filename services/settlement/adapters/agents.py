@@ -40,8 +40,10 @@ from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import DECIDED_ON, handle
 
 SOURCE = Writer.SETTLEMENT.value
-PASSED_BY = frozenset(t for t, _ in registered() if t not in DECIDED_ON)
-"""Message types the agents skip before decoding (the domain would return nothing)."""
+PASSED_BY = frozenset((t, v) for t, v in registered() if t not in DECIDED_ON)
+"""(type, version) pairs the agents skip before decoding (the domain would return nothing).
+encounter-events has one writer, which validated them; any other version is decoded, and
+dead-lettered (issue 14)."""
 
 
 def raw_record(event: faust.EventT) -> RawRecord:
@@ -76,7 +78,7 @@ class Settler:
         async with self.lock:
             synced = Synced()
             for event in await self.positions.admit(events):
-                if not reply and wire.peek_type(event.value) in PASSED_BY:
+                if not reply and wire.peek_kind(event.value) in PASSED_BY:
                     continue  # admissions, charge lines…: not decided on here, not decoded
                     # (claim commands are always decoded: their sender waits for an answer)
                 with as_current(event):
