@@ -2,9 +2,10 @@
 services go on deciding (issue 14, "What to build" item 4: never a silent drop).
 
 Every service's input topics get the same malformed records — bytes that are not UTF-8,
-broken JSON, JSON that is no envelope, an unknown type, an unknown schema version, an empty
-value — and each must come back as a `MessageDeadLettered` on the owning service's
-dead-letter topic naming its topic, partition and offset, with the bytes that were sent.
+broken JSON, JSON that is no envelope, an unknown type, an unknown schema version, a bool
+as version — and the command topics also a valid message of the wrong kind. Each must come
+back as a `MessageDeadLettered` on the owning service's dead-letter topic naming its topic,
+partition and offset, with the bytes that were sent.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from contracts import wire
+from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered
+from contracts.replies import MessageAccepted
 from contracts.topics import (
     CLAIM_COMMANDS,
     CLEARING_COMMANDS,
@@ -47,6 +50,19 @@ INPUTS: list[tuple[Topic, Writer]] = [
     (CLEARING_COMMANDS, Writer.CLEARING),
     (GATEWAY_INBOUND, Writer.CLEARING),
 ]
+
+
+# Topics whose every record is a command or claim someone waits on: a valid message of
+# another kind is refused there too (event topics legitimately pass by what they do not
+# decide on).
+COMMAND_INPUTS = [(t, w) for t, w in INPUTS if t not in (ENCOUNTER_EVENTS, SETTLEMENT_EVENTS)]
+
+
+def foreign() -> bytes:
+    """A valid envelope no service takes as input (a reply), unique per call."""
+    reply = MessageAccepted(ref_event_id=uuid.uuid4(), ref_type="Nothing", detail="fuzz")
+    return wire.encode(envelope.new(reply, key=KEY.decode(), source="fuzz",
+                                    occurred_at=datetime(2024, 6, 1, tzinfo=UTC)))
 
 
 def garbage() -> list[bytes]:
@@ -105,6 +121,10 @@ async def test_garbage_on_every_input_topic_is_dead_lettered_with_its_bytes(
             for value in garbage():
                 meta = await producer.send_and_wait(topic.name(prefix), value, key=KEY)
                 sent.setdefault(writer, {})[(meta.topic, meta.partition, meta.offset)] = value
+        for topic, writer in COMMAND_INPUTS:  # a valid message of the wrong kind
+            value = foreign()
+            meta = await producer.send_and_wait(topic.name(prefix), value, key=KEY)
+            sent[writer][(meta.topic, meta.partition, meta.offset)] = value
     finally:
         await producer.stop()
     for writer, expected in sent.items():

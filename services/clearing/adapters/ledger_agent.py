@@ -31,6 +31,7 @@ from contracts.replies import MessageAccepted
 from contracts.runtime import intake
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.intake import Outgoing
+from contracts.runtime.rejection import Rejected
 from contracts.settings import Settings
 from contracts.settlement import EncounterSettled
 from contracts.topics import (
@@ -124,13 +125,22 @@ def register(app: faust.App, settings: Settings) -> None:
             out.append(Outgoing(CLEARING_REPLIES, r))
         return out
 
+    commands = CLEARING_COMMANDS.name(p)
+
+    async def handle_command(env: Envelope[Message]) -> Sequence[Outgoing]:
+        if not isinstance(env.payload, COMMANDS):  # answered, never dropped silently
+            raise Rejected("unexpected_type", f"{env.type} is not a clearing command")
+        return await handle(env)
+
     @app.agent(source, concurrency=1, name="post_to_ledger")
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
         holder["state"] = await rebuild(settings)
         async for events in batches(stream):
             for event in await positions.admit(events):
                 record = records.raw(event)
-                if record.topic != inbound:
+                if record.topic == commands:
+                    await intake.process(record, handle_command, rejector, stage="ledger")
+                elif record.topic != inbound:
                     await intake.process(record, handle, rejector, stage="ledger")
                 elif _is_answer(record.value):  # claims, garbage: the gateway agent's business
                     await intake.process(record, handle, gateway_rejector, stage="gateway")

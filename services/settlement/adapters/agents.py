@@ -37,7 +37,7 @@ from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
 from services.settlement.domain.state import WorkerState
-from services.settlement.domain.worker import DECIDED_ON, handle
+from services.settlement.domain.worker import CLAIM_HANDLERS, DECIDED_ON, handle
 
 SOURCE = Writer.SETTLEMENT.value
 PASSED_BY = frozenset((t, v) for t, v in registered() if t not in DECIDED_ON)
@@ -95,6 +95,8 @@ class Settler:
         state = WorkerState() if record.key is None else self.states.get(record.key)
 
         async def handler(env: Envelope[Message]) -> Sequence[Outgoing]:
+            if reply and type(env.payload) not in CLAIM_HANDLERS:  # answered, not dropped
+                raise Rejected("unexpected_type", f"{env.type} is not a claim command")
             if record.key != env.key.encode():
                 raise Rejected("key_mismatch",
                                f"Kafka key {record.key!r} is not the envelope key {env.key}")
