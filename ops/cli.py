@@ -14,10 +14,10 @@ from types import ModuleType
 from bench import cli as bench_cli
 from infra import cli as infra_cli
 from infra.errors import StackError
-from ops import clearing, demo, dlq, lag, reference, replay, verify
+from ops import chaos, clearing, demo, dlq, lag, reference, replay, verify
 
 COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing,
-                             bench_cli]
+                             bench_cli, chaos]
 
 EPILOG = """\
 examples:
