@@ -14,11 +14,14 @@ import contextlib
 import gc
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import faust
+import mode
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 from contracts.runtime import metrics
@@ -56,6 +59,35 @@ def _agents_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
 
 AIOKafkaConsumerThread._create_worker_consumer = _agents_fetch_wait(  # type: ignore[method-assign]
     AIOKafkaConsumerThread._create_worker_consumer)
+
+
+# A stop that cannot finish (broker down: faust's consumer and producer wait on it for
+# their request timeouts, 90 s and more) must not keep a stopped service alive: after this
+# many seconds of shutdown the process exits as after a crash, which loses nothing (state
+# is stored only after its outputs were delivered; the next start decides the rest again).
+SHUTDOWN_GRACE = float(os.environ.get("WIC_SHUTDOWN_GRACE", "15"))  # seconds
+
+
+def _exit_when_stuck(schedule: Callable[..., Any]) -> Callable[..., Any]:
+    def schedule_shutdown(self: Any, signum: Any) -> Any:
+        watchdog = threading.Timer(SHUTDOWN_GRACE, _exit_now, args=(signum,))
+        watchdog.daemon = True  # a shutdown that finishes in time ends the process anyway
+        watchdog.start()
+        return schedule(self, signum)
+    return schedule_shutdown
+
+
+def _exit_now(signum: Any) -> None:
+    name = getattr(signum, "name", signum)
+    sys.stderr.write(f"shutdown on {name} did not finish in {SHUTDOWN_GRACE:.0f} s (broker or "
+                     "database unreachable?): exiting as after a crash; the next start "
+                     "decides again whatever was not stored\n")
+    sys.stderr.flush()
+    os._exit(1)
+
+
+mode.Worker._schedule_shutdown = _exit_when_stuck(  # type: ignore[method-assign]
+    mode.Worker._schedule_shutdown)
 
 
 def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any:
