@@ -22,10 +22,16 @@ examples:
   wic bench all                       every measurement at the default size (3–6 min)
   wic bench replay --workers 500000   the 1,000,000-event replay (registration + ledger)
   wic bench memory --workers 200000 --services registration
+  wic bench chaos --encounters 10000  wic chaos at benchmark size (12 SIGKILLs, broker and
+                                      PostgreSQL restarts; private stack; 0 lost, 0 doubled)
 """
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.what == "chaos":
+        from bench import chaos
+
+        return chaos.run(args)
     from bench import suite
 
     opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
@@ -61,7 +67,8 @@ def register(subparsers: Any) -> None:
         "bench", help="measure throughput, latency, replay and memory against raw Kafka",
         description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("what", choices=["raw", "pipeline", "admission", "replay", "memory", "all"],
+    p.add_argument("what", choices=["raw", "pipeline", "admission", "replay", "memory", "all",
+                                     "chaos"],
                    help="which measurements to run")
     p.add_argument("--n", type=int, default=100_000,
                    help="messages of the raw Kafka measurements (default 100,000)")
@@ -78,6 +85,13 @@ def register(subparsers: Any) -> None:
                    help="profile the replay (and the services, with pyinstrument) into "
                    ".local/bench/profiles/")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
+    chaos = p.add_argument_group("chaos (`wic bench chaos`, see `wic chaos --help`)")
+    chaos.add_argument("--encounters", type=int, default=10_000,
+                       help="generic encounters of the chaos run (10,000)")
+    chaos.add_argument("--kills", type=int, default=12, help="SIGKILLs (12)")
+    chaos.add_argument("--seed", type=int, default=14, help="seeds traffic and faults (14)")
+    chaos.add_argument("--max-seconds", type=float, default=1800.0,
+                       help="give up (and fail) after this many seconds (1,800)")
     p.set_defaults(func=command)
 
 
