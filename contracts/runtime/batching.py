@@ -19,14 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import faust
 from faust.streams import _current_event  # faust's own context variable (pinned 0.15.3)
+from faust.types import TP
 
 from contracts.runtime import metrics
 
@@ -147,41 +148,110 @@ class BatchedState(Generic[V]):
 
 POSITION_KEY = b"\x00position/"
 """Table keys of the input positions: a NUL byte no worker id (a resident id) can start with."""
-RESEEK_AFTER = 0.5  # seconds: a hole seen this long after the last rewind is rewound again
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """A record read straight from the broker to fill a hole: what agents read of a faust
+    message (topic, partition, offset, key, value, timestamp in seconds, tp)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: float | None
+
+    @property
+    def tp(self) -> TP:
+        return TP(self.topic, self.partition)
+
+
+@dataclass(eq=False)
+class FetchedEvent:
+    """A faust-event look-alike for a fetched record (tables find its partition by it)."""
+
+    message: FetchedMessage
+
+    @property
+    def key(self) -> bytes | None:
+        return self.message.key
+
+    @property
+    def value(self) -> bytes | None:
+        return self.message.value
+
+
+HoleReader = Callable[[TP, int, int], Awaitable[list[FetchedMessage]]]
+"""Read the records of a partition from `start` up to (not including) `end`."""
+
+
+def broker_reader(bootstrap: str) -> HoleReader:
+    """Read a range of one partition with a consumer of its own (no group, no commits)."""
+
+    async def read(tp: TP, start: int, end: int) -> list[FetchedMessage]:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            part = TopicPartition(tp.topic, tp.partition)
+            consumer.assign([part])
+            consumer.seek(part, start)
+            got: list[FetchedMessage] = []
+            while await consumer.position(part) < end:
+                for r in (await consumer.getmany(part, timeout_ms=500)).get(part, []):
+                    if r.offset < end:
+                        got.append(FetchedMessage(r.topic, r.partition, r.offset, r.key,
+                                                  r.value, r.timestamp / 1000
+                                                  if r.timestamp is not None else None))
+            return got
+        finally:
+            await consumer.stop()
+
+    return read
+
+
+def bootstrap_of(app: faust.App) -> str:
+    return ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
 
 
 class InputPositions:
     """The next offset an agent must decide on each input partition: the agent's own
-    checkpoint, so that a record faust never hands over is fetched again, not skipped.
+    checkpoint, so that a record faust never hands over is read and decided, not skipped.
 
     Why: after a crash during catch-up, faust 0.15.3 handed the encounter agent a partition
     with a hole (offsets 17-210 never delivered, 211 next; issue 14 finding 1, root cause in
     docs/architecture.md "Input positions"). Kafka's committed offset cannot be the truth: faust
     commits what it acked, and it acks what it skipped. So each batch is admitted here: a
     record at the expected offset is decided; one below it was decided already (a
-    redelivery) and is passed by; one above it is a hole, so the partition is rewound to the
-    expected offset and the records after the hole are passed by until it comes round again.
+    redelivery) and is passed by; one above it follows a hole, so the hole's records are
+    read from the broker with a consumer of our own and decided first, in order. (Seeking
+    faust's consumer back does not work: its fetch loop raises its read offset again from
+    the records it had already fetched and then drops the refetched ones.)
 
     With `table`, positions are kept in the agent's state table under `POSITION_KEY` keys,
     written by `store` after the states (same table, same changelog partition: a position is
     never durable before the states it covers) and read back after a restart. Without a
-    table they live in memory: holes within a run are still refetched.
+    table they live in memory: holes within a run are still filled.
     """
 
-    def __init__(self, app: faust.App, table: Any = None) -> None:
+    def __init__(self, app: faust.App, table: Any = None,
+                 reader: HoleReader | None = None) -> None:
         self.app, self.table = app, table
+        self._reader = reader
         self._memory: dict[Any, int] = {}
-        self._decided: dict[Any, tuple[faust.EventT, int]] = {}
-        self._rewound: dict[Any, tuple[int, float]] = {}
-        self.holes = 0  # rewinds done (a metric: should stay 0)
+        self._decided: dict[Any, tuple[Any, int]] = {}
+        self.holes = 0  # holes filled (a metric: should stay 0)
         self.redelivered = 0  # records passed by as already decided
-        self._first: faust.EventT | None = None  # first decided record since `store`
+        self._first: Any = None  # first decided record since `store`
 
     @staticmethod
     def key(tp: Any) -> bytes:
         return POSITION_KEY + f"{tp.topic}/{tp.partition}".encode()
 
-    def expected(self, event: faust.EventT) -> int | None:
+    def expected(self, event: Any) -> int | None:
         tp = event.message.tp
         if tp in self._decided:
             return self._decided[tp][1]
@@ -191,45 +261,41 @@ class InputPositions:
             raw = self.table.get(self.key(tp))
         return None if raw is None else int(raw)
 
-    async def admit(self, events: Sequence[faust.EventT]) -> list[faust.EventT]:
-        """The records of `events` to decide, in order (see the class docstring)."""
-        admitted: list[faust.EventT] = []
+    async def admit(self, events: Sequence[Any]) -> list[Any]:
+        """The records to decide, in order: `events` less redeliveries, with the records of
+        any hole before the event that reveals it (see the class docstring)."""
+        admitted: list[Any] = []
         for event in events:
             tp, offset = event.message.tp, event.message.offset
             expected = self.expected(event)
-            if expected is None or offset == expected:
-                self._decided[tp] = (event, offset + 1)
-                admitted.append(event)
-            elif offset < expected:
+            if expected is not None and offset < expected:
                 self.redelivered += 1
                 metrics.redelivered(tp.topic)
-            elif await self._rewind(tp, expected, offset):
                 continue
-            else:  # the hole was deleted by retention: nothing left to fetch
-                self._decided[tp] = (event, offset + 1)
-                admitted.append(event)
+            if expected is not None and offset > expected:
+                admitted += await self._fill(tp, expected, offset)
+            self._decided[tp] = (event, offset + 1)
+            admitted.append(event)
         if admitted and self._first is None:
             self._first = admitted[0]
         return admitted
 
-    async def _rewind(self, tp: Any, expected: int, seen: int) -> bool:
-        """Seek `tp` back to `expected`; False if the log no longer holds that offset."""
-        now = time.monotonic()
-        last = self._rewound.get(tp)
-        if last is not None and last[0] == expected and now - last[1] < RESEEK_AFTER:
-            return True  # already rewound: these are records fetched before the seek
-        earliest = (await self.app.consumer.earliest_offsets(tp)).get(tp, 0)
-        if earliest > expected:
-            log.error("%s: offsets %s-%s were deleted before they were decided; going on "
-                      "from %s", tp, expected, earliest - 1, seen)
-            return False
-        log.warning("%s: record %s handed over while %s was expected; rewinding to %s",
-                    tp, seen, expected, expected)
+    async def _fill(self, tp: TP, expected: int, seen: int) -> list[FetchedEvent]:
+        """The records `expected` .. `seen` - 1 of `tp`, read from the broker (fewer if
+        retention deleted some: those are logged, nothing can decide them any more)."""
+        log.warning("%s: record %s handed over while %s was expected; reading %s-%s from "
+                    "the broker", tp, seen, expected, expected, seen - 1)
         self.holes += 1
         metrics.rewound(tp.topic, tp.partition)
-        self._rewound[tp] = (expected, now)
-        await self.app.consumer.seek(tp, expected)
-        return True
+        reader = self._reader or broker_reader(bootstrap_of(self.app))
+        fetched = [FetchedEvent(m) for m in await reader(tp, expected, seen)]
+        first = fetched[0].message.offset if fetched else seen
+        if first > expected:
+            log.error("%s: offsets %s-%s were deleted before they were decided", tp,
+                      expected, first - 1)
+        for event in fetched:
+            self._decided[tp] = (event, event.message.offset + 1)
+        return fetched
 
     @property
     def changed(self) -> bool:

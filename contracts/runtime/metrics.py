@@ -57,8 +57,9 @@ DEADLETTERS = Counter(
     "wic_deadletters", "Dead letters handed to the producer, by dead-letter topic",
     ["topic"], registry=REGISTRY)
 INPUT_REWINDS = Counter(
-    "wic_input_rewinds", "Input partitions rewound because faust handed over a record past "
-    "a hole (InputPositions.holes; should stay 0)", ["topic", "partition"], registry=REGISTRY)
+    "wic_input_rewinds", "Holes filled: faust handed over a record past a hole, whose records "
+    "were read from the broker (InputPositions.holes; should stay 0)", ["topic", "partition"],
+    registry=REGISTRY)
 INPUT_REDELIVERED = Counter(
     "wic_input_redelivered", "Input records passed by as already decided "
     "(InputPositions.redelivered)", ["topic"], registry=REGISTRY)

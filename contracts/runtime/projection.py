@@ -283,8 +283,13 @@ class ProjectionRunner:
             return
         offsets, self._uncommitted = self._uncommitted, {}
         self._committed_at = now
-        with contextlib.suppress(KafkaError):
+        try:
             await self._consumer.commit(offsets)
+        except KafkaError:  # tried again on the next loop: an idle read model must not keep
+            # showing `wic lag` a lag it has applied (seen after a restart, issue 14 chaos run)
+            owned = self._consumer.assignment()
+            self._uncommitted = {**{tp: o for tp, o in offsets.items() if tp in owned},
+                                 **self._uncommitted}
 
     @staticmethod
     def _bounded(tp: TopicPartition, records: list[Any],

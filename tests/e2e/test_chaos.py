@@ -36,7 +36,8 @@ async def test_nothing_lost_or_doubled_under_sigkills_and_stack_restarts() -> No
     assert kinds.count("kill") == 3, text
     assert kinds.count("broker") == 1 and kinds.count("postgres") == 1, text
     catch_up = [e for e in out.events if e.kind == "catch-up"]
-    assert len(catch_up) == 1 and catch_up[0].detail.startswith("3000 messages"), text
+    assert len(catch_up) == 1, text  # the burst: at least 3,000 messages, whole encounters
+    assert int(catch_up[0].detail.split()[0]) >= 3000, text
 
     assert f.sent == out.sent > 3000, text
     assert f.answered == f.sent, text + "\n" + log.getvalue()[-3000:]

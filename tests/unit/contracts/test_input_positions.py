@@ -10,7 +10,7 @@ from typing import Any
 
 from faust.types import TP
 
-from contracts.runtime.batching import InputPositions
+from contracts.runtime.batching import FetchedEvent, FetchedMessage, InputPositions
 
 TOPIC = "hospital-messages"
 
@@ -32,20 +32,16 @@ class Event:
 
 
 @dataclass
-class Consumer:
+class Broker:
+    """The partition's log as the broker holds it: every offset from `earliest` on."""
+
     earliest: int = 0
-    seeks: list[tuple[TP, int]] = field(default_factory=list)
+    reads: list[tuple[TP, int, int]] = field(default_factory=list)
 
-    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
-        return {tp: self.earliest for tp in tps}
-
-    async def seek(self, tp: TP, offset: int) -> None:
-        self.seeks.append((tp, offset))
-
-
-@dataclass
-class App:
-    consumer: Consumer = field(default_factory=Consumer)
+    async def read(self, tp: TP, start: int, end: int) -> list[FetchedMessage]:
+        self.reads.append((tp, start, end))
+        return [FetchedMessage(tp.topic, tp.partition, o, b"k", f"v{o}".encode(), None)
+                for o in range(max(start, self.earliest), end)]
 
 
 def events(*offsets: int, partition: int = 0) -> list[Any]:
@@ -62,35 +58,34 @@ def admit(positions: InputPositions, *batch: int, partition: int = 0) -> list[in
     return offsets(got)
 
 
-def memory_positions(earliest: int = 0) -> tuple[InputPositions, Consumer]:
-    app = App(Consumer(earliest))
-    return InputPositions(app, None), app.consumer  # type: ignore[arg-type]
+def memory_positions(earliest: int = 0) -> tuple[InputPositions, Broker]:
+    broker = Broker(earliest)
+    return InputPositions(None, None, reader=broker.read), broker  # type: ignore[arg-type]
 
 
-def test_a_hole_is_rewound_and_the_records_after_it_wait_for_their_turn() -> None:
-    """Finding 1: 8-16 delivered, then 211: the partition goes back to 17, and 211-213 are
-    not decided before 17-210 (they come round again after the seek)."""
-    positions, consumer = memory_positions()
+def test_a_hole_is_read_from_the_broker_and_decided_first_in_order() -> None:
+    """Finding 1: 8-10 delivered, then 15: 11-14 are read from the broker and decided
+    before 15, in order; nothing is asked of faust's consumer."""
+    positions, broker = memory_positions()
     assert admit(positions, 8, 9, 10) == [8, 9, 10]
-    assert admit(positions, 211, 212, 213) == []
-    assert consumer.seeks == [(TP(TOPIC, 0), 11)]
-    assert admit(positions, 11, 12) == [11, 12]
+    assert admit(positions, 15, 16) == [11, 12, 13, 14, 15, 16]
+    assert broker.reads == [(TP(TOPIC, 0), 11, 15)]
     assert positions.holes == 1
 
 
-def test_records_fetched_before_the_seek_do_not_rewind_again() -> None:
-    positions, consumer = memory_positions()
+def test_a_hole_then_faust_handing_it_over_after_all_decides_nothing_twice() -> None:
+    positions, _ = memory_positions()
     admit(positions, 0, 1)
-    admit(positions, 50)
-    admit(positions, 51, 52)  # still the stale fetch, moments after the rewind
-    assert consumer.seeks == [(TP(TOPIC, 0), 2)]
+    assert admit(positions, 5) == [2, 3, 4, 5]
+    assert admit(positions, 2, 3, 4, 5, 6) == [6]
+    assert positions.redelivered == 4
 
 
 def test_a_redelivered_record_is_passed_by_not_decided_twice() -> None:
-    positions, consumer = memory_positions()
+    positions, broker = memory_positions()
     admit(positions, 0, 1, 2)
     assert admit(positions, 1, 2, 3) == [3]
-    assert positions.redelivered == 2 and consumer.seeks == []
+    assert positions.redelivered == 2 and broker.reads == []
 
 
 def test_partitions_are_tracked_apart() -> None:
@@ -101,10 +96,21 @@ def test_partitions_are_tracked_apart() -> None:
 
 
 def test_a_hole_deleted_by_retention_is_not_waited_for() -> None:
-    """If the log no longer holds the expected offset, there is nothing to fetch again."""
-    positions, consumer = memory_positions(earliest=500)
+    """If the log no longer holds part of the hole, what is left of it is decided."""
+    positions, _ = memory_positions(earliest=500)
     admit(positions, 3)
-    assert admit(positions, 600) == [600] and consumer.seeks == []
+    assert admit(positions, 502) == [500, 501, 502]
+
+
+def test_fetched_records_read_like_faust_events() -> None:
+    """What the agents read of an event: message topic/partition/offset/key/value/tp,
+    event key and value."""
+    positions, _ = memory_positions()
+    admit(positions, 0)
+    [filled, _seen] = asyncio.run(positions.admit(events(2)))[:2]
+    assert isinstance(filled, FetchedEvent)
+    assert (filled.message.tp, filled.message.offset, filled.key, filled.value) == (
+        TP(TOPIC, 0), 1, b"k", b"v1")
 
 
 class Table(dict[bytes, bytes]):
@@ -113,22 +119,23 @@ class Table(dict[bytes, bytes]):
 
 def test_positions_kept_in_the_state_table_survive_a_restart() -> None:
     """With a table, a new process (a restart) continues from the stored position: if
-    Kafka's committed offset went past unanswered records, they are fetched again."""
+    Kafka's committed offset went past unanswered records, they are read and decided."""
     table = Table()
-    first = InputPositions(App(), table)  # type: ignore[arg-type]
+    first = InputPositions(None, table, reader=Broker().read)  # type: ignore[arg-type]
     admit(first, 0, 1, 2)
     assert table[InputPositions.key(TP(TOPIC, 0))] == b"3"
-    app = App()
-    restarted = InputPositions(app, table)  # type: ignore[arg-type]
-    assert admit(restarted, 40, 41) == []  # faust resumed from a committed offset past 3
-    assert app.consumer.seeks == [(TP(TOPIC, 0), 3)]
+    broker = Broker()
+    restarted = InputPositions(None, table, reader=broker.read)  # type: ignore[arg-type]
+    assert admit(restarted, 6, 7) == [3, 4, 5, 6, 7]  # faust resumed past 3
+    assert broker.reads == [(TP(TOPIC, 0), 3, 6)]
+    assert table[InputPositions.key(TP(TOPIC, 0))] == b"8"
 
 
 def test_nothing_is_stored_before_store() -> None:
     """A batch's positions are written only after its outputs (and states) are delivered:
     a crash before that decides the batch again."""
     table = Table()
-    positions = InputPositions(App(), table)  # type: ignore[arg-type]
+    positions = InputPositions(None, table, reader=Broker().read)  # type: ignore[arg-type]
     asyncio.run(positions.admit(events(0, 1)))
     assert table == {}
     positions.store()

@@ -115,7 +115,10 @@ class App:
 
 def test_input_positions_count_redeliveries_rewinds_and_decided_batches() -> None:
     topic = "t-unit.positions"
-    positions = InputPositions(App(), None)  # type: ignore[arg-type]
+    async def no_records(tp: Any, start: int, end: int) -> list[Any]:
+        return []  # the hole's records, read from the broker (none here)
+
+    positions = InputPositions(App(), None, reader=no_records)  # type: ignore[arg-type]
     latency = value("wic_decision_latency_seconds_count", topic=topic)
     redelivered = value("wic_input_redelivered_total", topic=topic)
     rewinds = value("wic_input_rewinds_total", topic=topic, partition="3")
@@ -130,7 +133,7 @@ def test_input_positions_count_redeliveries_rewinds_and_decided_batches() -> Non
     positions.store()
     assert value("wic_input_redelivered_total", topic=topic) == redelivered + 2
     assert value("wic_decision_latency_seconds_count", topic=topic) == latency + 1
-    asyncio.run(positions.admit(batch(9)))  # a hole: rewound to 3
+    asyncio.run(positions.admit(batch(9)))  # a hole: 3-8 read from the broker
     positions.store()
     assert value("wic_input_rewinds_total", topic=topic, partition="3") == rewinds + 1
     assert positions.holes == 1 and positions.redelivered == 2
