@@ -246,6 +246,8 @@ class InputPositions:
         self.holes = 0  # holes filled (a metric: should stay 0)
         self.redelivered = 0  # records passed by as already decided
         self._first: Any = None  # first decided record since `store`
+        self._filled: list[tuple[TP, int, int]] = []  # holes filled since `store`
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @staticmethod
     def key(tp: Any) -> bytes:
@@ -295,7 +297,21 @@ class InputPositions:
                       expected, first - 1)
         for event in fetched:
             self._decided[tp] = (event, event.message.offset + 1)
+        self._filled.append((tp, expected, seen - 1))
         return fetched
+
+    def _release(self, filled: list[tuple[TP, int, int]]) -> None:
+        """Let faust commit past holes whose records were decided: it never delivered them,
+        so it would never ack them, and its committed offset (what `wic lag` reads) would
+        stay below the hole. faust's own gap list is its way of skipping offsets it will not
+        deliver (compacted topics)."""
+        consumer = getattr(self.app, "consumer", None)
+        add_gap = getattr(consumer, "_add_gap", None)
+        if add_gap is None:
+            return
+        for tp, first, last in filled:
+            self._releasing.add(asyncio.ensure_future(add_gap(tp, first, last)))
+        self._releasing = {f for f in self._releasing if not f.done()}
 
     @property
     def changed(self) -> bool:
@@ -305,6 +321,7 @@ class InputPositions:
         """Write each partition's next offset (after the batch's states were stored)."""
         decided, self._decided = self._decided, {}
         first, self._first = self._first, None
+        filled, self._filled = self._filled, []
         if first is not None:  # outputs delivered, states stored: the batch is decided
             metrics.decided(first.message.topic, getattr(first.message, "timestamp", None))
         for tp, (event, after) in decided.items():
@@ -313,3 +330,5 @@ class InputPositions:
                 continue
             with as_current(event):
                 self.table[self.key(tp)] = str(after).encode()
+        if filled:  # their outputs are delivered and their positions stored
+            self._release(filled)
