@@ -68,11 +68,11 @@ def load_state(raw: bytes | None) -> WorkerState:
 def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> None:
     send = faust_app.sender(app)
     rejector = Rejector(Writer.REGISTRATION, topics.REGISTRATION_REPLIES, prefix, send)
+    positions = InputPositions(app, table).attach(app)
 
     @app.agent(commands, concurrency=1, name="decide_registrations")
     async def decide_registrations(stream: faust.StreamT[bytes]) -> None:
         await faust_app.changelogs_ready(app, [table])
-        positions = InputPositions(app, table)
         async for event in stream.events():
             for admitted in await positions.admit([event]):
                 msg = admitted.message

@@ -173,3 +173,63 @@ def test_a_filled_hole_is_released_to_faust_only_once_stored() -> None:
 
     asyncio.run(run())
     assert app.consumer.gaps == [(TP(TOPIC, 0), 1, 4)]
+
+
+@dataclass
+class StallConsumer:
+    ends: dict[TP, int]
+    resumed: list[TP] = field(default_factory=list)
+    sought: list[dict[TP, int]] = field(default_factory=list)
+
+    def assignment(self) -> set[TP]:
+        return set(self.ends) | {TP("a-changelog", 0)}
+
+    async def highwaters(self, *tps: TP) -> dict[TP, int]:
+        return {tp: self.ends[tp] for tp in tps}
+
+    def resume_partitions(self, tps: list[TP]) -> None:
+        self.resumed += tps
+
+    async def seek_wait(self, positions: dict[TP, int]) -> None:
+        self.sought.append(positions)
+
+
+class Done:
+    def is_set(self) -> bool:
+        return True
+
+
+@dataclass
+class Recovery:
+    in_recovery: bool = False
+    completed: Done = field(default_factory=Done)
+
+
+@dataclass
+class Tables:
+    recovery: Recovery = field(default_factory=Recovery)
+
+
+@dataclass
+class StallApp:
+    consumer: StallConsumer
+    rebalancing: bool = False
+    tables: Tables = field(default_factory=Tables)
+
+
+def test_a_partition_faust_stopped_handing_over_is_resumed_from_our_position() -> None:
+    """Chaos run: after a crash and a rebalance faust handed over nothing more of one
+    partition (642 messages unanswered, committed offset frozen, /health 200). A partition
+    with records past our position and none handed over for a while is resumed and sought to
+    the position; one that is merely idle, or faust still recovering, is left alone."""
+    p0, p1 = TP(TOPIC, 0), TP(TOPIC, 1)
+    app = StallApp(StallConsumer({p0: 3, p1: 700}))
+    positions = InputPositions(app, None, reader=Broker().read)  # type: ignore[arg-type]
+    admit(positions, 0, 1, 2, partition=0)
+    admit(positions, 40, 41, 42, 43, 44, partition=1)
+    assert asyncio.run(positions.unstall(stalled_after=60)) == []  # not quiet long enough
+    app.tables.recovery.in_recovery = True
+    assert asyncio.run(positions.unstall(stalled_after=0)) == []
+    app.tables.recovery.in_recovery = False
+    assert asyncio.run(positions.unstall(stalled_after=0)) == [p1]  # p0 is idle, at its end
+    assert app.consumer.resumed == [p1] and app.consumer.sought == [{p1: 45}]
