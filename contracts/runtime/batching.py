@@ -320,8 +320,10 @@ class InputPositions:
             self._releasing.add(asyncio.ensure_future(add_gap(tp, first, last)))
         self._releasing = {f for f in self._releasing if not f.done()}
 
-    def attach(self, app: faust.App) -> InputPositions:
-        """Watch for stalled partitions (`watch`) as a task of the app."""
+    def attach(self, app: faust.App, *topics: str) -> InputPositions:
+        """Watch for stalled partitions (`watch`) as a task of the app: those of `topics`
+        (physical names) and of every topic a record was seen of."""
+        self._topics.update(topics)
 
         async def watch_input_partitions() -> None:
             await self.watch()
@@ -359,7 +361,7 @@ class InputPositions:
         ends = await app.consumer.highwaters(*quiet)
         moved = []
         for tp in quiet:
-            position = self.stored(tp)
+            position = await self.resume_point(tp)
             if position is None or ends.get(tp, 0) <= position:
                 continue
             log.warning("%s: nothing handed over for %.0f s while records %s-%s wait; "
@@ -371,6 +373,16 @@ class InputPositions:
             self._seen_at[tp] = now
             moved.append(tp)
         return moved
+
+    async def resume_point(self, tp: TP) -> int | None:
+        """Where a stalled partition goes on from: our stored position; for a partition we
+        never decided on, faust's committed offset, else the log's start."""
+        position = self.stored(tp)
+        if position is None:
+            position = self.app.consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        if position is None:
+            position = (await self.app.consumer.earliest_offsets(tp)).get(tp)
+        return position
 
     def stored(self, tp: TP) -> int | None:
         """The position stored for `tp` (not this batch's): memory, or the table."""

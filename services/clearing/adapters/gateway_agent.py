@@ -189,7 +189,7 @@ def register(app: faust.App, settings: Settings) -> None:
     inbound = app.topic(GATEWAY_INBOUND.name(p), key_type=bytes, value_type=bytes)
     cov_topic = app.topic(REGISTRATION_COVERAGE.name(p), key_type=bytes, value_type=bytes)
 
-    positions = InputPositions(app, desk.replay).attach(app)
+    positions = InputPositions(app, desk.replay).attach(app, GATEWAY_INBOUND.name(p))
 
     @app.agent(inbound, concurrency=1, name="check_gateway_claims")
     async def check_gateway_claims(stream: faust.StreamT[bytes]) -> None:

@@ -92,7 +92,9 @@ def register(app: faust.App, settings: Settings) -> None:
     holder: dict[str, ClearingState] = {}
     # In memory: the ledger's own log is its checkpoint (a restart rebuilds it and re-posts
     # nothing twice, by causation id); this refetches a hole within a run.
-    positions = InputPositions(app).attach(app)
+    positions = InputPositions(app).attach(
+        app, *(t.name(p) for t in (SETTLEMENT_EVENTS, CLEARING_COMMANDS, GATEWAY_OUTBOUND,
+                                  GATEWAY_INBOUND)))
 
     def our_claim(env: Envelope[Message]) -> list[Outgoing]:
         if not isinstance(env.payload, EncounterSettled):

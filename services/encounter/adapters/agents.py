@@ -108,7 +108,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
     states = BatchedState(encounters_by_worker, WorkerState.from_bytes, WorkerState.to_bytes,
                           WorkerState)
-    positions = InputPositions(app, encounters_by_worker).attach(app)
+    positions = InputPositions(app, encounters_by_worker).attach(
+        app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix))
     deferred = DeferredSends(app)
     replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
                         settings.topic_prefix, deferred.send)

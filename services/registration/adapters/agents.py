@@ -68,7 +68,7 @@ def load_state(raw: bytes | None) -> WorkerState:
 def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> None:
     send = faust_app.sender(app)
     rejector = Rejector(Writer.REGISTRATION, topics.REGISTRATION_REPLIES, prefix, send)
-    positions = InputPositions(app, table).attach(app)
+    positions = InputPositions(app, table).attach(app, commands.get_topic_name())
 
     @app.agent(commands, concurrency=1, name="decide_registrations")
     async def decide_registrations(stream: faust.StreamT[bytes]) -> None:

@@ -63,7 +63,9 @@ class Settler:
         self._changelog_ok = False
         self.deferred = DeferredSends(app)  # delivered before "done" is stored
         self.states = BatchedState(table, WorkerState.model_validate_json, _encode, WorkerState)
-        self.positions = InputPositions(app, table).attach(app)
+        self.positions = InputPositions(app, table).attach(
+            app, *(t.name(settings.topic_prefix)
+                   for t in (topics.ENCOUNTER_EVENTS, topics.CLAIM_COMMANDS)))
         prefix = settings.topic_prefix
         self.quiet = Rejector(Writer.SETTLEMENT, None, prefix, self.deferred.send)
         self.replying = Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix,

@@ -178,6 +178,7 @@ def test_a_filled_hole_is_released_to_faust_only_once_stored() -> None:
 @dataclass
 class StallConsumer:
     ends: dict[TP, int]
+    _committed_offset: dict[TP, int] = field(default_factory=dict)
     resumed: list[TP] = field(default_factory=list)
     sought: list[dict[TP, int]] = field(default_factory=list)
 
@@ -186,6 +187,9 @@ class StallConsumer:
 
     async def highwaters(self, *tps: TP) -> dict[TP, int]:
         return {tp: self.ends[tp] for tp in tps}
+
+    async def earliest_offsets(self, *tps: TP) -> dict[TP, int]:
+        return {tp: 0 for tp in tps}
 
     def resume_partitions(self, tps: list[TP]) -> None:
         self.resumed += tps
@@ -233,3 +237,17 @@ def test_a_partition_faust_stopped_handing_over_is_resumed_from_our_position() -
     app.tables.recovery.in_recovery = False
     assert asyncio.run(positions.unstall(stalled_after=0)) == [p1]  # p0 is idle, at its end
     assert app.consumer.resumed == [p1] and app.consumer.sought == [{p1: 45}]
+
+
+def test_a_partition_never_handed_over_since_start_is_resumed_from_faust_committed() -> None:
+    """A topic the agent was attached to, whose partition faust never handed over at all
+    (the chaos run: two prepayments never answered by clearing): resumed from the group's
+    committed offset, or the log's start if none."""
+    p0, p1 = TP("clearing-commands", 0), TP("settlement-events", 0)
+    app = StallApp(StallConsumer({p0: 2, p1: 9}, _committed_offset={p1: 4}))
+    positions = InputPositions(app, None, reader=Broker().read)  # type: ignore[arg-type]
+    positions._topics.update({"clearing-commands", "settlement-events"})
+    asyncio.run(positions.unstall(stalled_after=60))  # first look: the clock starts
+    assert sorted(asyncio.run(positions.unstall(stalled_after=0))) == [p0, p1]
+    assert app.consumer.sought == [{p0: 0}, {p1: 4}] or app.consumer.sought == [
+        {p1: 4}, {p0: 0}]
