@@ -423,7 +423,9 @@ async def main(opts: Options, stream: TextIO | None = None) -> Outcome:
         from infra.migrate import migrate
 
         await migrate(stack.database_url)
-        settings = Settings(stack.bootstrap, stack.database_url, "chaos.")
+        # a prefix of the run's own: a service left over from an earlier run (the same seed
+        # picks the same ports) cannot join this run's consumer groups
+        settings = Settings(stack.bootstrap, stack.database_url, f"chaos-{tag}.")
         url_base = stack.database_url
     else:
         url = await databases.create(f"chaos_{tag}", base.database_url)
