@@ -21,6 +21,7 @@ from contracts.runtime.rejection import Rejected
 from services.encounter.domain.encounter import (
     HOSPITAL_MESSAGES,
     HospitalMessage,
+    already_answered,
     decide,
     evolve,
     is_resend,
@@ -55,6 +56,8 @@ def check_envelope(env: Envelope[Message]) -> HospitalMessage:
 def handle(env: Envelope[Message], state: WorkerState, coverage: WorkerCoverage | None,
            book: ReferenceBook) -> Outcome:
     cmd = check_envelope(env)
+    if is_resend(state, cmd) and already_answered(state, cmd, env.event_id):
+        return Outcome([], None)  # redelivered: answered when it was decided
     if is_resend(state, cmd):
         ack = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type,
                               detail=f"duplicate of message_id {cmd.message_id}: nothing changed")
@@ -77,4 +80,4 @@ def handle(env: Envelope[Message], state: WorkerState, coverage: WorkerCoverage 
     [reply] = derive(env, [answer], key=env.source, source=SOURCE, salt="reply")
     out = [Outgoing(topics.ENCOUNTER_EVENTS, e) for e in recorded]
     out.append(Outgoing(topics.HOSPITAL_REPLIES, reply))
-    return Outcome(out, remember(after, cmd))
+    return Outcome(out, remember(after, cmd, env.event_id))

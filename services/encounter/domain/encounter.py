@@ -7,6 +7,8 @@ accepted, each raising the revision and re-publishing the whole encounter for se
 
 from __future__ import annotations
 
+import uuid
+
 from contracts.encounter import (
     CancelEncounter,
     ChargeLineCorrected,
@@ -61,10 +63,20 @@ def is_resend(state: WorkerState, cmd: HospitalMessage) -> bool:
     return True
 
 
-def remember(state: WorkerState, cmd: HospitalMessage) -> WorkerState:
-    """Record that this message id was applied (only after it was accepted)."""
-    messages = {**state.messages, _message_key(cmd): content_hash(cmd)}
-    return state.model_copy(update={"messages": messages})
+def remember(state: WorkerState, cmd: HospitalMessage, event_id: uuid.UUID) -> WorkerState:
+    """Record that this message id was applied (only after it was accepted), and by which
+    envelope."""
+    key = _message_key(cmd)
+    messages = {**state.messages, key: content_hash(cmd)}
+    return state.model_copy(update={"messages": messages,
+                                    "decided": {**state.decided, key: str(event_id)}})
+
+
+def already_answered(state: WorkerState, cmd: HospitalMessage, event_id: uuid.UUID) -> bool:
+    """This very envelope was decided before: it is handed over again (after a crash the
+    state can be stored while the input position is not), and its answer was delivered
+    before the state was stored. A hospital's resend comes in a new envelope."""
+    return state.decided.get(_message_key(cmd)) == str(event_id)
 
 
 def _encounter(state: WorkerState, cmd: HospitalMessage) -> EncounterState:

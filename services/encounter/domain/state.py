@@ -36,6 +36,9 @@ class WorkerState(BaseModel):
 
     encounters: dict[str, EncounterState] = {}
     messages: dict[str, str] = {}  # "<institution>/<message_id>" -> sha256 of the payload
+    # "<institution>/<message_id>" -> the event id of the envelope that was decided: the same
+    # envelope handed over again after a crash was answered already (issue 14 chaos run)
+    decided: dict[str, str] = {}
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

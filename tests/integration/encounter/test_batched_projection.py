@@ -14,6 +14,7 @@ Every table's digest must equal the oracle's, and the oracle's totals are checke
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import asyncpg
@@ -131,7 +132,7 @@ def history() -> list[Envelope[Message]]:
         for e in events:
             states[worker] = evolve(states[worker], e)
             out.append(envelope.new(e, key=worker, occurred_at=at(D0), source="encounter"))
-        states[worker] = remember(states[worker], cmd)  # type: ignore[arg-type]
+        states[worker] = remember(states[worker], cmd, uuid.uuid4())  # type: ignore[arg-type]
 
     def fix(worker: str, no: str, ln: ChargeLine, msg: str, post: bool = False) -> None:
         send(worker, CorrectChargeLine(message_id=msg, institution_id=H, encounter_no=no,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -40,7 +41,7 @@ def run(state: WorkerState, cmd: object) -> tuple[WorkerState, list[Event]]:
     events = decide(state, cmd, coverage(W, "370100"), BOOK)  # type: ignore[arg-type]
     for e in events:
         state = evolve(state, e)
-    return remember(state, cmd), events  # type: ignore[arg-type]
+    return remember(state, cmd, uuid.uuid4()), events  # type: ignore[arg-type]
 
 
 def admitted() -> WorkerState:
