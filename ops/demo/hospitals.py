@@ -42,7 +42,9 @@ class Stay:
 
     @property
     def encounter_no(self) -> str:
-        return f"ZY{self.admitted:%Y%m%d}{self.person.upper().replace('_', '')[:10]}"
+        # the whole name (up to EncounterNo's 40 characters): cut at 10, generic_1990 and
+        # generic_199 admitted the same day shared a visit number (the 10,000-encounter chaos run)
+        return f"ZY{self.admitted:%Y%m%d}{self.person.upper().replace('_', '')[:30]}"
 
     @property
     def encounter_id(self) -> str:
