@@ -48,6 +48,7 @@ class Findings:
     encounters: int = 0
     settled: int = 0
     unsettled: list[str] = field(default_factory=list)
+    unsettled_why: dict[str, str] = field(default_factory=dict)  # what the log says of each
     settled_twice: list[str] = field(default_factory=list)
     settlements: int = 0
     unposted: list[str] = field(default_factory=list)
@@ -67,7 +68,8 @@ class Findings:
     def problems(self) -> list[str]:
         out = [f"input {i} got no reply and no dead letter" for i in self.unanswered[:10]]
         out += [f"input {i} got more than one distinct reply" for i in self.contradictory[:10]]
-        out += [f"encounter {e} was discharged but never settled" for e in self.unsettled[:10]]
+        out += [f"encounter {e} was discharged but never settled "
+                f"({self.unsettled_why.get(e, 'not examined')})" for e in self.unsettled[:10]]
         out += [f"encounter {e} settled twice (distinct event ids)"
                 for e in self.settled_twice[:10]]
         out += [f"{s} is not posted in the ledger" for s in self.unposted[:10]]
@@ -173,6 +175,32 @@ def _settlements(findings: Findings, discharged: Iterable[str],
             findings.posted_twice.append(f"{key[0]} {key[1]}")
 
 
+def _why_unsettled(findings: Findings, encounter_events: list[dict[str, object]],
+                   dead: list[dict[str, object]]) -> None:
+    """Where each unsettled encounter's trail stops: no discharge event from encounter, a
+    settlement dead letter (with its reason), or a discharge event settlement said nothing
+    about — the last one is a lost input."""
+    wanted = set(findings.unsettled)
+    discharges: dict[str, list[str]] = defaultdict(list)
+    for e in encounter_events:
+        payload = e["payload"]
+        if (e["type"] == "EncounterDischarged" and isinstance(payload, dict)
+                and isinstance(enc := payload.get("encounter"), dict)
+                and (eid := str(enc.get("encounter_id"))) in wanted):
+            discharges[eid].append(str(e["event_id"]))
+    refused = {str(p.get("original_event_id")): f"{p.get('reason_code')}: {p.get('reason')}"
+               for d in dead if isinstance(p := d.get("payload"), dict)}
+    for eid in findings.unsettled:
+        ids = discharges.get(eid)
+        if not ids:
+            findings.unsettled_why[eid] = "no EncounterDischarged on encounter-events"
+            continue
+        reasons = [refused[i] for i in ids if i in refused]
+        findings.unsettled_why[eid] = (
+            f"EncounterDischarged {ids[0]} dead-lettered by settlement: {reasons[0]}" if reasons
+            else f"EncounterDischarged {ids[0]} on encounter-events, no answer from settlement")
+
+
 async def _sums(findings: Findings, database_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
@@ -197,5 +225,8 @@ async def check(settings: Settings, sent: Iterable[uuid.UUID], discharged: Itera
     events = await read_all(settings.bootstrap, [topics.SETTLEMENT_EVENTS.name(p)])
     ledger = await read_all(settings.bootstrap, [topics.CLEARING_EVENTS.name(p)])
     _settlements(findings, discharged, events, ledger)
+    if findings.unsettled:
+        _why_unsettled(findings, await read_all(
+            settings.bootstrap, [topics.ENCOUNTER_EVENTS.name(p)]), dead)
     await _sums(findings, settings.database_url)
     return findings

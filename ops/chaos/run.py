@@ -44,7 +44,7 @@ from ops.demo import claims, clearing, gateway
 from ops.demo import world as w
 from ops.demo.run import SAMPLE, month_cycles, outcome
 from ops.demo.story import Step
-from ops.lag import consumer_lag
+from ops.lag import Lag, consumer_lag
 from ops.progress import Progress
 from ops.verify import verify
 
@@ -209,8 +209,14 @@ class Run:
     async def quiescent(self, polls: int = 3) -> None:
         """Every consumer group of the run has consumed everything, several polls in a row."""
         calm = 0
+        lags: list[Lag] = []
         while calm < polls:
-            self.left()
+            try:
+                self.left()
+            except ChaosFailed as exc:
+                behind = [f"{x.group} {x.topic}[{x.partition}] {x.lag}" for x in lags if x.lag]
+                raise ChaosFailed(f"{exc} waiting for the consumers to catch up; behind: "
+                                  + (", ".join(behind) or "lag unknown")) from None
             try:
                 lags = await consumer_lag(self.settings)
             except Exception:

@@ -17,7 +17,7 @@ import io
 
 import pytest
 
-from ops.chaos.run import Options, main, report
+from ops.chaos.run import ChaosFailed, Options, main, report
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,10 @@ SEED = 1414
 async def test_nothing_lost_or_doubled_under_sigkills_and_stack_restarts() -> None:
     opts = Options(seed=SEED, encounters=620, kills=3, max_seconds=420.0, burst=3000)
     log = io.StringIO()
-    out = await main(opts, stream=log)
+    try:
+        out = await main(opts, stream=log)
+    except ChaosFailed as exc:
+        pytest.fail(f"{exc}\n{log.getvalue()[-6000:]}")
     text = report(opts, out)
     f = out.findings
     assert f is not None, text

@@ -11,6 +11,7 @@ model falls idle and when it stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from datetime import UTC, datetime
@@ -124,3 +125,43 @@ async def test_kafka_offsets_follow_the_checkpoints_when_idle_and_on_stop(
         await asyncio.wait_for(task, 30)
         await conn.close()
     assert await kafka_offsets(bootstrap, group) == await checkpoints(database_url, schema)
+
+
+async def test_kafka_offsets_catch_up_with_checkpoints_a_killed_runner_left_uncommitted(
+        bus: Bus, bootstrap: str, database_url: str, prefix: str) -> None:
+    """Issue 14 (chaos run, CI): a read model SIGKILLed after its transaction and before its
+    Kafka commit leaves the group's offsets behind the checkpoints. The runner started after
+    it has nothing new to apply, yet must bring the offsets up to the checkpoints, or
+    `wic lag` shows a lag that never drains."""
+    schema = "killed"
+    await prepare(database_url, schema)
+    conn = await asyncpg.connect(database_url)
+    group = f"{prefix}killed"
+    first = ProjectionRunner(CountingProjection(), bootstrap, database_url, schema,
+                             prefix=prefix, group=group, commit_interval=3600,
+                             _committed_at=time.monotonic())  # no Kafka commit in the run
+    stop = asyncio.Event()
+    task = asyncio.create_task(first.run(stop))
+    try:
+        await send(bus, prefix, 3000, 30)
+        await wait_counted(conn, schema, lambda n: n >= 30)
+    finally:
+        task.cancel()  # no commit on the way out, as after a SIGKILL
+        first._uncommitted.clear()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await conn.close()
+    truth = await checkpoints(database_url, schema)
+    assert await kafka_offsets(bootstrap, group) != truth  # the state the kill leaves
+    second = ProjectionRunner(CountingProjection(), bootstrap, database_url, schema,
+                              prefix=prefix, group=group, commit_interval=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(second.run(stop))
+    try:
+        deadline = time.monotonic() + 20
+        while (committed := await kafka_offsets(bootstrap, group)) != truth:
+            assert time.monotonic() < deadline, f"Kafka {committed} never reached {truth}"
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
