@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts import wire
+from contracts.decision import Outgoing
 from contracts.envelope import CLOCK_SKEW, IMPLAUSIBLE, Envelope
 from contracts.message import Message
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
-from contracts.topics import Topic
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    topic: Topic
-    envelope: Envelope[Message]
-
+__all__ = ["Handler", "Outgoing", "latest_recorded_at", "process"]
 
 Handler = Callable[[Envelope[Message]], Awaitable[Sequence[Outgoing]]]
 

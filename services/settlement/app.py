@@ -28,7 +28,7 @@ worker_state = faust_app.table(app, "worker_to_settlement_state")
 
 reference = ReferenceStore(settings.bootstrap, settings.topic_prefix)
 settler = agents.Settler(app, settings, worker_state, reference)
-agents.register(app, settings, settler, encounter_events, claim_commands)
+agents.register(app, settler, encounter_events, claim_commands)
 
 pool = http.Pool(settings.database_url)
 http.register(app, pool)

@@ -29,22 +29,15 @@ from contracts.runtime.batching import (
     DecodedCache,
     DeferredSends,
     InputPositions,
-    as_current,
     batches,
 )
-from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.intake import Outgoing
+from contracts.runtime.rejection import Rejected, Rejector
+from contracts.runtime.runner import Route, Runner, raw_record
 from contracts.settings import Settings
-from services.encounter.adapters.handling import handle
+from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.reference_book import ReferenceBook
 from services.encounter.domain.state import WorkerState
-
-
-def raw_record(event: Any) -> RawRecord:
-    msg = event.message
-    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                     key=msg.key, value=msg.value, timestamp_ms=stamp)
 
 
 def coverage_snapshot_for(value: bytes | None, key: bytes | None) -> bytes:
@@ -106,49 +99,34 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
             coverage_by_worker[record.key] = snapshot
 
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
-    states = BatchedState(encounters_by_worker, WorkerState.from_bytes, WorkerState.to_bytes,
-                          WorkerState)
-    positions = InputPositions(app, encounters_by_worker).attach(
-        app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix))
     deferred = DeferredSends(app)
-    replying = Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES,
-                        settings.topic_prefix, deferred.send)
+    runner = Runner(app, BatchedState(encounters_by_worker, WorkerState.from_bytes,
+                                      WorkerState.to_bytes, WorkerState),
+                    InputPositions(app, encounters_by_worker).attach(
+                        app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)),
+                    deferred, tables=[encounters_by_worker])
 
-    def coverage_for(key: bytes) -> WorkerCoverage | None:
+    def context(key: bytes) -> Context:
         raw = coverage_by_worker.get(key)
         if raw is None:
-            return None
+            return Context(None, book)
         try:
-            return coverages.get(key, raw)
+            return Context(coverages.get(key, raw), book)
         except wire.WireError as exc:  # registration wrote it; should never happen
             raise Rejected("coverage_unreadable",
                            f"the registration snapshot of this worker is unreadable: {exc}"
                            ) from None
 
-    async def decide_one(event: Any) -> None:
-        record = raw_record(event)
-
-        async def decide(env: Envelope[Message]) -> list[Outgoing]:
-            key = record.key
-            if key is None:
-                raise Rejected("missing_key", "hospital messages are keyed by worker id")
-            outcome = handle(env, states.get(key), coverage_for(key), book)
-            if outcome.state is not None:
-                states.put(key, event, outcome.state)
-            return outcome.outgoing
-
-        await process(record, decide, replying, stage="hospital-messages")
+    hospital_messages = Route(
+        "hospital-messages", HANDLERS,
+        Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES, settings.topic_prefix,
+                 deferred.send), context)
 
     @app.agent(faust_app.topic(app, topics.HOSPITAL_MESSAGES, settings), concurrency=1)
     async def handle_hospital_messages(stream: Any) -> None:
         await faust_app.changelogs_ready(app, [encounters_by_worker])
         async for batch in batches(stream):
             await reference_ready.wait()
-            for event in await positions.admit(batch):
-                with as_current(event):
-                    await decide_one(event)
-            await deferred.delivered()  # outputs first, then "done" in the table
-            states.store()
-            positions.store()
+            await runner.run(batch, hospital_messages)
 
     return coverage_by_worker, encounters_by_worker

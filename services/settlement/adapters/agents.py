@@ -1,146 +1,111 @@
-"""Faust agents: decode -> domain (`worker.handle`) -> send, via `contracts.runtime.intake`.
+"""Settlement's agents: discharges from encounter-events and claim commands, through the
+shared runner (`contracts.runtime.runner`) to the handler maps of `domain/worker.py`.
 
-Both agents change the same per-worker state, so one lock serialises them (decide, send,
-then store). Each takes a batch of records at a time (`contracts.runtime.batching`): decided
-in log order, a later record of a worker seeing the state the earlier ones left, all outputs
-handed to the producer together. The state is stored only after the batch's outputs were
-delivered: a crash in between re-decides the inputs and re-sends byte-identical envelopes
-(deterministic ids), which every consumer deduplicates; storing first would lose the outputs.
-The catalogs are brought up to date once per batch that holds a discharge.
+Both agents change the same per-worker state, so they share one runner (one batch at a
+time). A batch that holds a discharge first brings the catalogs up to date
+(`ReferenceStore.sync`), so the handlers themselves do no I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 
 from contracts import topics, wire
-from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
-from contracts.envelope import Envelope, derive
-from contracts.message import Message, registered
-from contracts.replies import MessageAccepted
-from contracts.runtime import faust_app
-from contracts.runtime.batching import (
-    BatchedState,
-    DeferredSends,
-    InputPositions,
-    as_current,
-    batches,
-)
-from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.message import registered
+from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
+from contracts.runtime.rejection import Rejector
+from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
+from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.state import WorkerState
-from services.settlement.domain.worker import CLAIM_HANDLERS, DECIDED_ON, handle
+from services.settlement.domain.worker import (
+    CLAIM_COMMAND_HANDLERS,
+    DECIDED_ON,
+    DISCHARGES,
+    ENCOUNTER_EVENT_HANDLERS,
+)
 
-SOURCE = Writer.SETTLEMENT.value
+log = logging.getLogger(__name__)
 PASSED_BY = frozenset((t, v) for t, v in registered() if t not in DECIDED_ON)
-"""(type, version) pairs the agents skip before decoding (the domain would return nothing).
-encounter-events has one writer, which validated them; any other version is decoded, and
-dead-lettered (issue 14)."""
-
-
-def raw_record(event: faust.EventT) -> RawRecord:
-    msg = event.message
-    ts = None if msg.timestamp is None else int(msg.timestamp * 1000)
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                     key=event.key, value=event.value, timestamp_ms=ts)
+"""(type, version) pairs the agents skip before decoding (admissions, charge lines…: the
+domain decides nothing on them). encounter-events has one writer, which validated them; any
+other version is decoded, and dead-lettered (issue 14)."""
+DISCHARGE_TYPES = frozenset(m.message_type for m in DISCHARGES)
 
 
 class Settler:
-    """Holds what the agents share: the state table, the catalogs, the lock, the rejectors."""
+    """The runner and the two routes of settlement's agents, over one state table."""
 
     def __init__(self, app: faust.App, settings: Settings, table: Any,
                  store: ReferenceStore) -> None:
-        self.app, self.table, self.store = app, table, store
-        self.lock = asyncio.Lock()
-        self._changelog_ok = False
-        self.deferred = DeferredSends(app)  # delivered before "done" is stored
-        self.states = BatchedState(table, WorkerState.model_validate_json, _encode, WorkerState)
-        self.positions = InputPositions(app, table).attach(
+        self.store = store
+        deferred = DeferredSends(app)  # delivered before "done" is stored
+        positions = InputPositions(app, table).attach(
             app, *(t.name(settings.topic_prefix)
                    for t in (topics.ENCOUNTER_EVENTS, topics.CLAIM_COMMANDS)))
+        self.runner = Runner(app, BatchedState(table, WorkerState.model_validate_json,
+                                               _encode, WorkerState),
+                             positions, deferred, tables=[table])
         prefix = settings.topic_prefix
-        self.quiet = Rejector(Writer.SETTLEMENT, None, prefix, self.deferred.send)
-        self.replying = Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix,
-                                 self.deferred.send)
 
-    async def changelog_ready(self) -> None:
-        if not self._changelog_ok:
-            await faust_app.changelogs_ready(self.app, [self.table])
-            self._changelog_ok = True
+        def catalogs(_key: bytes) -> Catalogs:
+            return store.catalogs
 
-    async def run(self, events: Sequence[faust.EventT], stage: str, reply: bool) -> None:
-        async with self.lock:
-            synced = Synced()
-            for event in await self.positions.admit(events):
-                if not reply and wire.peek_kind(event.value) in PASSED_BY:
-                    continue  # admissions, charge lines…: not decided on here, not decoded
-                    # (claim commands are always decoded: their sender waits for an answer)
-                with as_current(event):
-                    await self._decide(event, synced, stage, reply)
-            await self.deferred.delivered()
-            if self.states.changed or self.positions.changed:
-                await self.changelog_ready()
-            self.states.store()
-            self.positions.store()
+        self.discharges = Route(
+            "settle-encounter", ENCOUNTER_EVENT_HANDLERS,
+            Rejector(Writer.SETTLEMENT, None, prefix, deferred.send), catalogs,
+            passed_by=PASSED_BY)
+        self.claim_commands = Route(  # always decoded: their sender waits for an answer
+            "claim-command", CLAIM_COMMAND_HANDLERS,
+            Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs)
 
-    async def _decide(self, event: faust.EventT, synced: Synced, stage: str, reply: bool
-                      ) -> None:
-        record = raw_record(event)
-        state = WorkerState() if record.key is None else self.states.get(record.key)
+    async def settle(self, events: Sequence[faust.EventT]) -> None:
+        await self.runner.run(events, self.discharges, prepare=self._catalogs_for)
 
-        async def handler(env: Envelope[Message]) -> Sequence[Outgoing]:
-            if reply and type(env.payload) not in CLAIM_HANDLERS:  # answered, not dropped
-                raise Rejected("unexpected_type", f"{env.type} is not a claim command")
-            if record.key != env.key.encode():
-                raise Rejected("key_mismatch",
-                               f"Kafka key {record.key!r} is not the envelope key {env.key}")
-            if (isinstance(env.payload, EncounterDischarged | DischargedEncounterCorrected)
-                    and not synced.done):
-                await self.store.sync()
-                synced.done = True
-            events, new_state = handle(state, env, self.store.catalogs)
-            if new_state is not state:
-                self.states.put(env.key.encode(), event, new_state)
-            out = [Outgoing(topics.SETTLEMENT_EVENTS, e)
-                   for e in derive(env, list(events), key=env.key, source=SOURCE)]
-            if reply:
-                detail = ", ".join(e.message_type for e in events[:10])
-                accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type,
-                                           detail=detail)
-                [ack] = derive(env, [accepted], key=env.source, source=SOURCE, salt="reply")
-                out.append(Outgoing(topics.CLAIM_REPLIES, ack))
-            return out
+    async def answer(self, events: Sequence[faust.EventT]) -> None:
+        await self.runner.run(events, self.claim_commands)
 
-        await process(record, handler, self.replying if reply else self.quiet, stage)
+    async def _catalogs_for(self, events: Sequence[Any]) -> None:
+        if any((wire.peek_kind(e.value) or ("", 0))[0] in DISCHARGE_TYPES for e in events):
+            await read_until_done(self.store.sync)
 
 
-@dataclass
-class Synced:
-    """Whether this batch already brought the catalogs up to date (once per batch)."""
-
-    done: bool = False
+async def read_until_done(read: Callable[[], Awaitable[None]], first_wait: float = 0.5,
+                          max_wait: float = 10.0) -> None:
+    """Read the catalogs published so far before deciding on a discharge, retrying while
+    the broker is away: a failed read is not the discharge's fault, and dead-lettering it
+    as `internal_error` lost its settlement (issue 14, the 10,000-encounter chaos run)."""
+    wait = first_wait
+    while True:
+        try:
+            await read()
+            return
+        except (KafkaError, OSError) as exc:
+            log.warning("reading the catalogs failed (%s); trying again in %.1f s", exc, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, max_wait)
 
 
 def _encode(state: WorkerState) -> bytes:
     return state.model_dump_json().encode()
 
 
-def register(app: faust.App, settings: Settings, settler: Settler,
-             encounter_topic: faust.TopicT, claim_topic: faust.TopicT) -> None:
+def register(app: faust.App, settler: Settler, encounter_topic: faust.TopicT,
+             claim_topic: faust.TopicT) -> None:
     @app.agent(encounter_topic, name="settle_discharged_encounters", concurrency=1)
     async def settle_discharged_encounters(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            await settler.run(events, "settle-encounter", reply=False)
+            await settler.settle(events)
 
     @app.agent(claim_topic, name="decide_claim_commands", concurrency=1)
     async def decide_claim_commands(stream: faust.StreamT) -> None:
         async for events in batches(stream):
-            await settler.run(events, "claim-command", reply=True)
+            await settler.answer(events)

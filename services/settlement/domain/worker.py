@@ -1,7 +1,9 @@
-"""One worker's decisions: the handler map, and the fold that rebuilds state.
+"""One worker's decisions: the handler maps, and the fold that rebuilds state.
 
-`handle(state, envelope, catalogs)` is what an agent calls for every input: it deduplicates
-by event id, dispatches to the rule functions, and returns the events and the next state.
+`ENCOUNTER_EVENT_HANDLERS` (discharges) and `CLAIM_COMMAND_HANDLERS` map a message type to a
+pure handler `(state, envelope, catalogs) -> Decision` that the shared runner calls
+(`contracts.runtime.runner`); `handle` deduplicates by event id, dispatches to the rule
+functions, and returns the events and the next state.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from contracts import topics
+from contracts.decision import Decision, Outgoing
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, derive
 from contracts.message import Event, Message
+from contracts.replies import MessageAccepted
 from contracts.runtime.rejection import Rejected
 from contracts.settlement import (
     FileClaim,
@@ -27,6 +32,7 @@ from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.encounters import decide_correction, decide_discharge
 from services.settlement.domain.state import WorkerState, evolve
 
+SOURCE = topics.Writer.SETTLEMENT.value
 CHINA = timezone(timedelta(hours=8))  # business dates are Beijing dates
 
 CLAIM_HANDLERS: dict[type[Message], Callable[[WorkerState, Any], list[Event]]] = {
@@ -83,3 +89,34 @@ def fold(state: WorkerState, events: list[Event]) -> WorkerState:
     for event in events:
         state = evolve(state, event)
     return state
+
+
+def _recorded(env: Envelope[Message], events: list[Event]) -> list[Outgoing]:
+    return [Outgoing(topics.SETTLEMENT_EVENTS, e)
+            for e in derive(env, list(events), key=env.key, source=SOURCE)]
+
+
+def settle(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
+           ) -> Decision[WorkerState]:
+    """A discharge or a post-discharge correction from encounter-events: settled, recorded
+    reimbursable, or reversed and settled again (SD 1(6), XM-18)."""
+    events, after = handle(state, env, catalogs)
+    return Decision(events=_recorded(env, events), state=None if after is state else after)
+
+
+def answer_claim_command(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
+                         ) -> Decision[WorkerState]:
+    """A claim command (XM-10…20): its events, and the sender told what they were."""
+    events, after = handle(state, env, catalogs)
+    detail = ", ".join(e.message_type for e in events[:10])
+    accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
+    [ack] = derive(env, [accepted], key=env.source, source=SOURCE, salt="reply")
+    return Decision(events=_recorded(env, events),
+                    replies=[Outgoing(topics.CLAIM_REPLIES, ack)],
+                    state=None if after is state else after)
+
+
+Handler = Callable[[WorkerState, Envelope[Message], Catalogs], Decision[WorkerState]]
+ENCOUNTER_EVENT_HANDLERS: dict[type[Message], Handler] = {m: settle for m in DISCHARGES}
+CLAIM_COMMAND_HANDLERS: dict[type[Message], Handler] = {
+    m: answer_claim_command for m in CLAIM_HANDLERS}

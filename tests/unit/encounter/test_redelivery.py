@@ -11,7 +11,7 @@ from datetime import date
 from contracts import envelope
 from contracts.encounter import AdmissionAnswered, hospital_source
 from contracts.replies import MessageAccepted
-from services.encounter.adapters.handling import handle
+from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.state import WorkerState
 from tests.unit.encounter.samples import admission, coverage, sample_book, worker_id
 
@@ -19,17 +19,19 @@ W, JN, D0 = worker_id(7), "H370100001", date(2024, 6, 25)
 
 
 def test_the_same_envelope_again_is_passed_by_and_a_resend_is_answered_duplicate() -> None:
-    book, cov = sample_book(), coverage(W, "370100")
+    ctx = Context(coverage(W, "370100"), sample_book())  # type: ignore[arg-type]
     cmd = admission(W, JN, "RD1", D0)
+    handle = HANDLERS[type(cmd)]
     env = envelope.new(cmd, key=W, occurred_at=cmd.admitted_at, source=hospital_source(JN))
-    first = handle(env, WorkerState(), cov, book)  # type: ignore[arg-type]
+    first = handle(WorkerState(), env, ctx)
     assert first.state is not None
-    assert [type(o.envelope.payload) for o in first.outgoing][-1] is AdmissionAnswered
+    assert [type(o.envelope.payload) for o in first.replies] == [AdmissionAnswered]
 
-    again = handle(env, first.state, cov, book)  # type: ignore[arg-type]  # redelivered
-    assert again.outgoing == [] and again.state is None
+    again = handle(first.state, env, ctx)  # redelivered
+    assert again.events == again.replies == () and again.state is None
 
     resend = envelope.new(cmd, key=W, occurred_at=cmd.admitted_at, source=hospital_source(JN))
-    answer = handle(resend, first.state, cov, book)  # type: ignore[arg-type]
-    [reply] = [o.envelope.payload for o in answer.outgoing]
+    answer = handle(first.state, resend, ctx)
+    assert answer.events == () and answer.state is None
+    [reply] = [o.envelope.payload for o in answer.replies]
     assert isinstance(reply, MessageAccepted) and "duplicate" in reply.detail

@@ -1,4 +1,5 @@
-"""One hospital message in, the records to send and the next state out (no Kafka here).
+"""The handler map: one hospital message in, a `Decision` out — the records to send and the
+next state (pure: the shared runner, `contracts.runtime.runner`, does the Kafka part).
 
 Checks the envelope against the payload (the sender may only speak for its own institution,
 the key must be the worker), settles resends, asks the domain, and shapes the replies:
@@ -8,15 +9,16 @@ sender's `source` (`hospital:<institution_id>`, the same key the Rejector uses).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracts import topics
+from contracts.decision import Decision, Outgoing
 from contracts.encounter import AdmissionAnswered, EncounterAdmitted, hospital_source
 from contracts.envelope import Envelope, derive
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.replies import MessageAccepted
-from contracts.runtime.intake import Outgoing
 from contracts.runtime.rejection import Rejected
 from services.encounter.domain.encounter import (
     HOSPITAL_MESSAGES,
@@ -34,9 +36,11 @@ SOURCE = topics.Writer.ENCOUNTER.value
 
 
 @dataclass(frozen=True)
-class Outcome:
-    outgoing: list[Outgoing]
-    state: WorkerState | None  # None: nothing to store (a resend)
+class Context:
+    """What a hospital message is decided against besides the worker's encounters."""
+
+    coverage: WorkerCoverage | None  # registration's snapshot of the worker, if any
+    book: ReferenceBook  # institutions, pilot cities, catalogs (effective-dated)
 
 
 def check_envelope(env: Envelope[Message]) -> HospitalMessage:
@@ -53,17 +57,17 @@ def check_envelope(env: Envelope[Message]) -> HospitalMessage:
     return cmd
 
 
-def handle(env: Envelope[Message], state: WorkerState, coverage: WorkerCoverage | None,
-           book: ReferenceBook) -> Outcome:
+def answer_hospital_message(state: WorkerState, env: Envelope[Message], ctx: Context
+                            ) -> Decision[WorkerState]:
     cmd = check_envelope(env)
     if is_resend(state, cmd) and already_answered(state, cmd, env.event_id):
-        return Outcome([], None)  # redelivered: answered when it was decided
+        return Decision()  # redelivered: answered when it was decided
     if is_resend(state, cmd):
         ack = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type,
                               detail=f"duplicate of message_id {cmd.message_id}: nothing changed")
         [reply] = derive(env, [ack], key=env.source, source=SOURCE, salt="reply-duplicate")
-        return Outcome([Outgoing(topics.HOSPITAL_REPLIES, reply)], None)
-    events = decide(state, cmd, coverage, book)
+        return Decision(replies=[Outgoing(topics.HOSPITAL_REPLIES, reply)])
+    events = decide(state, cmd, ctx.coverage, ctx.book)
     after = state
     for event in events:
         after = evolve(after, event)
@@ -78,6 +82,12 @@ def handle(env: Envelope[Message], state: WorkerState, coverage: WorkerCoverage 
                                  detail=", ".join(e.message_type for e in events))
     recorded = derive(env, list(events), key=cmd.worker_id, source=SOURCE)
     [reply] = derive(env, [answer], key=env.source, source=SOURCE, salt="reply")
-    out = [Outgoing(topics.ENCOUNTER_EVENTS, e) for e in recorded]
-    out.append(Outgoing(topics.HOSPITAL_REPLIES, reply))
-    return Outcome(out, remember(after, cmd, env.event_id))
+    return Decision(events=[Outgoing(topics.ENCOUNTER_EVENTS, e) for e in recorded],
+                    replies=[Outgoing(topics.HOSPITAL_REPLIES, reply)],
+                    state=remember(after, cmd, env.event_id))
+
+
+Handler = Callable[[WorkerState, Envelope[Message], Context], Decision[WorkerState]]
+HANDLERS: dict[type[Message], Handler] = {m: answer_hospital_message for m in HOSPITAL_MESSAGES}
+"""Every hospital message goes the same way; another type on hospital-messages is refused
+`unexpected_type` by the runner."""
