@@ -1,7 +1,7 @@
 """A large, realistic registration log, fast: templates from the service's own decisions.
 
 One worker's apply + approve commands go through the registration service's pure
-`decide_command` once; its output (events, coverage snapshot, the decision state that the
+`answer_command` once; its output (events, coverage snapshot, the decision state that the
 faust table's changelog holds) becomes a byte template. Worker i's records are the template
 with worker id, registration id, card number and every event id substituted (the ids are
 recomputed with `envelope.derived_id`, exactly as `envelope.derive` does). `check` proves,
@@ -82,15 +82,16 @@ class Records:
 
 def decided(i: int) -> Records:
     """The service's own output for worker i (slow path: pydantic + domain)."""
-    from services.registration.adapters.agents import decide_command
     from services.registration.domain import WorkerState
+    from services.registration.domain.handlers import answer_command
 
     state = WorkerState()
     events: list[bytes] = []
     coverage: list[bytes] = []
     for env in commands(i):
-        state, out = decide_command(state, env)  # type: ignore[arg-type]
-        for o in out:
+        decision = answer_command(state, env)  # type: ignore[arg-type]
+        state = decision.state or state
+        for o in decision.events:
             if o.topic.base == "registration-events":
                 events.append(wire.encode(o.envelope))
             elif o.topic.base == "registration-coverage":

@@ -27,9 +27,9 @@ from contracts.registration import REGISTRATION_EVENTS
 from contracts.runtime.projection import apply_records, load_checkpoints
 from contracts.runtime.rejection import Rejected
 from contracts.topics import REGISTRATION_EVENTS as EVENTS_TOPIC
-from services.registration.adapters.agents import decide_command
 from services.registration.adapters.projection import TABLES, RegistrationReadModel
 from services.registration.domain import WorkerState, evolve, windows_of
+from services.registration.domain.handlers import answer_command
 from tests.support.oracle import BatchOracle
 from tests.unit.registration import builders as b
 
@@ -110,18 +110,19 @@ def history() -> list[Envelope[Message]]:
     out: list[Envelope[Message]] = []
     for worker, command, day in script:
         try:
-            states[worker], sent = decide_command(states.get(worker, WorkerState()),
-                                                  b.env(command, b.at(day)))
+            decision = answer_command(states.get(worker, WorkerState()),
+                                      b.env(command, b.at(day)))
         except Rejected as exc:  # the script is meant to be accepted throughout
             raise AssertionError(f"{command!r} refused: {exc}") from exc
-        out += [o.envelope for o in sent if o.topic == EVENTS_TOPIC]
+        states[worker] = decision.state or states.get(worker, WorkerState())
+        out += [o.envelope for o in decision.events if o.topic == EVENTS_TOPIC]
     kinds = {e.type for e in out}
     assert kinds == {"RegistrationApplied", "RegistrationApproved", "RegistrationChanged",
                      "RegistrationCancelled", "RegistrationRejected", "RegistrationImported",
                      "RegistrationExpired"}, kinds
     # Redelivery within a batch and across batches; a message the read model ignores.
-    snapshot = next(o.envelope for o in decide_command(WorkerState(), b.env(
-        b.apply(a, "REG-X"), b.at(D0)))[1] if o.topic != EVENTS_TOPIC)
+    snapshot = next(o.envelope for o in answer_command(WorkerState(), b.env(
+        b.apply(a, "REG-X"), b.at(D0))).events if o.topic != EVENTS_TOPIC)
     return [*out[:2], out[1], *out[2:9], snapshot, *out[9:], out[2], out[0]]
 
 

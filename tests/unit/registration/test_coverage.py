@@ -7,9 +7,9 @@ from datetime import date
 
 from contracts import topics
 from contracts.registration import WorkerCoverage
-from services.registration.adapters.agents import decide_command
 from services.registration.domain import WorkerState, coverage_of
 from services.registration.domain.dates import add_months, twelve_month_validity_end
+from services.registration.domain.handlers import answer_command
 from tests.unit.registration import builders as b
 from tests.unit.registration.test_rules import W, approved, run
 
@@ -63,15 +63,18 @@ def test_calendar_month_arithmetic_clamps_day() -> None:
 
 def test_duplicate_command_id_yields_no_second_event() -> None:
     command = b.env(b.apply(W), b.at(date(2024, 1, 15)))
-    state, first = decide_command(WorkerState(), command)
+    decision = answer_command(WorkerState(), command)
+    state, first = decision.state, [*decision.events, *decision.replies]
+    assert state is not None
     kinds = [o.topic for o in first]
     assert kinds == [topics.REGISTRATION_EVENTS, topics.REGISTRATION_COVERAGE,
                      topics.REGISTRATION_REPLIES]
     assert isinstance(first[1].envelope.payload, WorkerCoverage)
-    again_state, again = decide_command(state, command)
+    repeat = answer_command(state, command)
+    again = [*repeat.events, *repeat.replies]
     assert [o.topic for o in again] == [topics.REGISTRATION_REPLIES]
     assert again[0].envelope.event_id == first[2].envelope.event_id  # same reply, deduplicable
-    assert again_state == state
+    assert repeat.state is None  # nothing to store
 
 
 def test_key_must_be_worker_id() -> None:
@@ -80,5 +83,5 @@ def test_key_must_be_worker_id() -> None:
     from contracts.runtime.rejection import Rejected
     command = b.env(b.apply(W), b.at(date(2024, 1, 15)), key=b.worker_id())
     with pytest.raises(Rejected) as info:
-        decide_command(WorkerState(), command)
+        answer_command(WorkerState(), command)
     assert info.value.code == "key_mismatch"

@@ -1,0 +1,59 @@
+"""The handler map of registration-commands: command -> `Decision` (events, coverage
+snapshot, reply, next state). Pure: the shared runner (`contracts.runtime.runner`) sends the
+records and stores the state after they were delivered.
+
+A command id already handled is answered again with the same (deterministic)
+`MessageAccepted` and records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from contracts import envelope, topics
+from contracts.decision import Decision, Outgoing
+from contracts.envelope import Envelope
+from contracts.message import Message
+from contracts.registration import REGISTRATION_COMMANDS
+from contracts.replies import MessageAccepted
+from contracts.runtime.rejection import Rejected
+from services.registration import SERVICE
+from services.registration.domain.coverage import coverage_of
+from services.registration.domain.decide import decide
+from services.registration.domain.state import WorkerState, evolve
+
+
+def answer_command(state: WorkerState, env: Envelope[Message], _context: object = None
+                   ) -> Decision[WorkerState]:
+    """SD-REG-1…7 through `decide`; every accepted command also refreshes the worker's
+    coverage snapshot (what encounter and the gateway check admissions and claims against)."""
+    command = env.payload
+    assert isinstance(command, REGISTRATION_COMMANDS)  # the runner routes only these here
+    if env.key != command.worker_id:
+        raise Rejected("key_mismatch",
+                       f"message key {env.key!r} is not the worker id {command.worker_id!r}")
+    if str(env.event_id) in state.commands:
+        return Decision(replies=[_reply(env, "duplicate command: already handled")])
+    events = decide(state, command, env.occurred_at)
+    for event in events:
+        state = evolve(state, event)
+    state = state.with_command(str(env.event_id))
+    out = [Outgoing(topics.REGISTRATION_EVENTS, e)
+           for e in envelope.derive(env, list(events), key=env.key, source=SERVICE)]
+    if out:
+        snapshot = coverage_of(state, out[-1].envelope.event_id)
+        [snap] = envelope.derive(env, [snapshot], key=env.key, source=SERVICE, salt="coverage")
+        out.append(Outgoing(topics.REGISTRATION_COVERAGE, snap))
+    detail = ", ".join(e.type for e in (o.envelope for o in out)) or "nothing new (duplicate)"
+    return Decision(events=out, replies=[_reply(env, detail)], state=state)
+
+
+def _reply(env: Envelope[Message], detail: str) -> Outgoing:
+    accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
+    [reply] = envelope.derive(env, [accepted], key=env.source, source=SERVICE, salt="reply")
+    return Outgoing(topics.REGISTRATION_REPLIES, reply)
+
+
+Handler = Callable[[WorkerState, Envelope[Message], object], Decision[WorkerState]]
+HANDLERS: dict[type[Message], Handler] = {c: answer_command for c in REGISTRATION_COMMANDS}
+"""Another type on registration-commands is refused `unsupported_command` by the runner."""
