@@ -22,14 +22,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from contracts import wire
 from contracts.decision import Decision
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime import faust_app
-from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, as_current
+from contracts.runtime.batching import DeferredSends, InputPositions, as_current
 from contracts.runtime.intake import Outgoing, process
 from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 
@@ -38,6 +38,16 @@ C = TypeVar("C")
 
 
 DomainHandler = Callable[[S, Envelope[Message], C], Decision[S]]
+
+
+PassesBy = Callable[[bytes | None], bool]
+"""True for a record's value a route does not decide on: skipped before it is decoded."""
+
+
+def passing_by(kinds: frozenset[tuple[str, int]]) -> PassesBy:
+    """Pass by the records of these (type, version) pairs — an upstream service's events a
+    route does not decide on. An unknown version is still decoded, and dead-lettered."""
+    return lambda value: wire.peek_kind(value) in kinds
 
 
 @dataclass(frozen=True)
@@ -54,9 +64,41 @@ class Route(Generic[S, C]):
     rejector: Rejector
     context: Callable[[bytes], C]
     unexpected: str = "unexpected_type"
-    passed_by: frozenset[tuple[str, int]] = frozenset()
-    """(type, version) pairs skipped before decoding: events of an upstream service this
-    route does not decide on (an unknown version is still decoded, and dead-lettered)."""
+    passes_by: PassesBy | None = None
+
+
+class States(Protocol[S]):
+    """Where a runner keeps decision state: per key, held for the batch, stored after it."""
+
+    def get(self, key: bytes) -> S: ...
+
+    def put(self, key: bytes, event: Any, value: S) -> None: ...
+
+    @property
+    def changed(self) -> bool: ...
+
+    def store(self) -> None: ...
+
+
+@dataclass
+class OneState(Generic[S]):
+    """One state for every key, in memory: the ledger's, the pure fold of its own log
+    (rebuilt from it at start; the log is its durability)."""
+
+    value: S
+
+    def get(self, key: bytes) -> S:
+        return self.value
+
+    def put(self, key: bytes, event: Any, value: S) -> None:
+        self.value = value
+
+    @property
+    def changed(self) -> bool:
+        return False  # nothing to write to a table
+
+    def store(self) -> None:
+        pass
 
 
 def raw_record(event: Any) -> RawRecord:
@@ -82,7 +124,7 @@ class Runner(Generic[S]):
     """Carries batches of one service's records to its domain; see the module docstring."""
 
     app: Any
-    states: BatchedState[S]
+    states: States[S]
     positions: InputPositions
     deferred: DeferredSends
     tables: Sequence[Any] = ()  # whose changelogs must exist before the first write
@@ -90,18 +132,22 @@ class Runner(Generic[S]):
     # agents of one service share its state: one batch at a time, decided then stored
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
-    async def run(self, events: Sequence[Any], route: Route[S, Any],
+    async def run(self, events: Sequence[Any], routes: Route[S, Any] | Mapping[str, Route[S, Any]],
                   prepare: Callable[[Sequence[Any]], Awaitable[None]] | None = None) -> None:
+        """Decide a batch; `routes` is one route, or one per (physical) input topic."""
         async with self._lock:
-            await self._run(events, route, prepare)
+            await self._run(events, routes, prepare)
 
-    async def _run(self, events: Sequence[Any], route: Route[S, Any],
+    async def _run(self, events: Sequence[Any], routes: Route[S, Any] | Mapping[str, Route[S, Any]],
                    prepare: Callable[[Sequence[Any]], Awaitable[None]] | None) -> None:
-        admitted = [e for e in await self.positions.admit(events)
-                    if not route.passed_by or wire.peek_kind(e.value) not in route.passed_by]
-        if prepare is not None and admitted:
-            await prepare(admitted)
-        for event in admitted:
+        todo = []
+        for event in await self.positions.admit(events):
+            route = routes if isinstance(routes, Route) else routes[event.message.topic]
+            if route.passes_by is None or not route.passes_by(event.value):
+                todo.append((event, route))
+        if prepare is not None and todo:
+            await prepare([event for event, _ in todo])
+        for event, route in todo:
             with as_current(event):
                 await self.decide(event, route)
         await self.deferred.delivered()  # every output first, then "done" in the tables

@@ -20,7 +20,7 @@ from contracts import topics, wire
 from contracts.message import registered
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import Rejector
-from contracts.runtime.runner import Route, Runner
+from contracts.runtime.runner import Route, Runner, passing_by
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
@@ -62,7 +62,7 @@ class Settler:
         self.discharges = Route(
             "settle-encounter", ENCOUNTER_EVENT_HANDLERS,
             Rejector(Writer.SETTLEMENT, None, prefix, deferred.send), catalogs,
-            passed_by=PASSED_BY)
+            passes_by=passing_by(PASSED_BY))
         self.claim_commands = Route(  # always decoded: their sender waits for an answer
             "claim-command", CLAIM_COMMAND_HANDLERS,
             Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs)
