@@ -13,7 +13,8 @@ them), must be accounted for by
 - or a **dead letter** on `<service>-deadletters` naming its topic, partition and offset
   (`contracts.deadletter`); an unparseable record can only be accounted for this way.
 
-Some inputs legitimately produce nothing: the clearing ledger posts only money events of
+Some inputs legitimately produce nothing: settlement decides only on discharges and
+corrections of `encounter-events`, the clearing ledger posts only money events of
 `settlement-events`, and an answer from another province to one of our claims may be a
 repeat that changes nothing. Those types are *passed* when nothing answers them. State feeds
 (`registration-coverage`, `reference-data`) are not inputs here. An input whose only answer
@@ -37,7 +38,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts import gateway, settlement, topics
+from contracts import encounter, gateway, settlement, topics
 from contracts.settings import Settings
 from contracts.topics import DEADLETTERS, Topic, Writer
 from ops.progress import Progress
@@ -79,6 +80,10 @@ SPECS: tuple[InputSpec, ...] = (
               (topics.REGISTRATION_EVENTS, topics.REGISTRATION_REPLIES)),
     InputSpec(topics.HOSPITAL_MESSAGES, Writer.ENCOUNTER,
               (topics.ENCOUNTER_EVENTS, topics.HOSPITAL_REPLIES)),
+    # every discharge is settled or recorded reimbursable (SD 1(6)), or dead-lettered; a
+    # correction at the revision already settled changes nothing, so only discharges count
+    InputSpec(topics.ENCOUNTER_EVENTS, Writer.SETTLEMENT, (topics.SETTLEMENT_EVENTS,),
+              required=frozenset({encounter.EncounterDischarged.message_type})),
     InputSpec(topics.CLAIM_COMMANDS, Writer.SETTLEMENT,
               (topics.SETTLEMENT_EVENTS, topics.CLAIM_REPLIES)),
     InputSpec(topics.CLEARING_COMMANDS, Writer.CLEARING,

@@ -7,6 +7,8 @@ import base64
 import uuid
 from datetime import UTC, datetime
 
+import orjson
+
 from contracts import envelope, topics, wire
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Envelope
@@ -157,3 +159,24 @@ def test_every_service_group_is_the_faust_app_id() -> None:
     assert {s.service for s in inputs.SPECS} == set(topics.DEADLETTERS)
     state_feeds = {topics.REGISTRATION_COVERAGE.base, topics.REFERENCE_DATA.base}
     assert not state_feeds & {s.topic.base for s in inputs.SPECS}
+
+
+def test_sd_1_6_a_discharge_settlement_said_nothing_about_is_unaccounted() -> None:
+    """Issue 14 (the 10,000-encounter chaos run): 11 discharges got no settlement decision
+    and `wic verify` said OK. Every `EncounterDischarged` must be answered on
+    settlement-events (causation id) or dead-lettered by settlement; its other events pass."""
+    from contracts.encounter import ChargeLineRecorded, EncounterDischarged
+
+    spec = next(s for s in inputs.SPECS if s.topic == topics.ENCOUNTER_EVENTS)
+    assert spec.service is Writer.SETTLEMENT
+    assert spec.must_answer(EncounterDischarged.message_type)
+    assert not spec.must_answer(ChargeLineRecorded.message_type)
+    discharge = accepted()  # any envelope: what counts is its type as read from the record
+    raw = orjson.loads(wire.encode(discharge))
+    raw["type"] = EncounterDischarged.message_type
+    value = orjson.dumps(raw)
+    topic = "p.encounter-events"
+    assert verdict(spec, Answers(), (topic, 0, 0), value) == UNACCOUNTED
+    answers = Answers()
+    answers.add_output(topics.SETTLEMENT_EVENTS.base, reply_to(discharge))
+    assert verdict(spec, answers, (topic, 0, 0), value) == ANSWERED
