@@ -49,6 +49,8 @@ async def process(record: RawRecord, handler: Handler, rejector: Rejector, stage
     try:
         outgoing = await handler(env)
     except Rejected as exc:
+        for out in exc.answers:  # a refusal that is itself an answer (the gateway's)
+            await _send(rejector, out)
         await rejector.reject(record, exc.code, exc.reason, stage=stage, cause=env)
         return False
     except Exception as exc:  # a bug must not stop the partition: park the message, say why
@@ -57,7 +59,10 @@ async def process(record: RawRecord, handler: Handler, rejector: Rejector, stage
                               stage=stage, cause=env)
         return False
     for out in outgoing:
-        await rejector.send(
-            out.topic.name(rejector.prefix), out.envelope.key.encode(), wire.encode(out.envelope)
-        )
+        await _send(rejector, out)
     return True
+
+
+async def _send(rejector: Rejector, out: Outgoing) -> None:
+    await rejector.send(out.topic.name(rejector.prefix), out.envelope.key.encode(),
+                        wire.encode(out.envelope))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered, b64
@@ -19,12 +20,14 @@ Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
 
 
 class Rejected(Exception):
-    """A domain refusal: stable `code`, human `reason`. Nothing is recorded."""
+    """A domain refusal: stable `code`, human `reason`. Nothing is recorded; `answers` are
+    sent before the dead letter (the gateway's signed refusal to another province)."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, answers: Sequence[Any] = ()) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.answers = tuple(answers)  # contracts.decision.Outgoing
 
 
 @dataclass(frozen=True)

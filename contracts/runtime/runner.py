@@ -55,14 +55,15 @@ class Route(Generic[S, C]):
     """How the records of one input topic reach the domain.
 
     `handlers` is the domain's map from message type to handler; a type outside it is
-    refused `unexpected` (the sender is told, never silently dropped). `context(key)` is
-    what a handler needs beside the state (coverage, catalogs, policy), read before it.
+    refused `unexpected` (the sender is told, never silently dropped). `context(record)` is
+    what a handler needs beside the state (coverage, catalogs, policy, the record's broker
+    time), read before it.
     """
 
     stage: str
     handlers: Mapping[type[Message], DomainHandler[S, C]]
     rejector: Rejector
-    context: Callable[[bytes], C]
+    context: Callable[[RawRecord], C]
     unexpected: str = "unexpected_type"
     passes_by: PassesBy | None = None
 
@@ -167,7 +168,7 @@ class Runner(Generic[S]):
             if handler is None:
                 raise Rejected(route.unexpected,
                                f"{env.type} is not accepted on {record.topic}")
-            decision = handler(self.states.get(key), env, route.context(key))
+            decision = handler(self.states.get(key), env, route.context(record))
             if decision.state is not None:
                 self.states.put(key, event, decision.state)
             return [*decision.events, *decision.replies]

@@ -5,27 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.clearing.domain.gateway import DEFAULT_SKEW, Keys
+from services.clearing.domain.gateway import DEFAULT_SKEW, GatewayConfig, Keys
 from services.clearing.domain.state import Policy
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_KEYS = ROOT / "reference" / "gateway" / "keys.dev.json"
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    home_province: str
-    keys: Keys
-    key_id: str
-    private_key: Ed25519PrivateKey | None
-    window: timedelta
-    skew: timedelta = DEFAULT_SKEW
 
 
 def policy() -> Policy:

@@ -21,6 +21,7 @@ from contracts import wire
 from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message, registered
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
+from contracts.runtime.rejection import RawRecord
 from contracts.runtime.runner import OneState, Route, Runner, passing_by
 from contracts.settings import Settings
 from contracts.topics import (
@@ -86,7 +87,7 @@ def register(app: faust.App, settings: Settings) -> None:
     # nothing twice, by causation id); this refetches a hole within a run.
     runner = Runner(app, ledger, InputPositions(app).attach(app, *names), deferred)
 
-    def context(_key: bytes) -> LedgerContext:
+    def context(_record: RawRecord) -> LedgerContext:
         return ctx
 
     routes = {

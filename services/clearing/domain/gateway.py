@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contracts.gateway import EncounterKind, GatewayClaimSubmitted, canonical_bytes
 from contracts.registration import WorkerCoverage
@@ -32,6 +32,18 @@ Keys = dict[str, dict[str, bytes]]  # province -> key id -> raw 32-byte Ed25519 
 
 
 DEFAULT_SKEW = timedelta(minutes=5)  # how far a sender's clock may run ahead of the log's
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Our province, the provinces' public keys, our signing key, the replay window."""
+
+    home_province: str
+    keys: Keys
+    key_id: str
+    private_key: Ed25519PrivateKey | None
+    window: timedelta
+    skew: timedelta = DEFAULT_SKEW
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from contracts.runtime.batching import (
     batches,
 )
 from contracts.runtime.intake import Outgoing
-from contracts.runtime.rejection import Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector
 from contracts.runtime.runner import Route, Runner, raw_record
 from contracts.settings import Settings
 from services.encounter.domain.handlers import HANDLERS, Context
@@ -106,7 +106,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
                         app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)),
                     deferred, tables=[encounters_by_worker])
 
-    def context(key: bytes) -> Context:
+    def context(record: RawRecord) -> Context:
+        key = record.key or b""  # the runner has checked it is there
         raw = coverage_by_worker.get(key)
         if raw is None:
             return Context(None, book)

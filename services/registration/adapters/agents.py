@@ -37,7 +37,7 @@ def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> Non
     route = Route(STAGE, HANDLERS,
                   Rejector(Writer.REGISTRATION, topics.REGISTRATION_REPLIES, prefix,
                            deferred.send),
-                  context=lambda _key: None, unexpected="unsupported_command")
+                  context=lambda _record: None, unexpected="unsupported_command")
 
     @app.agent(commands, concurrency=1, name="decide_registrations")
     async def decide_registrations(stream: faust.StreamT[bytes]) -> None:

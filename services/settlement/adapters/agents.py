@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from contracts import topics, wire
 from contracts.message import registered
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
-from contracts.runtime.rejection import Rejector
+from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner, passing_by
 from contracts.settings import Settings
 from contracts.topics import Writer
@@ -56,7 +56,7 @@ class Settler:
                              positions, deferred, tables=[table])
         prefix = settings.topic_prefix
 
-        def catalogs(_key: bytes) -> Catalogs:
+        def catalogs(_record: RawRecord) -> Catalogs:
             return store.catalogs
 
         self.discharges = Route(

@@ -14,12 +14,14 @@ import pytest
 from contracts import envelope, wire
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted
 from contracts.registration import CoverageWindow, RegistrationType, WorkerCoverage
+from contracts.runtime.batching import DeferredSends, InputPositions
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.topics import GATEWAY_INBOUND, REGISTRATION_COVERAGE, Writer
 from services.clearing.adapters import config
 from services.clearing.adapters.gateway_agent import GatewayDesk
 from services.clearing.domain import gateway as g
 from tests.support.gateway import PUBLIC_KEYS, signed_claim
+from tests.support.runner import StandInApp, event
 
 WORKER = "370102198503151002"
 WINDOW = timedelta(minutes=10)
@@ -117,12 +119,37 @@ class Outbox:
         return [wire.decode(v).payload for n, v in self.sent if n.endswith("deadletters")]
 
 
-def desk(outbox: Outbox, replay: dict[bytes, bytes], coverage: dict[bytes, bytes]
-         ) -> GatewayDesk:
-    gw = config.GatewayConfig(home_province="370000", keys=PUBLIC_KEYS, key_id="",
-                              private_key=None, window=WINDOW)
-    return GatewayDesk(gw=gw, replay=replay, coverage=coverage,
-                       rejector=Rejector(Writer.CLEARING, None, "t.", outbox.send))
+class Desk:
+    """The gateway agent's path for one record at a time: the desk's route through the
+    shared runner (a stand-in app: no broker), positions in memory (a new Desk is a
+    restart that lost them)."""
+
+    def __init__(self, outbox: Outbox, replay: dict[bytes, bytes],
+                 coverage: dict[bytes, bytes]) -> None:
+        gw = config.GatewayConfig(home_province="370000", keys=PUBLIC_KEYS, key_id="",
+                                  private_key=None, window=WINDOW)
+        app = StandInApp(outbox.send)
+        deferred = DeferredSends(app)  # type: ignore[arg-type]
+        self.outbox = outbox
+        self.desk = GatewayDesk(gw=gw, replay=replay, coverage=coverage,
+                                rejector=Rejector(Writer.CLEARING, None, "t.", deferred.send))
+        self.runner = self.desk.runner(app, InputPositions(app), deferred,  # type: ignore[arg-type]
+                                       tables=())
+        self.route = self.desk.route()
+
+    async def check(self, record: RawRecord) -> bool:
+        """Run one record; True if it was accepted (nothing dead-lettered)."""
+        before = len(self.outbox.letters())
+        await self.runner.run([event(record)], self.route)
+        return len(self.outbox.letters()) == before
+
+    async def keep_coverage(self, record: RawRecord) -> None:
+        await self.desk.keep_coverage(record, Rejector(Writer.CLEARING, None, "t.",
+                                                       self.outbox.send))
+
+
+def desk(outbox: Outbox, replay: dict[bytes, bytes], coverage: dict[bytes, bytes]) -> Desk:
+    return Desk(outbox, replay, coverage)
 
 
 def record(topic: str, key: bytes | None, value: bytes | None, offset: int = 0,
