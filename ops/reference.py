@@ -19,7 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import uuid
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,12 @@ import yaml
 from pydantic import ValidationError
 
 from contracts import envelope, topics, wire
+from contracts.business_time import CHINA
 from contracts.message import ReferenceData, UnknownMessage, model_for
 from contracts.reference import dataset_key
 from contracts.settings import Settings, load
 
 NAMESPACE = uuid.UUID("0b7f3c1e-9d2a-4f61-8c55-2e4a7d9b1f30")
-CHINA = timezone(timedelta(hours=8))
 SUFFIXES = (".yaml", ".yml", ".json")
 
 

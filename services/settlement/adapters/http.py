@@ -11,7 +11,7 @@ helpers of `contracts.runtime.http` (a 4xx with a specific code, never a 5xx).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
+from contracts.business_time import business_date
 from contracts.runtime.http import (
     day,
     error,
@@ -31,7 +32,6 @@ from contracts.runtime.http import (
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
 from services.settlement.adapters.projection import SCHEMA
-from services.settlement.domain.worker import CHINA
 
 _STATUSES = frozenset(s.value for s in ClaimStatus)
 _OVERDUE = """((status = 'complete' AND review_due_on < $1)
@@ -93,7 +93,7 @@ def register(app: faust.App, pool: Pool) -> None:
             q = query(request)
             status = text(q.get("status"), "status", required=False, choices=_STATUSES)
             asked = day(q.get("overdue_on"), "overdue_on", required=False)
-            as_of = asked or datetime.now(CHINA).date()
+            as_of = asked or business_date(datetime.now(UTC))
             only_overdue = q.get("overdue_on") is not None
             sql = "SELECT * FROM claims WHERE ($2::text IS NULL OR status=$2)"
             sql += f" AND {_OVERDUE}" if only_overdue else " AND $1::date IS NOT NULL"
@@ -107,7 +107,7 @@ def register(app: faust.App, pool: Pool) -> None:
         async def get(self, request: Request, claim_id: str) -> Response:
             claim_id = required_text(claim_id, "claim_id")
             as_of = (day(query(request).get("as_of"), "as_of", required=False)
-                     or datetime.now(CHINA).date())
+                     or business_date(datetime.now(UTC)))
             row = await (await pool.get()).fetchrow("SELECT * FROM claims WHERE claim_id=$1",
                                                     claim_id)
             if row is None:

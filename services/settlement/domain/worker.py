@@ -7,9 +7,9 @@ by event id, dispatches to the rule functions, and returns the events and the ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from contracts.business_time import business_date
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.envelope import Envelope
 from contracts.message import Event, Message
@@ -27,8 +27,6 @@ from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.encounters import decide_correction, decide_discharge
 from services.settlement.domain.state import WorkerState, evolve
 
-CHINA = timezone(timedelta(hours=8))  # business dates are Beijing dates
-
 CLAIM_HANDLERS: dict[type[Message], Callable[[WorkerState, Any], list[Event]]] = {
     FileClaim: claims.decide_file,
     SubmitClaimDocuments: claims.decide_documents,
@@ -43,10 +41,6 @@ DISCHARGES = (EncounterDischarged, DischargedEncounterCorrected)
 _DECIDED: tuple[type[Message], ...] = (*DISCHARGES, *CLAIM_HANDLERS)
 DECIDED_ON = frozenset(m.message_type for m in _DECIDED)
 """The message types settlement decides on; every other encounter event passes it by."""
-
-
-def business_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
 
 
 def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> list[Event]:
