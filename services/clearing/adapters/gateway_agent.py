@@ -26,7 +26,7 @@ from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app, intake
 from contracts.runtime.batching import InputPositions, as_current
 from contracts.runtime.intake import Outgoing
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
 from contracts.settings import Settings
 from contracts.topics import GATEWAY_INBOUND, GATEWAY_OUTBOUND, REGISTRATION_COVERAGE
 from services.clearing.adapters import config, records
@@ -195,10 +195,10 @@ def register(app: faust.App, settings: Settings) -> None:
     async def check_gateway_claims(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             for admitted in await positions.admit([event]):
-                await desk.check(records.raw(admitted))
+                await desk.check(raw_record(admitted))
             positions.store()  # after the answer and the replay state
 
     @app.agent(cov_topic, concurrency=1, name="keep_coverage")
     async def keep_coverage(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            await desk.keep_coverage(records.raw(event))
+            await desk.keep_coverage(raw_record(event))

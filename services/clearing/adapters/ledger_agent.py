@@ -31,7 +31,7 @@ from contracts.replies import MessageAccepted
 from contracts.runtime import intake
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.intake import Outgoing
-from contracts.runtime.rejection import Rejected
+from contracts.runtime.rejection import Rejected, raw_record
 from contracts.settings import Settings
 from contracts.settlement import EncounterSettled
 from contracts.topics import (
@@ -139,7 +139,7 @@ def register(app: faust.App, settings: Settings) -> None:
         holder["state"] = await rebuild(settings)
         async for events in batches(stream):
             for event in await positions.admit(events):
-                record = records.raw(event)
+                record = raw_record(event)
                 if record.topic == commands:
                     await intake.process(record, handle_command, rejector, stage="ledger")
                 elif record.topic != inbound:

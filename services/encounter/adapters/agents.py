@@ -33,18 +33,11 @@ from contracts.runtime.batching import (
     batches,
 )
 from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import Rejected, Rejector, raw_record
 from contracts.settings import Settings
 from services.encounter.adapters.handling import handle
 from services.encounter.domain.reference_book import ReferenceBook
 from services.encounter.domain.state import WorkerState
-
-
-def raw_record(event: Any) -> RawRecord:
-    msg = event.message
-    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                     key=msg.key, value=msg.value, timestamp_ms=stamp)
 
 
 def coverage_snapshot_for(value: bytes | None, key: bytes | None) -> bytes:

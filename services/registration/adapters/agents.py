@@ -21,7 +21,7 @@ from contracts.replies import MessageAccepted
 from contracts.runtime import faust_app
 from contracts.runtime.batching import InputPositions
 from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
 from contracts.topics import Writer
 from services.registration import SERVICE
 from services.registration.domain import WorkerState, coverage_of, decide, evolve
@@ -75,11 +75,7 @@ def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> Non
         await faust_app.changelogs_ready(app, [table])
         async for event in stream.events():
             for admitted in await positions.admit([event]):
-                msg = admitted.message
-                record = RawRecord(msg.topic, msg.partition, msg.offset, msg.key,
-                                   msg.value or b"",
-                                   int(msg.timestamp * 1000) if msg.timestamp else None)
-                await handle_record(record, table, rejector)
+                await handle_record(raw_record(admitted), table, rejector)
             positions.store()  # after the record's outputs and state
 
 

@@ -32,7 +32,7 @@ from contracts.runtime.batching import (
     batches,
 )
 from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import Rejected, Rejector, raw_record
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
@@ -44,13 +44,6 @@ PASSED_BY = frozenset((t, v) for t, v in registered() if t not in DECIDED_ON)
 """(type, version) pairs the agents skip before decoding (the domain would return nothing).
 encounter-events has one writer, which validated them; any other version is decoded, and
 dead-lettered (issue 14)."""
-
-
-def raw_record(event: faust.EventT) -> RawRecord:
-    msg = event.message
-    ts = None if msg.timestamp is None else int(msg.timestamp * 1000)
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                     key=event.key, value=event.value, timestamp_ms=ts)
 
 
 class Settler:
