@@ -29,29 +29,13 @@ from contracts.runtime.http import (
     required_text,
     text,
 )
+from contracts.runtime.pool import LazyPool
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
-from services.settlement.adapters.projection import SCHEMA
 
 _STATUSES = frozenset(s.value for s in ClaimStatus)
 _OVERDUE = """((status = 'complete' AND review_due_on < $1)
            OR (status = 'reviewed' AND payment_due_on < $1))"""
-
-
-class Pool:
-    def __init__(self, database_url: str) -> None:
-        self.url = database_url
-        self.pool: asyncpg.Pool | None = None
-
-    async def get(self) -> asyncpg.Pool:
-        if self.pool is None:
-            self.pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=4, server_settings={"search_path": SCHEMA})
-        return self.pool
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
 
 
 def _row(record: asyncpg.Record, as_of: date | None = None) -> dict[str, Any]:
@@ -69,7 +53,7 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
                       status=status)
 
 
-def register(app: faust.App, pool: Pool) -> None:
+def register(app: faust.App, pool: LazyPool) -> None:
     install_error_bodies(app)
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
