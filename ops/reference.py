@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from datetime import UTC, datetime, time
@@ -98,26 +99,17 @@ def read_envelopes(paths: list[Path], now: datetime | None = None
 
 async def published_ids(settings: Settings) -> set[uuid.UUID]:
     """Event ids already on `reference-data` (one partition, read to its end)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import ConsumerRecord
 
-    tp = TopicPartition(topics.REFERENCE_DATA.name(settings.topic_prefix), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None,
-                                enable_auto_commit=False)
-    await consumer.start()
+    from contracts.runtime.topic_reader import read_topic
+
     seen: set[uuid.UUID] = set()
-    try:
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for rec in records:
-                    try:
-                        seen.add(wire.decode(rec.value).event_id)
-                    except wire.WireError:
-                        continue
-    finally:
-        await consumer.stop()
+
+    def keep(rec: ConsumerRecord[bytes, bytes]) -> None:
+        with contextlib.suppress(wire.WireError):
+            seen.add(wire.decode(rec.value).event_id)
+
+    await read_topic(settings.bootstrap, topics.REFERENCE_DATA, settings.topic_prefix, keep)
     return seen
 
 

@@ -1,0 +1,60 @@
+"""The whole-topic reader (`contracts.runtime.topic_reader`): every record from the start up
+to the end offsets as of the call, then, if asked, whatever comes after."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from contracts import topics
+from contracts.runtime.topic_reader import TopicReader, read_topic
+from tests.support.kafka import Bus
+
+pytestmark = pytest.mark.integration
+
+TOPIC = topics.REGISTRATION_EVENTS  # 4 partitions: the reader reads every one of them
+
+
+async def test_read_to_end_reads_every_partition_up_to_its_end_as_of_the_call(
+        bus: Bus, bootstrap: str, prefix: str) -> None:
+    for n in range(8):
+        await bus.send_raw(TOPIC, f"r{n}".encode(), key=f"k{n}".encode())
+    seen: list[bytes] = []
+    reader = TopicReader.of(bootstrap, TOPIC, prefix, paused=True)
+    try:
+        assert await reader.read_to_end(lambda rec: seen.append(rec.value))
+        assert sorted(seen) == [f"r{n}".encode() for n in range(8)]
+        assert reader.consumer is not None and reader.consumer.paused() == set(reader.parts)
+        assert not await reader.read_to_end(lambda rec: seen.append(rec.value))  # caught up
+        await bus.send_raw(TOPIC, b"r8", key=b"k8")
+        assert await reader.read_to_end(lambda rec: seen.append(rec.value))
+        assert len(seen) == 9 and seen[-1] == b"r8"
+    finally:
+        await reader.stop()
+    once: list[Any] = []
+    await read_topic(bootstrap, TOPIC, prefix, once.append)
+    assert sorted(r.value for r in once) == sorted(seen)
+
+
+async def test_follow_goes_on_after_the_end(bus: Bus, bootstrap: str, prefix: str) -> None:
+    reader = TopicReader.of(bootstrap, topics.REFERENCE_DATA, prefix)
+    seen: list[bytes] = []
+    arrived = asyncio.Event()
+
+    def keep(rec: Any) -> None:
+        seen.append(rec.value)
+        arrived.set()
+
+    try:
+        assert not await reader.read_to_end(keep)  # an empty topic
+        following = asyncio.ensure_future(reader.follow(keep))
+        await bus.send_raw(topics.REFERENCE_DATA, b"later", key=b"k")
+        await asyncio.wait_for(arrived.wait(), 30)
+        assert seen == [b"later"]
+        following.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await following
+    finally:
+        await reader.stop()
