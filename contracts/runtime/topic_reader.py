@@ -26,15 +26,19 @@ class TopicReader:
 
     `fetch_max_wait_ms` is the longest the broker holds a fetch (a reader on a hot path asks
     for less: `end_offsets` waits for the fetch in flight). With `paused`, the partitions are
-    paused between reads, so an idle reader sends no fetches of its own.
+    paused between reads, so an idle reader sends no fetches of its own. With `cut_at_end`,
+    records a fetch brings past the end offsets are not applied: a snapshot as of the call,
+    for a reader that reads once (a later read would not see them either).
     """
 
     def __init__(self, bootstrap: str, parts: Sequence[TopicPartition], *,
-                 fetch_max_wait_ms: int = FETCH_WAIT_MS, paused: bool = False) -> None:
+                 fetch_max_wait_ms: int = FETCH_WAIT_MS, paused: bool = False,
+                 cut_at_end: bool = False) -> None:
         self.bootstrap = bootstrap
         self.parts = list(parts)
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.paused = paused
+        self.cut_at_end = cut_at_end
         self.consumer: AIOKafkaConsumer | None = None
 
     @classmethod
@@ -64,11 +68,14 @@ class TopicReader:
 
     async def read_to_end(self, apply: Apply) -> bool:
         """Apply every record up to each partition's end offset as of now (and any that a
-        fetch brings past it). Returns False if there was nothing to read."""
+        fetch brings past it, unless `cut_at_end`). Returns False if there was nothing to
+        read."""
         consumer = await self.start()
         ends = await consumer.end_offsets(self.parts)
         if not await self._behind(consumer, ends):
             return False
+        if self.cut_at_end:
+            apply = _before(ends, apply)
         if self.paused:
             consumer.resume(*self.parts)
         try:
@@ -105,6 +112,14 @@ class TopicReader:
         for records in batch.values():
             for rec in records:
                 apply(rec)
+
+
+def _before(ends: dict[TopicPartition, int], apply: Apply) -> Apply:
+    def cut(rec: ConsumerRecord[Any, Any]) -> None:
+        if rec.offset < ends[TopicPartition(rec.topic, rec.partition)]:
+            apply(rec)
+
+    return cut
 
 
 async def read_topic(bootstrap: str, topic: Topic, prefix: str, apply: Apply) -> None:

@@ -58,3 +58,32 @@ async def test_follow_goes_on_after_the_end(bus: Bus, bootstrap: str, prefix: st
             await following
     finally:
         await reader.stop()
+
+
+
+async def test_cut_at_end_leaves_out_what_a_fetch_brings_past_the_end(
+        bus: Bus, bootstrap: str, prefix: str) -> None:
+    """As if the third record had come after `end_offsets`: the fetch that brings the
+    second brings it too; `cut_at_end` (a snapshot, `wic dlq list`) leaves it out."""
+    topic = topics.CLEARING_EVENTS  # one partition
+    for n in range(3):
+        await bus.send_raw(topic, f"c{n}".encode())
+
+    async def read(cut: bool) -> list[bytes]:
+        reader = TopicReader.of(bootstrap, topic, prefix, cut_at_end=cut)
+        consumer = await reader.start()
+        real_ends = consumer.end_offsets
+
+        async def one_short(parts: Any) -> dict[Any, int]:
+            return {tp: end - 1 for tp, end in (await real_ends(parts)).items()}
+
+        consumer.end_offsets = one_short
+        seen: list[bytes] = []
+        try:
+            assert await reader.read_to_end(lambda rec: seen.append(rec.value))
+        finally:
+            await reader.stop()
+        return seen
+
+    assert await read(cut=True) == [b"c0", b"c1"]
+    assert await read(cut=False) == [b"c0", b"c1", b"c2"]
