@@ -15,6 +15,7 @@ COPY services ./services
 COPY infra ./infra
 COPY ops ./ops
 COPY bench ./bench
+COPY wic ./wic
 # Runtime dependencies only (no dev tools), pinned by the same lock as local development.
 RUN pip install -c requirements.lock -e .
 

@@ -14,7 +14,7 @@ import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench import gen
 from contracts import envelope, wire
+from contracts.business_time import CHINA
 from contracts.encounter import (
     CareType,
     ChargeLine,
@@ -34,10 +35,9 @@ from contracts.message import Message
 from contracts.reference import CatalogKind
 from contracts.topics import CLEARING_EVENTS, HOSPITAL_MESSAGES
 
-CST = timezone(timedelta(hours=8))
 HOSPITAL = "H370200001"
-ADMITTED = datetime(2024, 6, 3, 9, tzinfo=CST)
-DISCHARGED = datetime(2024, 6, 5, 16, tzinfo=CST)
+ADMITTED = datetime(2024, 6, 3, 9, tzinfo=CHINA)
+DISCHARGED = datetime(2024, 6, 5, 16, tzinfo=CHINA)
 LINES = [(CatalogKind.MEDICAL_ITEM, "MI-001", 2500), (CatalogKind.DRUG, "DR-001", 1800),
          (CatalogKind.MEDICAL_ITEM, "MI-003", 30000),
          (CatalogKind.SERVICE_STANDARD, "SS-BED", 6000)]

@@ -15,13 +15,14 @@ from __future__ import annotations
 import functools
 import typing
 import uuid
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 from pydantic_core import PydanticCustomError
 
+from contracts.business_time import CHINA
 from contracts.message import Message
 
 P = TypeVar("P", bound=Message)
@@ -31,8 +32,7 @@ _NAMESPACE = uuid.UUID("6f1c3a52-5b0e-4c7e-9a8e-3d1f0b9c2a11")
 # Plausibility bounds on business times (docs/assumptions.md, "Input limits"). They are
 # relative to the message's own `recorded_at`, never to the wall clock, so decoding a
 # record gives the same answer live and in any replay.
-_BEIJING = timezone(timedelta(hours=8))
-BUSINESS_EPOCH = datetime(2000, 1, 1, tzinfo=_BEIJING)
+BUSINESS_EPOCH = datetime(2000, 1, 1, tzinfo=CHINA)
 """No business time (`occurred_at`, a payload instant) before 2000-01-01 (Beijing)."""
 EARLIEST_DATE = date(1950, 1, 1)
 """No payload date before 1950: a confirmation or an injury may be decades old, no older."""

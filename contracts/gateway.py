@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from contracts.canonical import canonical_json
 from contracts.message import Event
 from contracts.types import Code, InstitutionId, NonNegativeFen, RegionCode, ResidentId
 
@@ -60,9 +61,7 @@ class SignedClaim(BaseModel):
 
 def canonical_bytes(model: BaseModel) -> bytes:
     """The bytes that are signed: `wire.encode_payload` (sorted-key UTF-8 JSON) of `model`."""
-    from contracts import wire  # late: wire imports the catalog, which imports this module
-
-    return wire.encode_payload(model)  # type: ignore[arg-type]
+    return canonical_json(model)
 
 
 class GatewayClaimSubmitted(Event):

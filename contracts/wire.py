@@ -1,4 +1,4 @@
-"""Serialization, in one place: JSON (UTF-8, sorted keys) via orjson.
+"""Serialization, in one place: JSON (UTF-8, sorted keys) via orjson (`contracts.canonical`).
 
 `decode` turns bytes into a validated envelope or raises `WireError` with a machine-readable
 code and a human sentence that names the field at fault. Every consumer uses it, so a
@@ -13,10 +13,9 @@ import orjson
 from pydantic import ValidationError
 
 from contracts import catalog  # noqa: F401  (fills the message registry)
+from contracts.canonical import canonical_json
 from contracts.envelope import AnyEnvelope, Envelope
 from contracts.message import Message, UnknownMessage, model_for
-
-_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
 
 
 class WireError(ValueError):
@@ -29,11 +28,11 @@ class WireError(ValueError):
 
 
 def encode(envelope: Envelope[Any]) -> bytes:
-    return orjson.dumps(envelope.model_dump(mode="json"), option=_OPTS)
+    return canonical_json(envelope)
 
 
 def encode_payload(payload: Message) -> bytes:
-    return orjson.dumps(payload.model_dump(mode="json"), option=_OPTS)
+    return canonical_json(payload)
 
 
 def describe(error: ValidationError, prefix: str = "") -> str:

@@ -1,4 +1,4 @@
-"""`python -m ops ...` is the same as `wic ...`."""
+"""`python -m ops ...` is `wic ...` without the benchmarks (`python -m wic` has them too)."""
 
 import sys
 

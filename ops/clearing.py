@@ -20,7 +20,7 @@ import re
 import sys
 import time as clock
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,12 +29,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import clearing as c
 from contracts import envelope, wire
+from contracts.business_time import CHINA, business_date
 from contracts.message import Command
 from contracts.replies import MessageAccepted, MessageRejected
 from contracts.settings import Settings, load
 from contracts.topics import CLEARING_COMMANDS, CLEARING_REPLIES
 
-CHINA = timezone(timedelta(hours=8))
 SCHEMA = "clearing"
 TIMEOUT = 10.0
 Answer = MessageAccepted | MessageRejected
@@ -265,7 +265,7 @@ def format_prepayments(rows: list[dict[str, Any]]) -> str:
 # ---- argparse wiring ----
 
 def _today() -> date:
-    return datetime.now(CHINA).date()  # the CLI is the edge: a default business date
+    return business_date(datetime.now(UTC))  # the CLI is the edge: a default business date
 
 
 def _yuan_arg(text: str) -> int:

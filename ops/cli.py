@@ -1,4 +1,4 @@
-"""`wic`: the operator's command line.
+"""`wic`: the operator's command line (`wic.cli` adds the benchmarks' `wic bench` to it).
 
 Subcommands come from the modules in `COMMANDS`; each exposes `register(subparsers)` and
 sets `func(args) -> int` on its parsers. To add commands, write such a module and append it.
@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 
-from bench import cli as bench_cli
 from infra import cli as infra_cli
 from infra.errors import StackError
 from ops import chaos, clearing, demo, dlq, lag, reference, replay, verify
 
 COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing,
-                             bench_cli, chaos]
+                             chaos]
+"""The operator's commands, in `wic --help` order (`wic.cli` puts `bench` before `chaos`)."""
 
 EPILOG = """\
 examples:
@@ -41,7 +42,7 @@ environment: WIC_KAFKA_BOOTSTRAP, WIC_DATABASE_URL, WIC_TOPIC_PREFIX (see contra
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[ModuleType] = COMMANDS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wic",
         description="Work-injury insurance (off-site treatment, direct settlement, clearing): "
@@ -50,15 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
+    for module in commands:
         module.register(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, commands: Sequence[ModuleType] = COMMANDS) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # connect retries are expected
-    args = build_parser().parse_args(argv)
+    args = build_parser(commands).parse_args(argv)
     try:
         return int(args.func(args))
     except StackError as exc:

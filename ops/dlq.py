@@ -19,11 +19,12 @@ from typing import TextIO
 
 import asyncpg
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from contracts import settings as settings_mod
 from contracts import wire
 from contracts.deadletter import MessageDeadLettered
+from contracts.runtime.topic_reader import TopicReader
 from contracts.settings import Settings
 from contracts.topics import ALL, DEADLETTERS
 
@@ -52,34 +53,24 @@ async def read_dead_letters(settings: Settings, service: str | None = None) -> l
     if not writers:
         known = ", ".join(w.value for w in DEADLETTERS)
         raise LookupError(f"no service {service!r}; one of {known}")
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
-    await consumer.start()
+    tps = [TopicPartition(DEADLETTERS[w].name(settings.topic_prefix), p)
+           for w in writers for p in range(DEADLETTERS[w].partitions)]
+    owner = {DEADLETTERS[w].name(settings.topic_prefix): w.value for w in writers}
     found: list[DeadLetter] = []
+
+    def keep(rec: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            env = wire.decode(rec.value)
+        except wire.WireError:
+            return  # not ours to judge; `show` cannot display it either
+        if isinstance(env.payload, MessageDeadLettered):
+            found.append(DeadLetter(str(env.event_id), owner[rec.topic], rec.offset, env.payload))
+
+    reader = TopicReader(settings.bootstrap, tps, cut_at_end=True)
     try:
-        tps = [TopicPartition(DEADLETTERS[w].name(settings.topic_prefix), p)
-               for w in writers for p in range(DEADLETTERS[w].partitions)]
-        owner = {DEADLETTERS[w].name(settings.topic_prefix): w.value for w in writers}
-        ends = await consumer.end_offsets(tps)
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        pending = {tp for tp in tps if ends[tp] > await consumer.position(tp)}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, records in batch.items():
-                for rec in records:
-                    if rec.offset >= ends[tp]:
-                        continue
-                    try:
-                        env = wire.decode(rec.value)
-                    except wire.WireError:
-                        continue  # not ours to judge; `show` cannot display it either
-                    if isinstance(env.payload, MessageDeadLettered):
-                        found.append(DeadLetter(str(env.event_id), owner[tp.topic], rec.offset,
-                                                env.payload))
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    pending.discard(tp)
+        await reader.read_to_end(keep)
     finally:
-        await consumer.stop()
+        await reader.stop()
     return found
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import uuid
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,12 @@ import yaml
 from pydantic import ValidationError
 
 from contracts import envelope, topics, wire
+from contracts.business_time import CHINA
 from contracts.message import ReferenceData, UnknownMessage, model_for
 from contracts.reference import dataset_key
 from contracts.settings import Settings, load
 
 NAMESPACE = uuid.UUID("0b7f3c1e-9d2a-4f61-8c55-2e4a7d9b1f30")
-CHINA = timezone(timedelta(hours=8))
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -98,26 +99,17 @@ def read_envelopes(paths: list[Path], now: datetime | None = None
 
 async def published_ids(settings: Settings) -> set[uuid.UUID]:
     """Event ids already on `reference-data` (one partition, read to its end)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import ConsumerRecord
 
-    tp = TopicPartition(topics.REFERENCE_DATA.name(settings.topic_prefix), 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None,
-                                enable_auto_commit=False)
-    await consumer.start()
+    from contracts.runtime.topic_reader import read_topic
+
     seen: set[uuid.UUID] = set()
-    try:
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for rec in records:
-                    try:
-                        seen.add(wire.decode(rec.value).event_id)
-                    except wire.WireError:
-                        continue
-    finally:
-        await consumer.stop()
+
+    def keep(rec: ConsumerRecord[bytes, bytes]) -> None:
+        with contextlib.suppress(wire.WireError):
+            seen.add(wire.decode(rec.value).event_id)
+
+    await read_topic(settings.bootstrap, topics.REFERENCE_DATA, settings.topic_prefix, keep)
     return seen
 
 

@@ -133,7 +133,12 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
     )
-    metrics.install(app, service, settings.bootstrap)  # GET /metrics (docs/operations.md)
+
+    async def probe() -> tuple[bool, dict[str, bool], bool]:
+        return (ready(app), agents_alive(app),
+                await broker_reachable(settings.bootstrap, metrics.BROKER_TIMEOUT))
+
+    metrics.install(app, service, probe)  # GET /metrics (docs/operations.md)
     app.task(_root_logger_at_cli_level)
 
     @app.task

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, Literal
 
 import asyncpg
@@ -24,6 +24,7 @@ from faust.web import Request, Response, View
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from contracts import wire
+from contracts.business_time import CHINA
 from contracts.envelope import CLOCK_SKEW, IMPLAUSIBLE
 from contracts.runtime.rejection import RawRecord
 
@@ -151,7 +152,6 @@ QUERY_FIRST_DAY = date(2000, 1, 1)
 QUERY_LAST_DAY = date(2199, 12, 31)
 """Dates and instants asked about in queries lie in these years (the business bounds of
 `contracts.envelope`; queries have no `recorded_at`, so the upper bound is fixed)."""
-_BEIJING = timezone(timedelta(hours=8))
 
 
 class BadRequest(Exception):
@@ -264,8 +264,8 @@ def instant(value: str | None, name: str) -> datetime | None:
     except ValidationError:
         raise BadRequest("invalid_instant", f"{name} {value!r} is not an ISO 8601 instant "
                          "with a zone") from None
-    first = datetime.combine(QUERY_FIRST_DAY, datetime.min.time(), _BEIJING)
-    last = datetime.combine(QUERY_LAST_DAY, datetime.max.time(), _BEIJING)
+    first = datetime.combine(QUERY_FIRST_DAY, datetime.min.time(), CHINA)
+    last = datetime.combine(QUERY_LAST_DAY, datetime.max.time(), CHINA)
     if not first <= out <= last:  # compared, not converted: year 1 +14:00 cannot overflow
         raise BadRequest("date_out_of_range", f"{name} {value} is outside "
                          f"{QUERY_FIRST_DAY}..{QUERY_LAST_DAY}")

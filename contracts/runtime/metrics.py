@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 from aiohttp.web import Response
@@ -371,10 +371,12 @@ def exposition(service: str, sources: Iterable[Any]) -> CollectorRegistry:
     return page
 
 
-def install(app: Any, service: str, bootstrap: str, pattern: str = "/metrics") -> None:
-    """faust's Prometheus sensor as the app's monitor, and `GET /metrics` on its web server."""
-    from contracts.runtime import faust_app
+Probe = Callable[[], Awaitable[tuple[bool, dict[str, bool], bool]]]
+"""Measures (ready, agents alive, broker reachable) at a scrape: `faust_app` gives it."""
 
+
+def install(app: Any, service: str, probe: Probe, pattern: str = "/metrics") -> None:
+    """faust's Prometheus sensor as the app's monitor, and `GET /metrics` on its web server."""
     sensor = CollectorRegistry(auto_describe=False)  # per app: faust's names are fixed
     monitor = faust_sensor(sensor)
     app.monitor = monitor
@@ -390,8 +392,6 @@ def install(app: Any, service: str, bootstrap: str, pattern: str = "/metrics") -
 
     @app.page(pattern)
     async def metrics(web: Any, request: Any) -> Any:
-        measured["ready"] = faust_app.ready(app)
-        measured["agents"] = faust_app.agents_alive(app)
-        measured["broker"] = await faust_app.broker_reachable(bootstrap, BROKER_TIMEOUT)
+        measured["ready"], measured["agents"], measured["broker"] = await probe()
         return Response(body=generate_latest(page),
                         headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

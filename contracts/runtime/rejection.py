@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered, b64
@@ -38,6 +38,40 @@ class RawRecord:
     key: bytes | None
     value: bytes | None  # None: a tombstone
     timestamp_ms: int | None = None
+
+
+class KafkaMessage(Protocol):
+    """What is read of a consumed record: a faust message or a `batching.FetchedMessage`."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def timestamp(self) -> float | None: ...  # seconds
+
+
+class KafkaEvent(Protocol):
+    """A faust event or a `batching.FetchedEvent`."""
+
+    @property
+    def message(self) -> KafkaMessage: ...
+
+
+def raw_record(event: KafkaEvent) -> RawRecord:
+    """The record behind `event`: its position, its bytes as they are on the log (a tombstone
+    keeps value None) and its broker time in ms (None without one: a dead letter then takes
+    the wall clock, and `intake` bounds no `recorded_at` by it)."""
+    msg = event.message
+    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
+    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
+                     value=msg.value, timestamp_ms=stamp)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 An agent hands a batch of records and a `Route` to its service's `Runner`; the runner owns,
 once for every service:
 - the input positions (`InputPositions`: redeliveries passed by, holes read and decided);
-- records a route does not decide on, passed by before decoding (`Route.passed_by`);
+- records a route does not decide on, passed by before decoding (`Route.passes_by`);
 - work that needs I/O (`prepare`, e.g. reading the catalogs) before any decision;
-- the raw record, decoding, the envelope's time bound and refusals (`intake.process`:
-  dead letter with the original bytes, and a reply with the reason where the route has one);
+- the raw record (`rejection.raw_record`), decoding, the envelope's time bound and
+  refusals (`intake.process`: dead letter with the original bytes, and a reply with the
+  reason where the route has one);
 - the Kafka key check: the record's key is the envelope's key, which is what the domain
   decides for (the partition, hence the state, follows the Kafka key);
 - finding the handler for the message type in the domain's pure handler map;
@@ -31,7 +32,7 @@ from contracts.message import Message
 from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, as_current
 from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
 
 S = TypeVar("S")
 C = TypeVar("C")
@@ -100,14 +101,6 @@ class OneState(Generic[S]):
 
     def store(self) -> None:
         pass
-
-
-def raw_record(event: Any) -> RawRecord:
-    """The Kafka record of a faust event (or of a `batching.FetchedEvent`)."""
-    msg = event.message
-    stamp = None if msg.timestamp is None else int(msg.timestamp * 1000)
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset,
-                     key=msg.key, value=msg.value, timestamp_ms=stamp)
 
 
 def key_of(record: RawRecord, env: Envelope[Message]) -> bytes:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from stdnum.cn import ric
 
-CHINA = timezone(timedelta(hours=8))
+from contracts.business_time import CHINA
+
 MONTH = "2024-05"
 
 JINAN, QINGDAO, ZIBO, YANTAI, DEZHOU, WEIFANG = (

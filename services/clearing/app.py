@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 
 from contracts.runtime import faust_app
+from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from contracts.settings import load
 from services.clearing.adapters import gateway_agent, http, ledger_agent
@@ -18,10 +17,4 @@ read_models = LiveReadModels(PROJECTIONS, settings, http.SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)
 ledger_agent.register(app, settings)
 gateway_agent.register(app, settings)
-http.register(app, settings)
-
-async def _shutdown(sender: Any, *args: Any, **kwargs: Any) -> None:
-    await http.close()
-
-
-app.on_before_shutdown.connect(_shutdown)  # type: ignore[arg-type]  # faust's stub is narrower
+http.register(app, LazyPool(settings.database_url, http.SCHEMA).attach(app))

@@ -6,6 +6,7 @@ import asyncio
 
 from contracts import settings as settings_module
 from contracts.runtime import faust_app
+from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from services.encounter.adapters import agents, http
 from services.encounter.adapters.feeds import ReplyWaiter, follow_reference
@@ -24,7 +25,8 @@ reference_ready = asyncio.Event()
 waiter = ReplyWaiter(settings)
 
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
-http.register(app, settings, book, reference_ready, waiter)
+http.register(app, settings, book, reference_ready, waiter,
+              LazyPool(settings.database_url, SCHEMA).attach(app))
 http.register_coverage_view(app, coverage_by_worker)
 
 

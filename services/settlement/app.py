@@ -7,6 +7,7 @@ from typing import Any
 from contracts import settings as settings_mod
 from contracts import topics
 from contracts.runtime import faust_app
+from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from services.settlement.adapters import agents, http
 from services.settlement.adapters.projection import PROJECTIONS, SCHEMA
@@ -30,12 +31,10 @@ reference = ReferenceStore(settings.bootstrap, settings.topic_prefix)
 settler = agents.Settler(app, settings, worker_state, reference)
 agents.register(app, settler, encounter_events, claim_commands)
 
-pool = http.Pool(settings.database_url)
-http.register(app, pool)
+http.register(app, LazyPool(settings.database_url, SCHEMA).attach(app))
 
 async def _shutdown(sender: Any, *args: Any, **kwargs: Any) -> None:
     await reference.stop()
-    await pool.close()
 
 
 app.on_before_shutdown.connect(_shutdown)  # type: ignore[arg-type]  # faust's stub is narrower

@@ -30,8 +30,8 @@ from contracts.runtime.batching import (
     as_current,
     batches,
 )
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
-from contracts.runtime.runner import Route, Runner, raw_record
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
+from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from contracts.topics import GATEWAY_INBOUND, REGISTRATION_COVERAGE
 from services.clearing.adapters import config, records

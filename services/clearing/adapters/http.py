@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import faust
 from faust.web import Request, Response, View
 from pydantic import BaseModel
@@ -29,7 +28,7 @@ from contracts.runtime.http import (
     responses,
     schemas,
 )
-from contracts.settings import Settings
+from contracts.runtime.pool import LazyPool
 
 SCHEMA = "clearing"
 
@@ -96,23 +95,8 @@ def openapi() -> dict[str, Any]:
                                               ErrorBody)}}
 
 
-_POOL: dict[str, asyncpg.Pool] = {}
-
-
-async def close() -> None:
-    if "p" in _POOL:
-        await _POOL.pop("p").close()
-
-
-def register(app: faust.App, settings: Settings) -> None:
+def register(app: faust.App, pool: LazyPool) -> None:
     install_error_bodies(app)
-    pool = _POOL
-
-    async def db() -> asyncpg.Pool:
-        if "p" not in pool:
-            pool["p"] = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4,
-                                                  server_settings={"search_path": SCHEMA})
-        return pool["p"]
 
     @app.page("/openapi.json")
     class OpenApi(View):
@@ -127,7 +111,7 @@ def register(app: faust.App, settings: Settings) -> None:
             account = required_text(account, "account")
             out = Balance(account=account, balance_fen=0, as_of=instant(q.get("as_of"), "as_of"),
                           offset=integer(q.get("offset"), "offset"))
-            conn = await db()
+            conn = await pool.get()
             if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM ledger_entries"
                                        " WHERE account = $1)", account):
                 raise BadRequest("unknown_account", f"no ledger entry for account {account}",
@@ -148,7 +132,7 @@ def register(app: faust.App, settings: Settings) -> None:
         @refusing
         async def get(self, request: Request) -> Response:
             asked = month(query(request).get("month"))
-            rows = await (await db()).fetch(
+            rows = await (await pool.get()).fetch(
                 "SELECT * FROM cycles WHERE month = $1 ORDER BY cycle_id", asked)
             return self.json([_cycle(r).model_dump(mode="json") for r in rows])
 
@@ -161,7 +145,7 @@ def register(app: faust.App, settings: Settings) -> None:
                 parse_cycle_id(cycle_id)
             except ValueError as exc:
                 return error(self, 400, "invalid_cycle_id", str(exc))
-            conn = await db()
+            conn = await pool.get()
             row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
             if row is None:
                 return error(self, 404, "unknown_cycle", f"no cycle {cycle_id}")
@@ -186,7 +170,8 @@ def register(app: faust.App, settings: Settings) -> None:
     @app.page("/prepayments")
     class Prepayments(View):
         async def get(self, request: Request) -> Response:
-            rows = await (await db()).fetch("SELECT * FROM prepayment_positions ORDER BY account")
+            rows = await (await pool.get()).fetch(
+                "SELECT * FROM prepayment_positions ORDER BY account")
             return self.json([Prepayment(
                 account=r["account"], funded_fen=r["funded_fen"], balance_fen=r["balance_fen"],
                 warning_line_fen=r["warning_line_fen"],

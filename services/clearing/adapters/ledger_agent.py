@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import ConsumerRecord
 
 from contracts import wire
 from contracts.gateway import GatewayClaimAnswered
@@ -23,6 +23,7 @@ from contracts.message import Message, registered
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord
 from contracts.runtime.runner import OneState, Route, Runner, passing_by
+from contracts.runtime.topic_reader import read_topic
 from contracts.settings import Settings
 from contracts.topics import (
     CLEARING_COMMANDS,
@@ -46,24 +47,15 @@ log = logging.getLogger(__name__)
 
 async def rebuild(settings: Settings) -> ClearingState:
     """Fold `clearing-events` from offset 0 to its end."""
-    name = CLEARING_EVENTS.name(settings.topic_prefix)
-    tp = TopicPartition(name, 0)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
-                                group_id=None)
-    await consumer.start()
     state = ClearingState()
-    try:
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=500)
-            for rec in batch.get(tp, []):
-                env = wire.decode(rec.value)
-                if env.causation_id is None or env.causation_id not in state.seen:
-                    state = evolve(state, env.payload, env.causation_id)
-    finally:
-        await consumer.stop()
+
+    def fold(rec: ConsumerRecord[bytes, bytes]) -> None:
+        nonlocal state
+        env = wire.decode(rec.value)
+        if env.causation_id is None or env.causation_id not in state.seen:
+            state = evolve(state, env.payload, env.causation_id)
+
+    await read_topic(settings.bootstrap, CLEARING_EVENTS, settings.topic_prefix, fold)
     log.warning("ledger rebuilt: %s events", state.seq)
     return state
 

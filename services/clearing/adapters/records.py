@@ -1,22 +1,13 @@
-"""faust events → `RawRecord`, and the `Rejector` of this service."""
+"""The `Rejector` of this service."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import faust
 
 from contracts.runtime import faust_app
-from contracts.runtime.rejection import RawRecord, Rejector, Send
+from contracts.runtime.rejection import Rejector, Send
 from contracts.settings import Settings
 from contracts.topics import CLEARING_REPLIES, Topic, Writer
-
-
-def raw(event: Any) -> RawRecord:
-    msg = event.message
-    stamp = int(msg.timestamp * 1000) if msg.timestamp else None
-    return RawRecord(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key,
-                     value=msg.value, timestamp_ms=stamp)
 
 
 def rejector(app: faust.App, settings: Settings, reply: Topic | None = CLEARING_REPLIES,

@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from contracts.business_time import business_date
 from contracts.clearing import LedgerPosted, PostingKind
 from contracts.envelope import derived_id
 from contracts.gateway import (
@@ -39,7 +40,6 @@ from services.clearing.domain import postings
 from services.clearing.domain.state import ClearingState, Policy
 
 CLAIM_SALT = "gateway-claim"
-CHINA = timezone(timedelta(hours=8))
 
 # EncounterSettled does not carry the care type yet; when it does (`care_type`), it is mapped.
 _KINDS = {"inpatient": EncounterKind.INPATIENT,
@@ -126,7 +126,7 @@ def apply_answer(state: ClearingState, policy: Policy, ans: GatewayClaimAnswered
     mid = ans.in_reply_to
     if mid in state.answered:
         return None  # the same answer sent again (or a second answer): applied once
-    on = ans.answered_at.astimezone(CHINA).date()  # the sender's business date, not our clock
+    on = business_date(ans.answered_at)  # the sender's business date, not our clock
     if ans.accepted:
         return LedgerPosted(
             ledger_seq=state.seq, kind=PostingKind.CLAIM_ACCEPTED, reference=sid,

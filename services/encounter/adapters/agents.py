@@ -32,8 +32,8 @@ from contracts.runtime.batching import (
     batches,
 )
 from contracts.runtime.intake import Outgoing
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
-from contracts.runtime.runner import Route, Runner, raw_record
+from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
+from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.reference_book import ReferenceBook

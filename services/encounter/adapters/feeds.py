@@ -1,9 +1,10 @@
 """Whole-topic readers that every worker instance runs for itself (no consumer group).
 
 - `follow_reference`: reads all of `reference-data` (one small partition) into the
-  `ReferenceBook`, like a faust GlobalTable but without its recovery quirks; `ready` is set
-  once it has caught up with the end of the topic as it was at start, and hospital messages
-  wait for it, so a restarted worker never decides with missing reference data.
+  `ReferenceBook` with a `contracts.runtime.topic_reader.TopicReader`, like a faust
+  GlobalTable but without its recovery quirks; `ready` is set once it has caught up with
+  the end of the topic as it was at start, and hospital messages wait for it, so a
+  restarted worker never decides with missing reference data.
 - `ReplyWaiter`: reads `hospital-replies` from its end so that the HTTP ingress can hand the
   hospital the answer to the message it just published (matched by `causation_id`).
 """
@@ -16,12 +17,13 @@ import logging
 import uuid
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts import topics, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime import faust_app
+from contracts.runtime.topic_reader import TopicReader
 from contracts.settings import Settings
 from services.encounter.domain.reference_book import ReferenceBook
 
@@ -40,35 +42,23 @@ async def _assigned_consumer(settings: Settings, topic: topics.Topic, fetch_max_
     return consumer, parts
 
 
-async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
-    for tp, end in ends.items():
-        if await consumer.position(tp) < end:
-            return False
-    return True
-
-
 async def follow_reference(settings: Settings, book: ReferenceBook, ready: asyncio.Event) -> None:
-    consumer, parts = await _assigned_consumer(settings, topics.REFERENCE_DATA)
+    def add(rec: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            env = wire.decode(rec.value)
+        except wire.WireError as exc:  # the operator tool validates; never stop
+            log.error("reference-data@%s undecodable: %s", rec.offset, exc)
+            return
+        book.add(env.event_id, env.payload)
+
+    reader = TopicReader.of(settings.bootstrap, topics.REFERENCE_DATA, settings.topic_prefix)
     try:
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        if all(end == 0 for end in ends.values()):
-            ready.set()
-        while True:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                for rec in records:
-                    try:
-                        env = wire.decode(rec.value)
-                    except wire.WireError as exc:  # the operator tool validates; never stop
-                        log.error("reference-data@%s undecodable: %s", rec.offset, exc)
-                        continue
-                    book.add(env.event_id, env.payload)
-            if not ready.is_set() and await _caught_up(consumer, ends):
-                log.warning("reference data loaded: %d messages", len(book))
-                ready.set()
+        if await reader.read_to_end(add):
+            log.warning("reference data loaded: %d messages", len(book))
+        ready.set()
+        await reader.follow(add)
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 class ReplyWaiter:

@@ -21,7 +21,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import faust
 import orjson
 from aiokafka.errors import KafkaError
@@ -45,11 +44,11 @@ from contracts.runtime.http import (
     text,
     wire_refusal,
 )
+from contracts.runtime.pool import LazyPool
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from services.encounter.adapters.feeds import ReplyWaiter
 from services.encounter.adapters.openapi import document
-from services.encounter.adapters.projection import SCHEMA
 from services.encounter.domain.encounter import HOSPITAL_MESSAGES
 from services.encounter.domain.reference_book import ReferenceBook
 
@@ -76,15 +75,8 @@ def _fill(data: dict[str, Any], institution: str) -> dict[str, Any]:
 
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asyncio.Event,
-             waiter: ReplyWaiter) -> None:
+             waiter: ReplyWaiter, pool: LazyPool) -> None:
     install_error_bodies(app)
-    pool: list[asyncpg.Pool] = []
-
-    async def db() -> asyncpg.Pool:
-        if not pool:
-            pool.append(await asyncpg.create_pool(settings.database_url, min_size=1, max_size=4,
-                                                  server_settings={"search_path": SCHEMA}))
-        return pool[0]
 
     hospital_topic = topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)
     rejector = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
@@ -169,7 +161,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
         @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
             encounter_id = required_text(encounter_id, "encounter_id")
-            async with (await db()).acquire() as conn:
+            async with (await pool.get()).acquire() as conn:
                 row = await conn.fetchrow("SELECT * FROM encounters WHERE encounter_id = $1",
                                           encounter_id)
                 if row is None:
@@ -189,7 +181,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             sql = ("SELECT * FROM encounters WHERE ($1::text IS NULL OR worker_id = $1)"
                    " AND ($2::text IS NULL OR institution_id = $2)"
                    " AND ($3::text IS NULL OR status = $3) ORDER BY encounter_id LIMIT 500")
-            async with (await db()).acquire() as conn:
+            async with (await pool.get()).acquire() as conn:
                 rows = await conn.fetch(sql, *args)
             return _ok(self, {"encounters": [dict(r) for r in rows]})
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.business_time import business_date
 from contracts.encounter import (
     CareType,
     EncounterAdmitted,
@@ -19,7 +20,6 @@ from contracts.reference import InstitutionPublished, PilotConfigured
 from contracts.registration import CoverageWindow, WorkerCoverage
 from contracts.runtime.rejection import Rejected
 from contracts.types import city_of, province_of
-from services.encounter.domain.dates import business_day
 from services.encounter.domain.reference_book import CROSS_PROVINCIAL_SCHEME, ReferenceBook
 
 CROSS_PROVINCIAL_CARE = frozenset(
@@ -90,7 +90,7 @@ def third_party_liability(flag: bool) -> NotDirectReason | None:
 def answer_admission(cmd: RecordAdmission, coverage: WorkerCoverage | None,
                      book: ReferenceBook) -> EncounterAdmitted:
     """SD-ENC-1/2/3/4/7, SD-REG-7/8, SD-PILOT: the admission decision."""
-    day = business_day(cmd.admitted_at)
+    day = business_date(cmd.admitted_at)
     inst = institution_in_directory(book, cmd.institution_id, day)
     card_matches(coverage, cmd.social_security_card)
     treatment = inst.region

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from contracts.business_time import business_date
 from contracts.encounter import ChargeLine, EncounterRecord
 from contracts.reference import CatalogPublished
 from contracts.runtime.rejection import Rejected
 from contracts.types import city_of, province_of
-from services.encounter.domain.dates import business_day
 from services.encounter.domain.reference_book import ReferenceBook
 
 MAX_QUANTITY = Decimal(10000)  # per line: above this a line is a typo, not a bill
@@ -74,8 +74,8 @@ def plausible(line: ChargeLine) -> None:
 
 def within_stay(line: ChargeLine, record: EncounterRecord) -> None:
     """A service date lies between admission and discharge (inclusive, China dates)."""
-    first = business_day(record.admitted_at)
-    last: date | None = business_day(record.discharged_at) if record.discharged_at else None
+    first = business_date(record.admitted_at)
+    last: date | None = business_date(record.discharged_at) if record.discharged_at else None
     if line.service_date < first or (last is not None and line.service_date > last):
         raise Rejected("service_date_outside_encounter",
                        f"line {line.line_no}: service date {line.service_date} is outside the "

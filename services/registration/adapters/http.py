@@ -33,6 +33,7 @@ from contracts.runtime.http import (
     required_text,
     wire_refusal,
 )
+from contracts.runtime.pool import LazyPool
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from contracts.topics import Writer
@@ -70,18 +71,13 @@ def _body(row: asyncpg.Record, windows: list[asyncpg.Record], as_of: date | None
 
 
 class Queries:
-    """asyncpg reads, pool opened lazily with search_path = registration."""
+    """asyncpg reads through the service's pool (search_path = registration)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._pool: asyncpg.Pool | None = None
+    def __init__(self, pool: LazyPool) -> None:
+        self._pool = pool
 
     async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            self._pool = await asyncpg.create_pool(
-                self.settings.database_url, min_size=1, max_size=4,
-                server_settings={"search_path": "registration"})
-        return self._pool
+        return await self._pool.get()
 
     async def registrations(self, where: str, arg: str, as_of: date | None = None
                             ) -> list[RegistrationBody]:
@@ -128,9 +124,9 @@ class Queries:
         return HistoryAnswer(worker_id=worker, registrations=regs, events=events)
 
 
-def wire(app: faust.App, settings: Settings) -> None:
+def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
     install_error_bodies(app)
-    queries = Queries(settings)
+    queries = Queries(pool)
 
     async def send(name: str, key: bytes | None, value: bytes) -> None:
         await (await app.send(name, key=key, value=value))

@@ -1,23 +1,16 @@
-"""Calendar arithmetic for registrations: business dates, calendar months, validity ends.
+"""Calendar arithmetic for registrations: calendar months, validity ends, the change lock.
 
-Business time is the message's `occurred_at` read in China Standard Time (UTC+8, no DST):
-a clerk acting at 07:00 on 1 May in Jinan acts on 1 May even though it is 30 April in UTC.
+The dates it works on are business dates (`contracts.business_time.business_date`).
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
-CHINA = timezone(timedelta(hours=8), "CST")
 REFERRAL_DEFAULT_DAYS = 90  # assumption: the seeds fix no referral validity
 LOCK_MONTHS = 3  # SD-REG-5
 VALIDITY_MONTHS = 12  # SD-REG-4
-
-
-def business_date(moment: datetime) -> date:
-    """The calendar day of `moment` in China (the date printed on the agency's form)."""
-    return moment.astimezone(CHINA).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import orjson
 
+from contracts.business_time import business_date
 from contracts.message import Command, Event
 from contracts.registration import (
     ApplyForRegistration,
@@ -31,7 +32,6 @@ from contracts.registration import (
 )
 from contracts.runtime.rejection import Rejected
 from services.registration.domain import rules
-from services.registration.domain.dates import business_date
 from services.registration.domain.state import Status, WorkerState
 
 

@@ -11,7 +11,7 @@ helpers of `contracts.runtime.http` (a 4xx with a specific code, never a 5xx).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,7 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
+from contracts.business_time import business_date
 from contracts.runtime.http import (
     day,
     error,
@@ -28,30 +29,13 @@ from contracts.runtime.http import (
     required_text,
     text,
 )
+from contracts.runtime.pool import LazyPool
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
-from services.settlement.adapters.projection import SCHEMA
-from services.settlement.domain.worker import CHINA
 
 _STATUSES = frozenset(s.value for s in ClaimStatus)
 _OVERDUE = """((status = 'complete' AND review_due_on < $1)
            OR (status = 'reviewed' AND payment_due_on < $1))"""
-
-
-class Pool:
-    def __init__(self, database_url: str) -> None:
-        self.url = database_url
-        self.pool: asyncpg.Pool | None = None
-
-    async def get(self) -> asyncpg.Pool:
-        if self.pool is None:
-            self.pool = await asyncpg.create_pool(
-                self.url, min_size=1, max_size=4, server_settings={"search_path": SCHEMA})
-        return self.pool
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
 
 
 def _row(record: asyncpg.Record, as_of: date | None = None) -> dict[str, Any]:
@@ -69,7 +53,7 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
                       status=status)
 
 
-def register(app: faust.App, pool: Pool) -> None:
+def register(app: faust.App, pool: LazyPool) -> None:
     install_error_bodies(app)
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
@@ -93,7 +77,7 @@ def register(app: faust.App, pool: Pool) -> None:
             q = query(request)
             status = text(q.get("status"), "status", required=False, choices=_STATUSES)
             asked = day(q.get("overdue_on"), "overdue_on", required=False)
-            as_of = asked or datetime.now(CHINA).date()
+            as_of = asked or business_date(datetime.now(UTC))
             only_overdue = q.get("overdue_on") is not None
             sql = "SELECT * FROM claims WHERE ($2::text IS NULL OR status=$2)"
             sql += f" AND {_OVERDUE}" if only_overdue else " AND $1::date IS NOT NULL"
@@ -107,7 +91,7 @@ def register(app: faust.App, pool: Pool) -> None:
         async def get(self, request: Request, claim_id: str) -> Response:
             claim_id = required_text(claim_id, "claim_id")
             as_of = (day(query(request).get("as_of"), "as_of", required=False)
-                     or datetime.now(CHINA).date())
+                     or business_date(datetime.now(UTC)))
             row = await (await pool.get()).fetchrow("SELECT * FROM claims WHERE claim_id=$1",
                                                     claim_id)
             if row is None:

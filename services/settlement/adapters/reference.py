@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics, wire
 from contracts.reference import CatalogKind, CatalogPublished
+from contracts.runtime.topic_reader import TopicReader
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,18 @@ class ReferenceStore:
         self.bootstrap = bootstrap
         self.tp = TopicPartition(topics.REFERENCE_DATA.name(prefix), 0)
         self.catalogs: dict[tuple[CatalogKind, str], list[CatalogPublished]] = defaultdict(list)
-        self.position = 0
-        self._consumer: AIOKafkaConsumer | None = None
+        # `end_offsets()` waits for the in-flight long-poll fetch: with the default 500 ms
+        # every discharge waited half a second (docs/performance.md). 10 ms keeps the
+        # per-discharge sync cheap on a topic that is almost always caught up. Between
+        # syncs the partition is paused: an unpaused one is fetched in the background
+        # every 10 ms, a hundred idle requests a second for the broker and this process.
+        self._reader = TopicReader(bootstrap, [self.tp], fetch_max_wait_ms=10, paused=True)
         self._lock = asyncio.Lock()
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer | None:
+        """The reader's consumer (None before the first sync): paused between syncs."""
+        return self._reader.consumer
 
     def apply(self, raw: bytes | None) -> None:
         try:
@@ -45,38 +55,7 @@ class ReferenceStore:
     async def sync(self) -> None:
         """Read `reference-data` up to its end offset as of now."""
         async with self._lock:
-            consumer = await self._started()
-            end = (await consumer.end_offsets([self.tp]))[self.tp]
-            if self.position >= end:
-                return
-            consumer.resume(self.tp)
-            try:
-                while self.position < end:
-                    batch = await consumer.getmany(self.tp, timeout_ms=500)
-                    for rec in batch.get(self.tp, []):
-                        self.apply(rec.value)
-                        self.position = rec.offset + 1
-            finally:
-                consumer.pause(self.tp)
-
-    async def _started(self) -> AIOKafkaConsumer:
-        if self._consumer is None:
-            # `end_offsets()` waits for the in-flight long-poll fetch: with the default 500 ms
-            # every discharge waited half a second (docs/performance.md). 10 ms keeps the
-            # per-discharge sync cheap on a topic that is almost always caught up. Between
-            # syncs the partition is paused: an unpaused one is fetched in the background
-            # every 10 ms, a hundred idle requests a second for the broker and this process.
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                        enable_auto_commit=False, auto_offset_reset="earliest",
-                                        fetch_max_wait_ms=10)
-            await consumer.start()
-            consumer.assign([self.tp])
-            consumer.seek(self.tp, 0)
-            consumer.pause(self.tp)
-            self._consumer = consumer
-        return self._consumer
+            await self._reader.read_to_end(lambda rec: self.apply(rec.value))
 
     async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
+        await self._reader.stop()

@@ -9,10 +9,10 @@ functions, and returns the events and the next state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from contracts import topics
+from contracts.business_time import business_date
 from contracts.decision import Decision, Outgoing
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.envelope import Envelope, derive
@@ -33,7 +33,6 @@ from services.settlement.domain.encounters import decide_correction, decide_disc
 from services.settlement.domain.state import WorkerState, evolve
 
 SOURCE = topics.Writer.SETTLEMENT.value
-CHINA = timezone(timedelta(hours=8))  # business dates are Beijing dates
 
 CLAIM_HANDLERS: dict[type[Message], Callable[[WorkerState, Any], list[Event]]] = {
     FileClaim: claims.decide_file,
@@ -49,10 +48,6 @@ DISCHARGES = (EncounterDischarged, DischargedEncounterCorrected)
 _DECIDED: tuple[type[Message], ...] = (*DISCHARGES, *CLAIM_HANDLERS)
 DECIDED_ON = frozenset(m.message_type for m in _DECIDED)
 """The message types settlement decides on; every other encounter event passes it by."""
-
-
-def business_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA).date()
 
 
 def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> list[Event]:

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from contracts.business_time import business_date
 from contracts.encounter import CareType, NotDirectReason
 from contracts.runtime.rejection import Rejected
 from services.encounter.domain.admission import answer_admission
-from services.encounter.domain.dates import business_day
 from tests.unit.encounter.samples import admission, coverage, sample_book, worker_id
 
 BOOK = sample_book()
@@ -123,4 +123,4 @@ def test_sd_enc_4_third_party_liability_is_not_direct() -> None:
 
 
 def test_business_day_is_the_china_date() -> None:
-    assert business_day(datetime(2024, 3, 31, 16, 30, tzinfo=UTC)) == date(2024, 4, 1)
+    assert business_date(datetime(2024, 3, 31, 16, 30, tzinfo=UTC)) == date(2024, 4, 1)
