@@ -3,32 +3,13 @@ a discharge and a claim command, and that the same input again changes nothing."
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from contracts import topics
 from contracts.encounter import EncounterDischarged
-from contracts.envelope import Envelope, new
-from contracts.message import Message
 from contracts.settlement import EncounterSettled, SettlementNoticeIssued
 from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import CLAIM_COMMAND_HANDLERS, ENCOUNTER_EVENT_HANDLERS
-from tests.unit.settlement.factories import (
-    WORKER,
-    encounter,
-    file_claim,
-    index,
-    line,
-    standard_catalogs,
-)
-
-CATS = index(standard_catalogs())
-T0 = datetime(2024, 5, 12, 2, tzinfo=UTC)
-
-
-def env(payload: Message, source: str = "encounter") -> Envelope[Message]:
-    return new(payload, key=WORKER, occurred_at=T0, source=source,
-               event_id=uuid.UUID(int=7), recorded_at=T0)
+from tests.unit.settlement.factories import WORKER, encounter, file_claim, line
+from tests.unit.settlement.test_decisions import CATS, env
 
 
 def test_sd_1_6_a_discharge_is_settled_onto_settlement_events_keyed_by_worker() -> None:
@@ -46,10 +27,10 @@ def test_sd_1_6_a_discharge_is_settled_onto_settlement_events_keyed_by_worker() 
 
 
 def test_xm_10_a_claim_command_is_answered_to_its_sender_with_what_it_recorded() -> None:
-    e = env(file_claim(), source="agency:clerk")
+    e = env(file_claim())
     decision = CLAIM_COMMAND_HANDLERS[type(e.payload)](WorkerState(), e, CATS)
     [reply] = decision.replies
-    assert reply.topic == topics.CLAIM_REPLIES and reply.envelope.key == "agency:clerk"
+    assert reply.topic == topics.CLAIM_REPLIES and reply.envelope.key == e.source
     assert reply.envelope.payload.ref_event_id == e.event_id  # type: ignore[attr-defined]
     assert reply.envelope.payload.detail == ", ".join(  # type: ignore[attr-defined]
         o.envelope.type for o in decision.events)
