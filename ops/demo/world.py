@@ -65,13 +65,18 @@ class Cast:
     def __init__(self, seed: int = 2024) -> None:
         self.rng = random.Random(seed)
         self.count = 0
+        self.issued: set[str] = set()
 
     def worker(self, insured_region: str, name: str = "") -> Worker:
         self.count += 1
         wid = ""
-        while not valid(wid):  # a birth place code must have existed on the birth date
+        # a birth place code must have existed on the birth date; and one person, one id:
+        # (region, birth date, sequence mod 1000) repeats within 10,000 workers (the
+        # 10,000-encounter chaos run: 11 "workers" applied for a second registration)
+        while not valid(wid) or wid in self.issued:
             birth = date(1965, 1, 1) + timedelta(days=self.rng.randrange(0, 12000))
             wid = resident_id(insured_region, birth, self.count)
+        self.issued.add(wid)
         return Worker(worker_id=wid, card=f"SSC{self.count:09d}", name=name or f"W{self.count}",
                       insured_region=insured_region,
                       employer_id=f"EMP{insured_region}{self.count % 7:03d}")

@@ -99,3 +99,16 @@ def test_cli_parses_operator_commands() -> None:
     args = parser.parse_args(["dlq", "redrive", "--all", "--reason-code", "late_message"])
     assert args.all_ and args.reason_code == "late_message" and args.ids == []
     assert parser.parse_args(["verify"]).target == "all"
+
+
+def test_the_demo_cast_gives_every_worker_an_id_of_their_own() -> None:
+    """One active registration per worker on any day (SD-REG-5): two people sharing an id
+    made the 10,000-encounter chaos run refuse 11 registrations `overlapping_registration`
+    and then their admissions — a generator defect that looked like lost settlements."""
+    from ops.demo import world
+
+    cast = world.Cast(14)
+    ids = [cast.worker(region).worker_id
+           for region in ("370100", "370200", "320100", "371400") * 5000]
+    assert len(set(ids)) == len(ids) == 20000
+    assert all(world.valid(i) for i in ids)
