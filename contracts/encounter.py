@@ -29,6 +29,8 @@ from contracts.types import (
     ResidentId,
     SocialSecurityCard,
     Text,
+    city_of,
+    province_of,
 )
 
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -147,6 +149,14 @@ class EncounterRecord(BaseModel):
     @property
     def submitted_fen(self) -> int:
         return sum(line.amount_fen for line in self.lines)
+
+    def catalog_region(self, kind: CatalogKind) -> str:
+        """SD-ENC-6: whose catalog judges an item — the treatment CITY's for medical items,
+        drugs and service standards; the insured PROVINCE's for rehabilitation service
+        items and assistive devices (one rule for encounter's check and settlement's price)."""
+        if kind.judged_by_insured_province:
+            return province_of(self.insured_region)
+        return city_of(self.treatment_region)
 
 
 class EncounterAdmitted(Event):

@@ -14,7 +14,6 @@ from contracts.business_time import business_date
 from contracts.encounter import ChargeLine, EncounterRecord
 from contracts.reference import CatalogPublished
 from contracts.runtime.rejection import Rejected
-from contracts.types import city_of, province_of
 from services.encounter.domain.reference_book import ReferenceBook
 
 MAX_QUANTITY = Decimal(10000)  # per line: above this a line is a typo, not a bill
@@ -22,18 +21,10 @@ MAX_UNIT_PRICE_FEN = 100_000_000  # 1,000,000 yuan per unit
 MAX_LINE_FEN = 500_000_000  # 5,000,000 yuan per line
 
 
-def catalog_region(line: ChargeLine, record: EncounterRecord) -> str:
-    """SD-ENC-6: treatment city for medical items, drugs and service standards; insured
-    province for rehabilitation items and assistive devices."""
-    if line.catalog_kind.judged_by_insured_province:
-        return province_of(record.insured_region)
-    return city_of(record.treatment_region)
-
-
 def catalog_knows(line: ChargeLine, record: EncounterRecord, book: ReferenceBook
                   ) -> CatalogPublished:
     """SD-ENC-6: the item code is in the catalog version in force on the line's service date."""
-    region = catalog_region(line, record)
+    region = record.catalog_region(line.catalog_kind)
     catalog = book.catalog(line.catalog_kind, region, line.service_date)
     if catalog is None:
         raise Rejected("unknown_catalog_code",

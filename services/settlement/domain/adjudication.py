@@ -22,7 +22,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from contracts.encounter import ChargeLine, EncounterRecord
 from contracts.reference import CatalogKind, CatalogPublished, in_force
 from contracts.settlement import AdjudicatedLine, LineReason
-from contracts.types import city_of, province_of
 from services.settlement.domain.rules import RuleSet
 
 Catalogs = Mapping[tuple[CatalogKind, str], Sequence[CatalogPublished]]
@@ -31,14 +30,6 @@ Catalogs = Mapping[tuple[CatalogKind, str], Sequence[CatalogPublished]]
 
 def half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def catalog_region(kind: CatalogKind, encounter: EncounterRecord) -> str:
-    """SD-ENC-6: treatment CITY for medical items, drugs and service standards; insured
-    PROVINCE for rehabilitation service items and assistive devices."""
-    if kind.judged_by_insured_province:
-        return province_of(encounter.insured_region)
-    return city_of(encounter.treatment_region)
 
 
 def outside_cross_provincial_scope(encounter: EncounterRecord, rules: RuleSet) -> bool:
@@ -68,7 +59,7 @@ def adjudicate_line(
         return _unpaid(line, LineReason.THIRD_PARTY_LIABILITY)
     if outside_cross_provincial_scope(encounter, rules):
         return _unpaid(line, LineReason.OUTSIDE_CROSS_PROVINCIAL_SCOPE)
-    region = catalog_region(line.catalog_kind, encounter)
+    region = encounter.catalog_region(line.catalog_kind)
     catalog = in_force(catalogs.get((line.catalog_kind, region), ()), line.service_date)
     version = None if catalog is None else (
         f"{line.catalog_kind.value}:{region}@{catalog.effective_from.isoformat()}"
