@@ -47,7 +47,7 @@ from services.registration.adapters.views import (
     RegistrationBody,
     Window,
 )
-from services.registration.domain.state import Status
+from services.registration.domain.state import status_on
 
 _WORKER: TypeAdapter[str] = TypeAdapter(ResidentId)
 _REGION: TypeAdapter[str] = TypeAdapter(RegionCode)
@@ -65,8 +65,7 @@ def _body(row: asyncpg.Record, windows: list[asyncpg.Record], as_of: date | None
           ) -> RegistrationBody:
     body = RegistrationBody(**dict(row), windows=[Window(**dict(w)) for w in windows])
     if as_of is not None:  # SD-REG-4: expiry derived from valid_until, no clock involved
-        expired = row["status"] == Status.APPROVED.value and as_of > row["valid_until"]
-        body.status_as_of = "expired" if expired else row["status"]
+        body.status_as_of = status_on(row["status"], row["valid_until"], as_of)
     return body
 
 

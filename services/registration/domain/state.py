@@ -71,10 +71,15 @@ class Registration(BaseModel):
         return (self.valid_from, end) if self.valid_from <= end else None
 
     def status_on(self, day: date) -> str:
-        """Status as of `day`: `expired` is derived from valid_until (SD-REG-4), not stored."""
-        if self.status is Status.APPROVED and day > self.valid_until:
-            return "expired"
-        return self.status.value
+        return status_on(self.status.value, self.valid_until, day)
+
+
+def status_on(status: str, valid_until: date, day: date) -> str:
+    """A registration's status as of `day`: `expired` is derived from valid_until (SD-REG-4),
+    never stored; the read model's rows are judged by this same function."""
+    if status == Status.APPROVED.value and day > valid_until:
+        return "expired"
+    return status
 
 
 class WorkerState(BaseModel):

@@ -50,3 +50,14 @@ def add_working_days(start: date, n: int) -> DueDate:
 def is_overdue(due_on: date, done_on: date | None, as_of: date) -> bool:
     """Overdue on `as_of`: not done and the due date has passed (the due day itself is in time)."""
     return done_on is None and as_of > due_on
+
+
+def claim_overdue(status: str, review_due_on: date | None, payment_due_on: date | None,
+                  as_of: date) -> bool:
+    """XM-17 on `as_of`: a complete claim awaits review until its review due date, a
+    reviewed one payment until its payment due date; after that day it is overdue."""
+    if status == "complete" and review_due_on is not None:
+        return is_overdue(review_due_on, None, as_of)
+    if status == "reviewed" and payment_due_on is not None:
+        return is_overdue(payment_due_on, None, as_of)
+    return False

@@ -173,3 +173,14 @@ def test_approve_twice_refused_and_approval_carries_business_date() -> None:
     state, [event] = run(state, b.approve(W), date(2024, 1, 17))
     assert isinstance(event, RegistrationApproved) and event.approved_on == date(2024, 1, 17)
     assert refused(state, b.approve(W), date(2024, 1, 18)).code == "already_approved"
+
+
+def test_sd_reg_4_expired_is_derived_from_valid_until_for_state_and_read_model_alike() -> None:
+    """One function judges both a `Registration` and a read-model row (issue 15 item 4)."""
+    from services.registration.domain.state import status_on
+
+    end = date(2025, 1, 14)
+    assert status_on("approved", end, end) == "approved"  # the last valid day
+    assert status_on("approved", end, date(2025, 1, 15)) == "expired"
+    assert status_on("cancelled", end, date(2025, 1, 15)) == "cancelled"
+    assert status_on("pending", end, date(2025, 1, 15)) == "pending"

@@ -43,3 +43,16 @@ def test_xm_17_overdue_only_after_the_due_day() -> None:
     assert not is_overdue(date(2024, 3, 1), None, date(2024, 3, 1))
     assert is_overdue(date(2024, 3, 1), None, date(2024, 3, 2))
     assert not is_overdue(date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 9))
+
+
+def test_xm_17_a_claim_is_overdue_only_while_waiting_and_after_its_due_day() -> None:
+    """The rule the claims API answers `overdue` with (issue 15 item 4: one function)."""
+    from services.settlement.domain.workdays import claim_overdue
+
+    due, later = date(2024, 3, 1), date(2024, 3, 2)
+    assert not claim_overdue("complete", due, None, due)  # the due day itself is in time
+    assert claim_overdue("complete", due, None, later)
+    assert claim_overdue("reviewed", date(2024, 2, 1), due, later)
+    assert not claim_overdue("reviewed", date(2024, 2, 1), due, due)
+    assert not claim_overdue("paid", due, due, later)
+    assert not claim_overdue("incomplete", None, None, later)  # the clock has not started
