@@ -362,6 +362,8 @@ class InputPositions:
         moved = []
         for tp in quiet:
             position = await self.resume_point(tp)
+            if self._seen_at[tp] > now:
+                continue  # handed over while we asked (after a broker outage): not stalled
             if position is None or ends.get(tp, 0) <= position:
                 continue
             log.warning("%s: nothing handed over for %.0f s while records %s-%s wait; "
