@@ -124,8 +124,12 @@ async def test_refusals_dead_letters_latency_lag_and_health_on_metrics(
     assert highwater >= 3  # three records sent to registration-commands in this test
 
     # projection lag of the read model following registration-events: caught up soon
+    # (the reply may be acknowledged before the events it came with: one batch's records
+    # are delivered together, so wait until the events were applied, not merely lag 0)
     caught_up = await scrape_until(service.url, lambda s: all(
-        v == 0 for labels, v in named(s, "wic_projection_lag") if labels["topic"] == events))
+        v == 0 for labels, v in named(s, "wic_projection_lag") if labels["topic"] == events)
+        and sum(v for labels, v in named(s, "wic_projection_position")
+                if labels["topic"] == events) >= 1)
     positions = [(labels, v) for labels, v in named(caught_up, "wic_projection_position")
                  if labels["topic"] == events]
     assert positions and sum(v for _, v in positions) >= 1  # REG-M1's events applied
