@@ -5,9 +5,9 @@ once for every service:
 - the input positions (`InputPositions`: redeliveries passed by, holes read and decided);
 - records a route does not decide on, passed by before decoding (`Route.passes_by`);
 - work that needs I/O (`prepare`, e.g. reading the catalogs) before any decision;
-- the raw record (`rejection.raw_record`), decoding, the envelope's time bound and
-  refusals (`intake.process`: dead letter with the original bytes, and a reply with the
-  reason where the route has one);
+- the raw record (`rejection.raw_record`; a tombstone is refused), decoding, the
+  envelope's time bound and refusals (`intake.process`: dead letter with the original
+  bytes, and a reply with the reason where the route has one);
 - the Kafka key check: the record's key is the envelope's key, which is what the domain
   decides for (the partition, hence the state, follows the Kafka key);
 - finding the handler for the message type in the domain's pure handler map;
@@ -154,6 +154,11 @@ class Runner(Generic[S]):
     async def decide(self, event: Any, route: Route[S, Any]) -> bool:
         """Decide one record (its outputs handed to the producer, not yet awaited)."""
         record = raw_record(event)
+        if record.value is None:  # no input topic here is compacted by deletion
+            await route.rejector.reject(record, "unexpected_tombstone",
+                                        f"records on {record.topic} are never deleted; a "
+                                        "tombstone is refused", stage=route.stage)
+            return False
 
         async def handle(env: Envelope[Message]) -> Sequence[Outgoing]:
             key = key_of(record, env)

@@ -18,9 +18,8 @@ from typing import Any
 
 import faust
 
-from contracts import wire
-from contracts.envelope import Envelope
-from contracts.message import Message
+from contracts import coverage, wire
+from contracts.coverage import Keep
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app
 from contracts.runtime.batching import (
@@ -30,7 +29,7 @@ from contracts.runtime.batching import (
     as_current,
     batches,
 )
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
+from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from contracts.topics import GATEWAY_INBOUND, REGISTRATION_COVERAGE
@@ -68,26 +67,6 @@ def record_time(record: RawRecord) -> datetime | None:
     return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
 
 
-def coverage_snapshot(record: RawRecord) -> tuple[bytes, bytes]:
-    """(key, value) to keep in the coverage table, if the record is a `WorkerCoverage` v1 for
-    the worker it is keyed by; else `Rejected` or `wire.WireError` with the reason code (issue
-    14 finding 6). Registration never writes tombstones, so a tombstone is refused too: it
-    must not erase a worker's coverage."""
-    key, value = record.key, record.value
-    if key is None:
-        raise Rejected("missing_key", "registration-coverage records are keyed by worker id")
-    if value is None:
-        raise Rejected("unexpected_tombstone",
-                       "registration never deletes a coverage snapshot; a tombstone is refused")
-    env = wire.decode(value)
-    if not isinstance(env.payload, WorkerCoverage) or env.schema_version != 1:
-        raise Rejected("unexpected_coverage", f"{env.type} v{env.schema_version} is not a "
-                       "WorkerCoverage v1 snapshot")
-    if env.payload.worker_id.encode() != key or env.key.encode() != key:
-        raise Rejected("unexpected_coverage", "not a WorkerCoverage snapshot for its key")
-    return key, value
-
-
 @dataclass
 class GatewayDesk:
     """The gateway's tables and routes. Tables are plain mappings here (faust tables in the
@@ -120,27 +99,24 @@ class GatewayDesk:
                       positions, deferred,
                       tables=[self.replay] if tables is None else tables)
 
-    async def keep_coverage(self, record: RawRecord, rejector: Rejector | None = None
-                            ) -> None:
-        """A valid snapshot replaces the worker's; anything else is dead-lettered with its
-        original bytes and leaves the table as it was (issue 14 finding 6)."""
-        try:
-            key, value = coverage_snapshot(record)
-        except (Rejected, wire.WireError) as exc:
-            code, reason = ((exc.code, exc.reason) if isinstance(exc, Rejected)
-                            else (exc.code, exc.detail))
-            cause = _decoded_or_none(record.value)
-            await (rejector or self.rejector).reject(record, code, reason,
-                                                     stage=COVERAGE_STAGE, cause=cause)
-            return
-        self.coverage[key] = value
+    def coverage_route(self, rejector: Rejector) -> Route[bytes, Keep]:
+        """registration-coverage: a valid snapshot replaces the worker's (the record's
+        bytes, as the table always held); anything else is dead-lettered with its original
+        bytes and leaves the table as it was (issue 14 finding 6)."""
+        def kept_of(record: RawRecord) -> Keep:
+            return lambda _env: record.value or b""
+
+        return Route(COVERAGE_STAGE, coverage.HANDLERS, rejector, kept_of,
+                     unexpected="unexpected_coverage")
+
+    def coverage_runner(self, app: Any, positions: InputPositions, deferred: DeferredSends,
+                        tables: Sequence[Any] | None = None) -> Runner[bytes]:
+        return Runner(app, BatchedState(self.coverage, _same, _same, bytes), positions,
+                      deferred, tables=[self.coverage] if tables is None else tables)
 
 
-def _decoded_or_none(value: bytes | None) -> Envelope[Message] | None:
-    try:
-        return wire.decode(value)
-    except wire.WireError:
-        return None
+def _same(raw: bytes) -> bytes:
+    return raw
 
 
 def register(app: faust.App, settings: Settings) -> None:
@@ -156,8 +132,11 @@ def register(app: faust.App, settings: Settings) -> None:
     runner = desk.runner(app, InputPositions(app, desk.replay).attach(
         app, GATEWAY_INBOUND.name(p)), deferred)
     claims = desk.route()
-    # the coverage absorber answers nobody: its dead letters go straight out
-    absorber = records.rejector(app, settings, reply=None)
+    absorbed = DeferredSends(app)
+    snapshots = desk.coverage_route(records.rejector(app, settings, reply=None,
+                                                     send=absorbed.send))
+    coverage_runner = desk.coverage_runner(app, InputPositions(app, desk.coverage).attach(
+        app, REGISTRATION_COVERAGE.name(p)), absorbed)
 
     @app.agent(inbound, concurrency=1, name="check_gateway_claims")
     async def check_gateway_claims(stream: faust.StreamT[bytes]) -> None:
@@ -166,5 +145,5 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.agent(cov_topic, concurrency=1, name="keep_coverage")
     async def keep_coverage(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await desk.keep_coverage(raw_record(event), absorber)
+        async for events in batches(stream):
+            await coverage_runner.run(events, snapshots)

@@ -144,8 +144,12 @@ class Desk:
         return len(self.outbox.letters()) == before
 
     async def keep_coverage(self, record: RawRecord) -> None:
-        await self.desk.keep_coverage(record, Rejector(Writer.CLEARING, None, "t.",
-                                                       self.outbox.send))
+        app = StandInApp(self.outbox.send)
+        deferred = DeferredSends(app)  # type: ignore[arg-type]
+        route = self.desk.coverage_route(Rejector(Writer.CLEARING, None, "t.", deferred.send))
+        runner = self.desk.coverage_runner(app, InputPositions(app), deferred,  # type: ignore[arg-type]
+                                           tables=())
+        await runner.run([event(record)], route)
 
 
 def desk(outbox: Outbox, replay: dict[bytes, bytes], coverage: dict[bytes, bytes]) -> Desk:

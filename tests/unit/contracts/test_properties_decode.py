@@ -246,24 +246,28 @@ def test_absurd_dates_are_refused_or_usable(model: type[Message], data: st.DataO
 
 
 @FUZZ_BYTES
-@given(raw=st.one_of(st.none(), st.binary(max_size=120), JSON.map(orjson.dumps)),
-       key=st.none() | st.binary(max_size=20))
-def test_encounter_coverage_snapshot_reading(raw: bytes | None, key: bytes | None) -> None:
-    """Issue 14 item 4, finding 6: encounter's reading of `registration-coverage` records
-    (`coverage_snapshot_for`: garbage, tombstones, records without a key) gives the
-    snapshot's JSON or a refusal with a reason code (`Rejected` or `WireError`, both
-    dead-lettered), and its validation (`coverage_from`) a WorkerCoverage or a WireError."""
-    from contracts.runtime.rejection import Rejected
-    from services.encounter.adapters.agents import coverage_from, coverage_snapshot_for
+@given(raw=st.binary(max_size=120) | JSON.map(orjson.dumps))
+def test_coverage_snapshot_reading(raw: bytes) -> None:
+    """Issue 14 item 4, finding 6: reading a `registration-coverage` record (decoding, then
+    `contracts.coverage`'s handler with encounter's `kept_of`; tombstones and missing keys
+    are the runner's, tested there) gives the snapshot's JSON or a refusal with a reason
+    code (`Rejected` or `WireError`, both dead-lettered), and encounter's validation of
+    what it keeps (`coverage_from`) a WorkerCoverage or a WireError."""
+    from contracts import coverage
+    from contracts.runtime.rejection import RawRecord, Rejected
+    from services.encounter.adapters.agents import coverage_from, kept_of
 
+    snapshot = None
     try:
-        snapshot = coverage_snapshot_for(raw, key)
+        env = wire.decode(raw)
+        handler = coverage.HANDLERS.get(type(env.payload))
+        if handler is not None:
+            record = RawRecord("t.registration-coverage", 0, 0, env.key.encode(), raw)
+            snapshot = handler(b"", env, kept_of(record)).state
     except wire.WireError as exc:
         assert CODE.match(exc.code)
-        snapshot = None
     except Rejected as exc:
         assert CODE.match(exc.code) and exc.reason
-        snapshot = None
     assert snapshot is None or isinstance(snapshot, bytes)
     for candidate in (raw, snapshot):
         if not candidate:

@@ -112,3 +112,14 @@ async def test_a_type_outside_the_handler_map_is_refused_and_a_passed_type_skipp
     await runner.run([event(stray)], route_without_pass)
     [letter] = broker.on("encounter-deadletters")
     assert letter.payload.reason_code == "unexpected_type"  # type: ignore[attr-defined]
+
+
+async def test_issue_14_finding_6_a_tombstone_is_refused_and_erases_nothing() -> None:
+    """No input topic here is compacted by deletion: a tombstone (a coverage snapshot
+    "deleted") is dead-lettered `unexpected_tombstone` and the state stays as it was."""
+    broker, table = Broker(), {b"w1": b"5"}
+    runner, route = make(broker, table)
+    await runner.run([event(RawRecord(TOPIC, 0, 0, b"w1", None, None))], route)
+    [letter] = broker.on("encounter-deadletters")
+    assert letter.payload.reason_code == "unexpected_tombstone"  # type: ignore[attr-defined]
+    assert table[b"w1"] == b"5"
