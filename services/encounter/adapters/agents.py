@@ -1,7 +1,8 @@
 """Faust agents, both through the shared runner (`contracts.runtime.runner`): registration
 coverage into a local table (`contracts.coverage`); hospital messages through the domain's
-handler map (`domain/handlers.py`). Both topics are keyed by worker id with 4 partitions, so faust co-partitions them and
-the worker's coverage is on the partition that processes the worker's hospital messages.
+handler map (`domain/handlers.py`). Both topics are keyed by worker id with 4 partitions,
+so faust co-partitions them and the worker's coverage is on the partition that processes
+the worker's hospital messages.
 
 Hospital messages are handled a batch at a time (`contracts.runtime.batching`): decided in
 log order, a later message of the same worker seeing the state its predecessors left, every
