@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered, b64
+from contracts.decision import Outgoing
 from contracts.message import Message
 from contracts.replies import MessageRejected
 from contracts.runtime import metrics
@@ -23,11 +24,11 @@ class Rejected(Exception):
     """A domain refusal: stable `code`, human `reason`. Nothing is recorded; `answers` are
     sent before the dead letter (the gateway's signed refusal to another province)."""
 
-    def __init__(self, code: str, reason: str, answers: Sequence[Any] = ()) -> None:
+    def __init__(self, code: str, reason: str, answers: Sequence[Outgoing] = ()) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
-        self.answers = tuple(answers)  # contracts.decision.Outgoing
+        self.answers = tuple(answers)
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ what to answer and the next state; it never sends, awaits or reads the clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from contracts import wire
 from contracts.decision import Decision
 from contracts.envelope import Envelope
-from contracts.message import Message
+from contracts.message import Message, registered
 from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, as_current
 from contracts.runtime.intake import Outgoing, process
@@ -45,9 +45,12 @@ PassesBy = Callable[[bytes | None], bool]
 """True for a record's value a route does not decide on: skipped before it is decoded."""
 
 
-def passing_by(kinds: frozenset[tuple[str, int]]) -> PassesBy:
-    """Pass by the records of these (type, version) pairs — an upstream service's events a
-    route does not decide on. An unknown version is still decoded, and dead-lettered."""
+def passing_by_all_but(decided: Iterable[str]) -> PassesBy:
+    """Pass by the records of every registered (type, version) whose type a route does not
+    decide on — an upstream service's other events. An unknown version, or a type that is
+    not registered at all, is still decoded, and dead-lettered."""
+    mine = frozenset(decided)
+    kinds = frozenset((t, v) for t, v in registered() if t not in mine)
     return lambda value: wire.peek_kind(value) in kinds
 
 

@@ -19,10 +19,10 @@ from aiokafka import ConsumerRecord
 
 from contracts import wire
 from contracts.gateway import GatewayClaimAnswered
-from contracts.message import Message, registered
+from contracts.message import Message
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord
-from contracts.runtime.runner import OneState, Route, Runner, passing_by
+from contracts.runtime.runner import OneState, PassesBy, Route, Runner, passing_by_all_but
 from contracts.runtime.topic_reader import read_topic
 from contracts.settings import Settings
 from contracts.topics import (
@@ -84,10 +84,10 @@ def register(app: faust.App, settings: Settings) -> None:
 
     routes = {
         settled: Route("ledger", MONEY_EVENT_HANDLERS, rejector, context,
-                                        passes_by=passing_by(_others(MONEY_EVENT_HANDLERS))),
+                                        passes_by=_passing_by_all_but(MONEY_EVENT_HANDLERS)),
         commands: Route("ledger", COMMAND_HANDLERS, rejector, context),
         outbound: Route("ledger", GATEWAY_ANSWER_HANDLERS, rejector, context,
-                                       passes_by=passing_by(_others(GATEWAY_ANSWER_HANDLERS))),
+                                       passes_by=_passing_by_all_but(GATEWAY_ANSWER_HANDLERS)),
         # claims and garbage on gateway-inbound are the gateway agent's business
         inbound: Route("gateway", GATEWAY_ANSWER_HANDLERS, gateway_rejector,
                                       context, passes_by=_not_an_answer),
@@ -100,9 +100,8 @@ def register(app: faust.App, settings: Settings) -> None:
             await runner.run(events, routes)
 
 
-def _others(handlers: Mapping[type[Message], object]) -> frozenset[tuple[str, int]]:
-    mine = {m.message_type for m in handlers}
-    return frozenset((t, v) for t, v in registered() if t not in mine)
+def _passing_by_all_but(handlers: Mapping[type[Message], object]) -> PassesBy:
+    return passing_by_all_but(m.message_type for m in handlers)
 
 
 def _not_an_answer(value: bytes | None) -> bool:

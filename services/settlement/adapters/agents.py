@@ -16,11 +16,10 @@ from typing import Any
 import faust
 from aiokafka.errors import KafkaError
 
-from contracts import topics, wire
-from contracts.message import registered
+from contracts import topics
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
-from contracts.runtime.runner import Route, Runner, passing_by
+from contracts.runtime.runner import Route, Runner, passing_by_all_but
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
@@ -29,16 +28,14 @@ from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import (
     CLAIM_COMMAND_HANDLERS,
     DECIDED_ON,
-    DISCHARGES,
     ENCOUNTER_EVENT_HANDLERS,
 )
 
 log = logging.getLogger(__name__)
-PASSED_BY = frozenset((t, v) for t, v in registered() if t not in DECIDED_ON)
-"""(type, version) pairs the agents skip before decoding (admissions, charge lines…: the
-domain decides nothing on them). encounter-events has one writer, which validated them; any
-other version is decoded, and dead-lettered (issue 14)."""
-DISCHARGE_TYPES = frozenset(m.message_type for m in DISCHARGES)
+PASSES_BY = passing_by_all_but(DECIDED_ON)
+"""Skipped before decoding: admissions, charge lines… (the domain decides nothing on them).
+encounter-events has one writer, which validated them; any other version is decoded, and
+dead-lettered (issue 14)."""
 
 
 class Settler:
@@ -62,7 +59,7 @@ class Settler:
         self.discharges = Route(
             "settle-encounter", ENCOUNTER_EVENT_HANDLERS,
             Rejector(Writer.SETTLEMENT, None, prefix, deferred.send), catalogs,
-            passes_by=passing_by(PASSED_BY))
+            passes_by=PASSES_BY)
         self.claim_commands = Route(  # always decoded: their sender waits for an answer
             "claim-command", CLAIM_COMMAND_HANDLERS,
             Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs)
@@ -74,8 +71,9 @@ class Settler:
         await self.runner.run(events, self.claim_commands)
 
     async def _catalogs_for(self, events: Sequence[Any]) -> None:
-        if any((wire.peek_kind(e.value) or ("", 0))[0] in DISCHARGE_TYPES for e in events):
-            await read_until_done(self.store.sync)
+        # called only for a batch with records left to decide: on encounter-events those are
+        # discharges and corrections (all else is passed by), so no second look at types
+        await read_until_done(self.store.sync)
 
 
 async def read_until_done(read: Callable[[], Awaitable[None]], first_wait: float = 0.5,

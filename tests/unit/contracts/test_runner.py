@@ -19,7 +19,7 @@ from contracts.message import Message
 from contracts.replies import MessageAccepted, MessageRejected
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions
 from contracts.runtime.rejection import RawRecord, Rejector
-from contracts.runtime.runner import Route, Runner, passing_by
+from contracts.runtime.runner import Route, Runner, passing_by_all_but
 from contracts.topics import Writer
 from tests.support.runner import StandInApp, event
 
@@ -56,7 +56,7 @@ def make(broker: Broker, table: dict[bytes, bytes]) -> tuple[Runner[int], Route[
         "test", {MessageAccepted: count},
         Rejector(Writer.ENCOUNTER, topics.HOSPITAL_REPLIES, "t.", deferred.send),
         lambda _record: None,
-        passes_by=passing_by(frozenset({(MessageRejected.message_type, 1)})))
+        passes_by=passing_by_all_but({MessageAccepted.message_type}))
     return runner, route
 
 
