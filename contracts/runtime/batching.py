@@ -383,11 +383,13 @@ class InputPositions:
         dropped after a seek is never acked, and its committed offset (what `wic lag`
         reads) stays there for ever although we decided everything before our position
         (the chaos test: a lag of 751 on one partition, every message answered). An offset
-        stuck below our stored position for two rounds is released up to it (faust's gap
-        list, as for a filled hole)."""
+        stuck below our stored position for two rounds is committed up to it: everything
+        before that position has its outputs delivered and its state stored. (faust's gap
+        list would not do: it is read only when a later record is acked, and a quiet
+        partition has none.)"""
         consumer = self.app.consumer
         committed_offsets = getattr(consumer, "_committed_offset", None)
-        if committed_offsets is None or not hasattr(consumer, "_add_gap"):
+        if committed_offsets is None or not hasattr(consumer, "_commit_offsets"):
             return
         for tp in ours:
             committed, position = committed_offsets.get(tp), self.stored(tp)
@@ -396,8 +398,9 @@ class InputPositions:
                 continue
             if self._stuck.get(tp) == committed:  # not moved since the last round
                 log.warning("%s: committed offset %s stuck below the position %s; "
-                            "releasing it", tp, committed, position)
-                await consumer._add_gap(tp, committed + 1, position - 1)
+                            "committing the position", tp, committed, position)
+                await consumer.maybe_wait_for_commit_to_finish()
+                await consumer._commit_offsets({tp: position})
             self._stuck[tp] = committed
 
     async def resume_point(self, tp: TP) -> int | None:

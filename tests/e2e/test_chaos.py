@@ -24,12 +24,6 @@ pytestmark = pytest.mark.e2e
 SEED = 1414
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open (issue 14): after a broker restart faust may stop handing over a partition; the "
-    "stall watcher resumes it, but faust's committed offset can then stay behind what was "
-    "decided, so the run's wait for zero consumer lag (`wic lag`) times out although every "
-    "input is answered; 2 of the last 4 runs here. `wic chaos --encounters 10000` passed "
-    "(docs/performance.md). Remove this mark with the fix."))
 async def test_nothing_lost_or_doubled_under_sigkills_and_stack_restarts() -> None:
     opts = Options(seed=SEED, encounters=620, kills=3, max_seconds=420.0, burst=3000)
     log = io.StringIO()
