@@ -387,7 +387,7 @@ class InputPositions:
         before that position has its outputs delivered and its state stored. (faust's gap
         list would not do: it is read only when a later record is acked, and a quiet
         partition has none.)"""
-        consumer = self.app.consumer
+        consumer: Any = self.app.consumer  # faust internals (docs/assumptions.md)
         committed_offsets = getattr(consumer, "_committed_offset", None)
         if committed_offsets is None or not hasattr(consumer, "_commit_offsets"):
             return

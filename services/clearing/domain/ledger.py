@@ -48,7 +48,7 @@ def total(balances: dict[str, int]) -> int:
 
 def evolve(state: ClearingState, event: Message, cause: uuid.UUID | None) -> ClearingState:
     """Fold one clearing event (in ledger order) into the state."""
-    seen = state.seen | {cause} if cause is not None else state.seen
+    seen = state.seen.plus(cause) if cause is not None else state.seen
     state = replace(state, seq=state.seq + 1, seen=seen)
     if isinstance(event, LedgerPosted):
         return _posted(state, event)

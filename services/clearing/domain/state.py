@@ -6,9 +6,10 @@ a decision can never corrupt the state it was given.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from contracts.idempotency import DecidedIds
 
 LineKey = tuple[str, str, str]  # (debtor region, creditor region, institution id)
 
@@ -74,7 +75,7 @@ class Policy:
 class ClearingState:
     seq: int = 0  # number of ledger events folded = the next ledger position
     balances: dict[str, int] = field(default_factory=dict)
-    seen: frozenset[uuid.UUID] = frozenset()  # causes already turned into ledger events
+    seen: DecidedIds = field(default_factory=DecidedIds)  # causes already turned into ledger events
     cycles: dict[str, Cycle] = field(default_factory=dict)
     settlements: dict[str, SettlementRef] = field(default_factory=dict)
     prepayments: dict[str, Prepayment] = field(default_factory=dict)

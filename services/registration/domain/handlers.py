@@ -32,12 +32,12 @@ def answer_command(state: WorkerState, env: Envelope[Message], _context: object 
     if env.key != command.worker_id:
         raise Rejected("key_mismatch",
                        f"message key {env.key!r} is not the worker id {command.worker_id!r}")
-    if str(env.event_id) in state.commands:
+    if env.event_id in state.commands:
         return Decision(replies=[_reply(env, "duplicate command: already handled")])
     events = decide(state, command, env.occurred_at)
     for event in events:
         state = evolve(state, event)
-    state = state.with_command(str(env.event_id))
+    state = state.with_command(env.event_id)
     out = [Outgoing(topics.REGISTRATION_EVENTS, e)
            for e in envelope.derive(env, list(events), key=env.key, source=SERVICE)]
     if out:

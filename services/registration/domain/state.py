@@ -3,11 +3,13 @@ elsewhere, so the same events always give the same state (DOMAIN §1, rebuildabl
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.idempotency import DecidedIds
 from contracts.message import Event
 from contracts.registration import (
     RegistrationApplied,
@@ -88,13 +90,13 @@ class WorkerState(BaseModel):
     worker_id: str | None = None
     social_security_card: str | None = None
     registrations: dict[str, Registration] = {}
-    commands: tuple[str, ...] = ()  # handled command ids (idempotency), decision state only
+    commands: DecidedIds = DecidedIds()  # handled command ids; decision state only
 
     def get(self, registration_id: str) -> Registration | None:
         return self.registrations.get(registration_id)
 
-    def with_command(self, command_id: str) -> WorkerState:
-        return self.model_copy(update={"commands": (*self.commands, command_id)})
+    def with_command(self, command_id: uuid.UUID) -> WorkerState:
+        return self.model_copy(update={"commands": self.commands.plus(command_id)})
 
 
 def _put(state: WorkerState, reg: Registration, card: str | None = None) -> WorkerState:

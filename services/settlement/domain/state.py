@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.idempotency import DecidedIds
 from contracts.message import Message
 from contracts.settlement import (
     AdvanceGranted,
@@ -64,7 +65,7 @@ class ClaimEntry(BaseModel):
 class WorkerState(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    seen: tuple[str, ...] = ()  # input event ids already decided (idempotency)
+    seen: DecidedIds = DecidedIds()  # input event ids already decided
     encounters: dict[str, EncounterEntry] = {}
     claims: dict[str, ClaimEntry] = {}
     receivables: int = 0

@@ -73,11 +73,10 @@ def handle(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
            ) -> tuple[list[Event], WorkerState]:
     """Idempotent: an input already decided yields nothing and leaves the state alone; so
     does an input settlement does not decide on (admissions, charge lines: not remembered)."""
-    eid = str(env.event_id)
-    if eid in state.seen or env.payload.message_type not in DECIDED_ON:
+    if env.event_id in state.seen or env.payload.message_type not in DECIDED_ON:
         return [], state
     events = decide(state, env, catalogs)
-    return events, fold(state.model_copy(update={"seen": (*state.seen, eid)}), events)
+    return events, fold(state.model_copy(update={"seen": state.seen.plus(env.event_id)}), events)
 
 
 def fold(state: WorkerState, events: list[Event]) -> WorkerState:
