@@ -69,14 +69,14 @@ def remember(state: WorkerState, cmd: HospitalMessage, event_id: uuid.UUID) -> W
     key = _message_key(cmd)
     messages = {**state.messages, key: content_hash(cmd)}
     return state.model_copy(update={"messages": messages,
-                                    "decided": {**state.decided, key: str(event_id)}})
+                                    "decided": state.decided.plus(event_id)})
 
 
-def already_answered(state: WorkerState, cmd: HospitalMessage, event_id: uuid.UUID) -> bool:
+def already_answered(state: WorkerState, event_id: uuid.UUID) -> bool:
     """This very envelope was decided before: it is handed over again (after a crash the
     state can be stored while the input position is not), and its answer was delivered
     before the state was stored. A hospital's resend comes in a new envelope."""
-    return state.decided.get(_message_key(cmd)) == str(event_id)
+    return event_id in state.decided
 
 
 def _encounter(state: WorkerState, cmd: HospitalMessage) -> EncounterState:

@@ -60,7 +60,7 @@ def check_envelope(env: Envelope[Message]) -> HospitalMessage:
 def answer_hospital_message(state: WorkerState, env: Envelope[Message], ctx: Context
                             ) -> Decision[WorkerState]:
     cmd = check_envelope(env)
-    if is_resend(state, cmd) and already_answered(state, cmd, env.event_id):
+    if is_resend(state, cmd) and already_answered(state, env.event_id):
         return Decision()  # redelivered: answered when it was decided
     if is_resend(state, cmd):
         ack = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts import wire
 from contracts.encounter import EncounterRecord
+from contracts.idempotency import DecidedIds
 from contracts.types import Code
 
 
@@ -36,9 +37,9 @@ class WorkerState(BaseModel):
 
     encounters: dict[str, EncounterState] = {}
     messages: dict[str, str] = {}  # "<institution>/<message_id>" -> sha256 of the payload
-    # "<institution>/<message_id>" -> the event id of the envelope that was decided: the same
-    # envelope handed over again after a crash was answered already (issue 14 chaos run)
-    decided: dict[str, str] = {}
+    # envelopes decided: the same envelope handed over again after a crash was answered
+    # already (issue 14 chaos run); a hospital's resend comes in a new one (`messages`)
+    decided: DecidedIds = DecidedIds()
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
