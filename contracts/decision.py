@@ -6,9 +6,9 @@ A handler is `(state, envelope, context) -> Decision`; the shared runner
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from contracts.envelope import Envelope
 from contracts.message import Message
@@ -33,3 +33,25 @@ class Decision(Generic[S]):
     events: Sequence[Outgoing] = ()
     replies: Sequence[Outgoing] = ()
     state: S | None = None
+
+
+@dataclass(frozen=True)
+class KeyedBy:
+    """What the envelope key of a route's messages must be, because the partition and so
+    the state follow the key: `name` says what it is in a refusal, `of(payload)` gives it.
+    A domain declares it next to its handler map; the runner and the HTTP ingress check it.
+    """
+
+    name: str
+    of: Callable[[Any], str | None]
+
+    def mismatch(self, env: Envelope[Message]) -> str | None:
+        """Why `env`'s key is wrong for its payload (`key_mismatch`), or None."""
+        expected = self.of(env.payload)
+        if env.key == expected:
+            return None
+        return f"message key {env.key!r} is not {self.name} {expected!r}"
+
+
+BY_WORKER = KeyedBy("the worker id", lambda payload: getattr(payload, "worker_id", None))
+"""Most inputs: a worker's messages share a partition, hence one state."""

@@ -8,8 +8,8 @@ once for every service:
 - the raw record (`rejection.raw_record`; a tombstone is refused), decoding, the
   envelope's time bound and refusals (`intake.process`: dead letter with the original
   bytes, and a reply with the reason where the route has one);
-- the Kafka key check: the record's key is the envelope's key, which is what the domain
-  decides for (the partition, hence the state, follows the Kafka key);
+- the key checks: the record's Kafka key is the envelope's key, and that is what the
+  payload is keyed by (`Route.keyed_by`; the partition, hence the state, follows the key);
 - finding the handler for the message type in the domain's pure handler map;
 - the state: read for the key, held per batch, stored only after every output of the batch
   was delivered (`DeferredSends`, then `BatchedState.store`, then the positions).
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from contracts import wire
-from contracts.decision import Decision
+from contracts.decision import Decision, KeyedBy
 from contracts.envelope import Envelope
 from contracts.message import Message, registered
 from contracts.runtime import faust_app
@@ -70,6 +70,7 @@ class Route(Generic[S, C]):
     context: Callable[[RawRecord], C]
     unexpected: str = "unexpected_type"
     passes_by: PassesBy | None = None
+    keyed_by: KeyedBy | None = None  # what the envelope key must be, checked before handling
 
 
 class States(Protocol[S]):
@@ -169,6 +170,8 @@ class Runner(Generic[S]):
             if handler is None:
                 raise Rejected(route.unexpected,
                                f"{env.type} is not accepted on {record.topic}")
+            if route.keyed_by is not None and (why := route.keyed_by.mismatch(env)):
+                raise Rejected("key_mismatch", why)
             decision = handler(self.states.get(key), env, route.context(record))
             if decision.state is not None:
                 self.states.put(key, event, decision.state)

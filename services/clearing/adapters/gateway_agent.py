@@ -35,7 +35,7 @@ from contracts.settings import Settings
 from contracts.topics import GATEWAY_INBOUND, REGISTRATION_COVERAGE
 from services.clearing.adapters import config, records
 from services.clearing.domain import gateway as rules
-from services.clearing.domain.gateway_desk import HANDLERS, DeskContext
+from services.clearing.domain.gateway_desk import CLAIMS_KEYED_BY, HANDLERS, DeskContext
 
 COVERAGE_STAGE = "registration-coverage"
 
@@ -88,7 +88,7 @@ class GatewayDesk:
         def context(record: RawRecord) -> DeskContext:
             return DeskContext(self.gw, self.coverage_of, record_time(record))
 
-        return Route("gateway", HANDLERS, self.rejector, context)
+        return Route("gateway", HANDLERS, self.rejector, context, keyed_by=CLAIMS_KEYED_BY)
 
     def runner(self, app: Any, positions: InputPositions, deferred: DeferredSends,
                tables: Sequence[Any] | None = None) -> Runner[rules.ProvinceReplayState]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts import envelope
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing
 from contracts.envelope import Envelope
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answer_signed_bytes
 from contracts.message import Message
@@ -74,9 +74,6 @@ def check_claim(state: ProvinceReplayState, env: Envelope[Message], ctx: DeskCon
                 ) -> Decision[ProvinceReplayState]:
     msg = env.payload
     assert isinstance(msg, GatewayClaimSubmitted)
-    if env.key != msg.signed.origin_province:
-        raise Rejected("key_mismatch", f"key {env.key!r} is not the claim's origin province "
-                       f"{msg.signed.origin_province!r}")
     codes = refusal_codes(msg, state, ctx)
     if codes:
         reason = f"claim {msg.signed.message_id} refused: {', '.join(codes)}"
@@ -97,3 +94,8 @@ Handler = Callable[[ProvinceReplayState, Envelope[Message], DeskContext],
 HANDLERS: dict[type[Message], Handler] = {GatewayClaimSubmitted: check_claim,
                                           GatewayClaimAnswered: leave_to_the_ledger}
 """Anything else on gateway-inbound is refused `unexpected_type` by the runner."""
+
+
+CLAIMS_KEYED_BY = KeyedBy("the claim's origin province",
+                          lambda claim: claim.signed.origin_province)
+"""gateway-inbound is keyed by the province a claim comes from (its replay state)."""

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from contracts import coverage, topics, wire
 from contracts.coverage import Keep
+from contracts.decision import BY_WORKER
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app
 from contracts.runtime.batching import (
@@ -100,7 +101,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     hospital_messages = Route(
         "hospital-messages", HANDLERS,
         Rejector(topics.Writer.ENCOUNTER, topics.HOSPITAL_REPLIES, settings.topic_prefix,
-                 deferred.send), context)
+                 deferred.send), context, keyed_by=BY_WORKER)
 
     @app.agent(faust_app.topic(app, topics.HOSPITAL_MESSAGES, settings), concurrency=1)
     async def handle_hospital_messages(stream: Any) -> None:

@@ -27,6 +27,7 @@ from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 
 from contracts import topics, wire
+from contracts.decision import BY_WORKER
 from contracts.encounter import hospital_source
 from contracts.replies import MessageRejected
 from contracts.runtime import faust_app
@@ -109,8 +110,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             raise BadRequest("wrong_institution",
                              f"this credential belongs to {institution}; it may not write for "
                              f"{cmd.institution_id} (source {env.source})", 403)
-        if env.key != cmd.worker_id:
-            raise BadRequest("key_mismatch", "key must be the payload's worker_id")
+        if why := BY_WORKER.mismatch(env):
+            raise BadRequest("key_mismatch", why)
         check_recorded(env.recorded_at, received_at)
         return env
 

@@ -13,6 +13,7 @@ from typing import Any
 import faust
 
 from contracts import topics
+from contracts.decision import BY_WORKER
 from contracts.runtime import faust_app
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import Rejector
@@ -37,7 +38,8 @@ def wire(app: faust.App, commands: faust.TopicT, table: Any, prefix: str) -> Non
     route = Route(STAGE, HANDLERS,
                   Rejector(Writer.REGISTRATION, topics.REGISTRATION_REPLIES, prefix,
                            deferred.send),
-                  context=lambda _record: None, unexpected="unsupported_command")
+                  context=lambda _record: None, unexpected="unsupported_command",
+                  keyed_by=BY_WORKER)
 
     @app.agent(commands, concurrency=1, name="decide_registrations")
     async def decide_registrations(stream: faust.StreamT[bytes]) -> None:

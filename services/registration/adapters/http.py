@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts import topics
 from contracts import wire as codec
+from contracts.decision import BY_WORKER
 from contracts.registration import REGISTRATION_COMMANDS, CoverageWindow
 from contracts.runtime.http import (
     BadRequest,
@@ -196,8 +197,8 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
                 if not isinstance(env.payload, REGISTRATION_COMMANDS):
                     raise BadRequest("unsupported_command", f"{env.type} is not a "
                                      "registration command")
-                if env.key != env.payload.worker_id:
-                    raise BadRequest("key_mismatch", f"key {env.key!r} is not the worker id")
+                if why := BY_WORKER.mismatch(env):
+                    raise BadRequest("key_mismatch", why)
                 check_recorded(env.recorded_at, received_at)
             except BadRequest as exc:
                 return await dead_letter(self, raw, exc)

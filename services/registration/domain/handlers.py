@@ -16,7 +16,6 @@ from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_COMMANDS
 from contracts.replies import MessageAccepted
-from contracts.runtime.rejection import Rejected
 from services.registration import SERVICE
 from services.registration.domain.coverage import coverage_of
 from services.registration.domain.decide import decide
@@ -29,9 +28,6 @@ def answer_command(state: WorkerState, env: Envelope[Message], _context: object 
     coverage snapshot (what encounter and the gateway check admissions and claims against)."""
     command = env.payload
     assert isinstance(command, REGISTRATION_COMMANDS)  # the runner routes only these here
-    if env.key != command.worker_id:
-        raise Rejected("key_mismatch",
-                       f"message key {env.key!r} is not the worker id {command.worker_id!r}")
     if env.event_id in state.commands:
         return Decision(replies=[_reply(env, "duplicate command: already handled")])
     events = decide(state, command, env.occurred_at)

@@ -17,6 +17,7 @@ import faust
 from aiokafka.errors import KafkaError
 
 from contracts import topics
+from contracts.decision import BY_WORKER
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner, passing_by_all_but
@@ -28,6 +29,7 @@ from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import (
     CLAIM_COMMAND_HANDLERS,
     DECIDED_ON,
+    DISCHARGES_KEYED_BY,
     ENCOUNTER_EVENT_HANDLERS,
 )
 
@@ -59,10 +61,11 @@ class Settler:
         self.discharges = Route(
             "settle-encounter", ENCOUNTER_EVENT_HANDLERS,
             Rejector(Writer.SETTLEMENT, None, prefix, deferred.send), catalogs,
-            passes_by=PASSES_BY)
+            passes_by=PASSES_BY, keyed_by=DISCHARGES_KEYED_BY)
         self.claim_commands = Route(  # always decoded: their sender waits for an answer
             "claim-command", CLAIM_COMMAND_HANDLERS,
-            Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs)
+            Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs,
+            keyed_by=BY_WORKER)
 
     async def settle(self, events: Sequence[faust.EventT]) -> None:
         await self.runner.run(events, self.discharges, prepare=self._catalogs_for)

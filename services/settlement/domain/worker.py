@@ -13,12 +13,11 @@ from typing import Any
 
 from contracts import topics
 from contracts.business_time import business_date
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.envelope import Envelope, derive
 from contracts.message import Event, Message
 from contracts.replies import MessageAccepted
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import (
     FileClaim,
     GrantAdvance,
@@ -55,8 +54,6 @@ def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> li
     msg = env.payload
     if isinstance(msg, DISCHARGES):
         enc = msg.encounter
-        if enc.worker_id != env.key:
-            raise Rejected("key_mismatch", f"key {env.key} is not worker {enc.worker_id}")
         if isinstance(msg, EncounterDischarged):
             on = business_date(enc.discharged_at or env.occurred_at)
             return decide_discharge(state, enc, catalogs, on)
@@ -64,8 +61,6 @@ def decide(state: WorkerState, env: Envelope[Message], catalogs: Catalogs) -> li
     handler = CLAIM_HANDLERS.get(type(msg))
     if handler is None:
         return []  # other encounter events: not ours to decide on
-    if getattr(msg, "worker_id", None) != env.key:
-        raise Rejected("key_mismatch", f"key {env.key} is not the command's worker id")
     return handler(state, msg)
 
 
@@ -114,3 +109,6 @@ Handler = Callable[[WorkerState, Envelope[Message], Catalogs], Decision[WorkerSt
 ENCOUNTER_EVENT_HANDLERS: dict[type[Message], Handler] = {m: settle for m in DISCHARGES}
 CLAIM_COMMAND_HANDLERS: dict[type[Message], Handler] = {
     m: answer_claim_command for m in CLAIM_HANDLERS}
+DISCHARGES_KEYED_BY = KeyedBy("the encounter's worker id",
+                              lambda discharge: discharge.encounter.worker_id)
+"""encounter-events are keyed by the worker (claim commands: `BY_WORKER`)."""

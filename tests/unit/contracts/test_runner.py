@@ -7,13 +7,14 @@ refused and dead-lettered with its reason; a route passes by what it does not de
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from contracts import envelope, topics, wire
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.replies import MessageAccepted, MessageRejected
@@ -97,6 +98,22 @@ async def test_a_kafka_key_other_than_the_envelope_key_is_refused_and_answered()
     [letter] = broker.on("encounter-deadletters")
     assert letter.payload.reason_code == "key_mismatch"  # type: ignore[attr-defined]
     assert b"w1" not in table and b"w2" not in table
+
+
+async def test_an_envelope_key_other_than_what_the_payload_is_keyed_by_is_refused() -> None:
+    """`Route.keyed_by`: the partition, hence the state, follows the key, so a message keyed
+    by another worker than its own would be decided against the wrong state."""
+    broker, table = Broker(), {}
+    runner, route = make(broker, table)
+    keyed = dataclasses.replace(route, keyed_by=KeyedBy("the ref type", lambda m: m.ref_type))
+    await runner.run([event(record(accepted(0), 0))], keyed)  # key w1, ref_type "x"
+    [reply] = broker.on("hospital-replies")
+    assert isinstance(reply.payload, MessageRejected)
+    assert reply.payload.reason_code == "key_mismatch"
+    assert reply.payload.reason == "message key 'w1' is not the ref type 'x'"
+    assert broker.on("encounter-events") == [] and b"w1" not in table
+    await runner.run([event(record(accepted(1), 1, key="x", kafka_key=b"x"))], keyed)
+    assert len(broker.on("encounter-events")) == 1 and table[b"x"] == b"1"
 
 
 async def test_a_type_outside_the_handler_map_is_refused_and_a_passed_type_skipped() -> None:

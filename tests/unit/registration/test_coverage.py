@@ -78,10 +78,9 @@ def test_duplicate_command_id_yields_no_second_event() -> None:
 
 
 def test_key_must_be_worker_id() -> None:
-    import pytest
-
-    from contracts.runtime.rejection import Rejected
-    command = b.env(b.apply(W), b.at(date(2024, 1, 15)), key=b.worker_id())
-    with pytest.raises(Rejected) as info:
-        answer_command(WorkerState(), command)
-    assert info.value.code == "key_mismatch"
+    """Registration's route and its HTTP ingress refuse a command keyed by another worker
+    (`BY_WORKER`, checked by the runner before `answer_command`)."""
+    from contracts.decision import BY_WORKER
+    command = b.env(b.apply(W), b.at(date(2024, 1, 15)), key="someone-else")
+    assert BY_WORKER.mismatch(command) == f"message key 'someone-else' is not the worker id {W!r}"
+    assert BY_WORKER.mismatch(b.env(b.apply(W), b.at(date(2024, 1, 15)))) is None
