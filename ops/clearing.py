@@ -18,20 +18,20 @@ import getpass
 import json
 import re
 import sys
-import time as clock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from contracts import clearing as c
 from contracts import envelope, wire
 from contracts.business_time import CHINA, business_date
 from contracts.message import Command
 from contracts.replies import MessageAccepted, MessageRejected
+from contracts.runtime.answers import Answers
 from contracts.settings import Settings, load
 from contracts.topics import CLEARING_COMMANDS, CLEARING_REPLIES
 
@@ -71,34 +71,24 @@ async def send_command(settings: Settings, command: Command, *, key: str, source
     """Publish `command` and wait for its answer (TimeoutError after `timeout` seconds)."""
     env = envelope.new(command, key=key, source=source,
                        occurred_at=datetime.combine(on, time(0), CHINA))
-    name = CLEARING_REPLIES.name(settings.topic_prefix)
-    parts = [TopicPartition(name, i) for i in range(CLEARING_REPLIES.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None,
-                                enable_auto_commit=False)
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
-    await consumer.start()
     await producer.start()
     try:
-        consumer.assign(parts)
-        await consumer.seek_to_end(*parts)
-        for tp in parts:  # fix the start positions BEFORE sending: the answer is after them
-            await consumer.position(tp)
-        await producer.send_and_wait(CLEARING_COMMANDS.name(settings.topic_prefix),
-                                     wire.encode(env), key=key.encode())
-        deadline = clock.monotonic() + timeout
-        while clock.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for rec in records:
-                    try:
-                        reply = wire.decode(rec.value).payload
-                    except wire.WireError:
-                        continue
-                    if isinstance(reply, Answer) and reply.ref_event_id == env.event_id:
-                        return reply
+        async with Answers(settings, [CLEARING_REPLIES]) as answers:
+            answers.expect(env.event_id)
+            await producer.send_and_wait(CLEARING_COMMANDS.name(settings.topic_prefix),
+                                         wire.encode(env), key=key.encode())
+            try:
+                [reply] = await answers.gather([env.event_id], timeout)
+            except TimeoutError:
+                raise TimeoutError(f"no answer on {CLEARING_REPLIES.name(settings.topic_prefix)}"
+                                   f" within {timeout:g} s: is the clearing service up?"
+                                   ) from None
     finally:
         await producer.stop()
-        await consumer.stop()
-    raise TimeoutError(f"no answer on {name} within {timeout:g} s: is the clearing service up?")
+    if not isinstance(reply.payload, Answer):
+        raise RuntimeError(f"the answer to {env.event_id} is a {reply.type}, not a reply")
+    return reply.payload
 
 
 # ---- the commands, callable from scripts ----

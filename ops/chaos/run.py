@@ -28,10 +28,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from contracts import envelope, wire
 from contracts.encounter import RecordDischarge
+from contracts.envelope import Envelope
+from contracts.message import Message
+from contracts.runtime.answers import Answers
 from contracts.settings import Settings, load
 from infra import databases, services
 from infra.errors import StackError
@@ -102,45 +105,26 @@ class Client:
         self.producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
                                          enable_idempotence=True, linger_ms=5,
                                          request_timeout_ms=120_000)
-        self.consumer = AIOKafkaConsumer(
-            *(t.name(settings.topic_prefix) for t in REPLY_TOPICS),
-            bootstrap_servers=settings.bootstrap, group_id=None,
-            auto_offset_reset="earliest", enable_auto_commit=False)
+        self.replies = Answers(settings, REPLY_TOPICS, every=self._answered)
         self.answers: dict[uuid.UUID, dict[str, Any]] = {}
         self.distinct: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
         self.sent: list[uuid.UUID] = []
         self.broker_up = asyncio.Event()
         self.broker_up.set()
-        self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.producer.start()
-        await self.consumer.start()
-        self._reader = asyncio.create_task(self._read())
+        await self.replies.start()
 
     async def stop(self) -> None:
-        if self._reader:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        with contextlib.suppress(Exception):
-            await self.consumer.stop()
+        await self.replies.stop()
         with contextlib.suppress(Exception):
             await self.producer.stop()
 
-    async def _read(self) -> None:
-        while True:
-            try:
-                batches = await self.consumer.getmany(timeout_ms=200)
-            except Exception:  # the broker restarting: the consumer reconnects by itself
-                await asyncio.sleep(0.5)
-                continue
-            for records in batches.values():
-                for rec in records:
-                    env = wire.decode(rec.value)
-                    if env.causation_id is not None:
-                        self.answers.setdefault(env.causation_id, {"env": env})
-                        self.distinct[env.causation_id].add(env.event_id)
+    def _answered(self, env: Envelope[Message]) -> None:
+        assert env.causation_id is not None
+        self.answers.setdefault(env.causation_id, {"env": env})
+        self.distinct[env.causation_id].add(env.event_id)
 
     async def send(self, step: Step) -> uuid.UUID:
         await self.broker_up.wait()

@@ -1,26 +1,25 @@
 """How the demo talks to the system: as agency clients, hospitals and gateways do.
 
 Commands go onto the command topics; answers are read from the reply topics and matched to
-what was sent by `causation_id` (every answer is derived from the message it answers).
+what was sent by `causation_id` (`contracts.runtime.answers`).
 Hospitals that cannot speak Kafka use the encounter service's HTTP ingress.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from contracts import envelope, topics, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.answers import Answers
 from contracts.settings import Settings
 
 REPLY_TOPICS = (topics.REGISTRATION_REPLIES, topics.HOSPITAL_REPLIES, topics.CLAIM_REPLIES,
@@ -32,42 +31,21 @@ class Client:
         self.settings = settings
         self.producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
                                          linger_ms=2)
-        self.consumer = AIOKafkaConsumer(
-            *(t.name(settings.topic_prefix) for t in REPLY_TOPICS),
-            bootstrap_servers=settings.bootstrap, group_id=None,
-            auto_offset_reset="earliest", enable_auto_commit=False)
-        self.answers: dict[uuid.UUID, Envelope[Message]] = {}
-        self._arrived = asyncio.Condition()
-        self._reader: asyncio.Task[None] | None = None
+        self.answers = Answers(settings, REPLY_TOPICS)
 
     async def __aenter__(self) -> Client:
         await self.producer.start()
-        await self.consumer.start()
-        self._reader = asyncio.create_task(self._read())
+        await self.answers.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reader:
-            self._reader.cancel()
-        await self.consumer.stop()
+        await self.answers.stop()
         await self.producer.stop()
-
-    async def _read(self) -> None:
-        while True:
-            batches = await self.consumer.getmany(timeout_ms=200)
-            if not batches:
-                continue
-            for records in batches.values():
-                for rec in records:
-                    env = wire.decode(rec.value)
-                    if env.causation_id is not None:
-                        self.answers[env.causation_id] = env
-            async with self._arrived:
-                self._arrived.notify_all()
 
     async def send(self, topic: topics.Topic, payload: Message, *, key: str, when: datetime,
                    source: str) -> Envelope[Message]:
         env = envelope.new(payload, key=key, occurred_at=when, source=source)
+        self.answers.expect(env.event_id)
         await self.producer.send(topic.name(self.settings.topic_prefix), wire.encode(env),
                                  key=key.encode())
         return env
@@ -79,19 +57,10 @@ class Client:
                          ) -> list[Envelope[Message]]:
         """The answer to each sent message, in order; fails loudly if one never comes."""
         await self.flush()
-        ids = [e.event_id for e in sent]
-
-        def complete() -> bool:
-            return all(i in self.answers for i in ids)
-
-        async with self._arrived:
-            try:
-                await asyncio.wait_for(self._arrived.wait_for(complete), timeout)
-            except TimeoutError:
-                missing = [i for i in ids if i not in self.answers]
-                raise RuntimeError(f"{len(missing)} messages got no answer in {timeout:.0f} s"
-                                   ) from None
-        return [self.answers[i] for i in ids]
+        try:
+            return await self.answers.gather([e.event_id for e in sent], timeout)
+        except TimeoutError as exc:
+            raise RuntimeError(str(exc)) from None
 
 
 def post_json(url: str, body: dict[str, Any], token: str | None = None,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from contracts import settings as settings_module
+from contracts import topics
 from contracts.runtime import faust_app
+from contracts.runtime.answers import Answers
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from services.encounter.adapters import agents, http
-from services.encounter.adapters.feeds import ReplyWaiter, follow_reference
+from services.encounter.adapters.feeds import follow_reference
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA
 from services.encounter.domain.reference_book import ReferenceBook
 
@@ -22,7 +24,9 @@ faust_app.add_health(app, settings, read_models)
 
 book = ReferenceBook()
 reference_ready = asyncio.Event()
-waiter = ReplyWaiter(settings)
+# a hospital is waiting: a fetch held for idle partitions must not hold its answer
+waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
+                 fetch_max_wait_ms=faust_app.AGENT_FETCH_MAX_WAIT_MS)
 
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
 http.register(app, settings, book, reference_ready, waiter,

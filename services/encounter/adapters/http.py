@@ -31,6 +31,7 @@ from contracts.decision import BY_WORKER
 from contracts.encounter import hospital_source
 from contracts.replies import MessageRejected
 from contracts.runtime import faust_app
+from contracts.runtime.answers import Answers
 from contracts.runtime.http import (
     BadRequest,
     BodyTooLarge,
@@ -48,7 +49,6 @@ from contracts.runtime.http import (
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
-from services.encounter.adapters.feeds import ReplyWaiter
 from services.encounter.adapters.openapi import document
 from services.encounter.domain.encounter import HOSPITAL_MESSAGES
 from services.encounter.domain.reference_book import ReferenceBook
@@ -76,7 +76,7 @@ def _fill(data: dict[str, Any], institution: str) -> dict[str, Any]:
 
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asyncio.Event,
-             waiter: ReplyWaiter, pool: LazyPool) -> None:
+             waiter: Answers, pool: LazyPool) -> None:
     install_error_bodies(app)
 
     hospital_topic = topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)
