@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from contracts.decision import Decision
+from contracts.decision import Decision, Rejected
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
-from contracts.runtime.rejection import Rejected
 
 Keep = Callable[[Envelope[Message]], bytes]
 """What a consumer stores of an accepted snapshot (encounter the payload's JSON, the

@@ -35,6 +35,18 @@ class Decision(Generic[S]):
     state: S | None = None
 
 
+class Rejected(Exception):
+    """A domain refusal: stable `code`, human `reason`. Nothing is recorded; `answers` are
+    sent before the dead letter (the gateway's signed refusal to another province)."""
+
+    def __init__(self, code: str, reason: str, answers: Sequence[Outgoing] = ()) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.answers = tuple(answers)
+
+
+
 @dataclass(frozen=True)
 class KeyedBy:
     """What the envelope key of a route's messages must be, because the partition and so

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from contracts import wire
-from contracts.decision import Outgoing
+from contracts.decision import Outgoing, Rejected
 from contracts.envelope import CLOCK_SKEW, IMPLAUSIBLE, Envelope
 from contracts.message import Message
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejector
 
 log = logging.getLogger(__name__)
 

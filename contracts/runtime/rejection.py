@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered, b64
-from contracts.decision import Outgoing
 from contracts.message import Message
 from contracts.replies import MessageRejected
 from contracts.runtime import metrics
@@ -18,17 +17,6 @@ from contracts.topics import DEADLETTERS, Topic, Writer
 
 Send = Callable[[str, bytes | None, bytes], Awaitable[None]]
 """Produce one record: (physical topic name, key, value)."""
-
-
-class Rejected(Exception):
-    """A domain refusal: stable `code`, human `reason`. Nothing is recorded; `answers` are
-    sent before the dead letter (the gateway's signed refusal to another province)."""
-
-    def __init__(self, code: str, reason: str, answers: Sequence[Outgoing] = ()) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
-        self.answers = tuple(answers)
 
 
 @dataclass(frozen=True)

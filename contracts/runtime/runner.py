@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from contracts import wire
-from contracts.decision import Decision, KeyedBy
+from contracts.decision import Decision, KeyedBy, Rejected
 from contracts.envelope import Envelope
 from contracts.message import Message, registered
 from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, as_current
 from contracts.runtime.intake import Outgoing, process
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector, raw_record
+from contracts.runtime.rejection import RawRecord, Rejector, raw_record
 
 S = TypeVar("S")
 C = TypeVar("C")

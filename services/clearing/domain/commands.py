@@ -22,7 +22,7 @@ from contracts.clearing import (
     SettleCycle,
     parse_cycle_id,
 )
-from contracts.runtime.rejection import Rejected
+from contracts.decision import Rejected
 from contracts.types import city_of, province_of
 from services.clearing.domain import accounts, cycles, postings, prepayment
 from services.clearing.domain.state import ClearingState, Cycle, CycleStatus, Policy

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts import envelope
-from contracts.decision import Decision, KeyedBy, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing, Rejected
 from contracts.envelope import Envelope
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answer_signed_bytes
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
-from contracts.runtime.rejection import Rejected
 from contracts.topics import GATEWAY_OUTBOUND
 from services.clearing.domain import gateway as rules
 from services.clearing.domain.gateway import GatewayConfig, ProvinceReplayState

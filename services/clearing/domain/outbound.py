@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from contracts.business_time import business_date
 from contracts.clearing import LedgerPosted, PostingKind
+from contracts.decision import Rejected
 from contracts.envelope import derived_id
 from contracts.gateway import (
     CrossProvincialClaim,
@@ -33,7 +34,6 @@ from contracts.gateway import (
     answer_signed_bytes,
     canonical_bytes,
 )
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import EncounterSettled
 from contracts.types import province_of
 from services.clearing.domain import postings

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from contracts import coverage, topics, wire
 from contracts.coverage import Keep
-from contracts.decision import BY_WORKER
+from contracts.decision import BY_WORKER, Rejected
 from contracts.registration import WorkerCoverage
 from contracts.runtime import faust_app
 from contracts.runtime.batching import (
@@ -33,7 +33,7 @@ from contracts.runtime.batching import (
     InputPositions,
     batches,
 )
-from contracts.runtime.rejection import RawRecord, Rejected, Rejector
+from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from services.encounter.domain.handlers import HANDLERS, Context

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.business_time import business_date
+from contracts.decision import Rejected
 from contracts.encounter import (
     CareType,
     EncounterAdmitted,
@@ -18,7 +19,6 @@ from contracts.encounter import (
 )
 from contracts.reference import InstitutionPublished, PilotConfigured
 from contracts.registration import CoverageWindow, WorkerCoverage
-from contracts.runtime.rejection import Rejected
 from contracts.types import city_of, province_of
 from services.encounter.domain.reference_book import CROSS_PROVINCIAL_SCHEME, ReferenceBook
 

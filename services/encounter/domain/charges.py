@@ -11,9 +11,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from contracts.business_time import business_date
+from contracts.decision import Rejected
 from contracts.encounter import ChargeLine, EncounterRecord
 from contracts.reference import CatalogPublished
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.reference_book import ReferenceBook
 
 MAX_QUANTITY = Decimal(10000)  # per line: above this a line is a typo, not a bill

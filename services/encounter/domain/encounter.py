@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from contracts.decision import Rejected
 from contracts.encounter import (
     CancelEncounter,
     ChargeLineCorrected,
@@ -28,7 +29,6 @@ from contracts.encounter import (
 )
 from contracts.message import Event, Message
 from contracts.registration import WorkerCoverage
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.admission import answer_admission
 from services.encounter.domain.charges import check_line
 from services.encounter.domain.reference_book import ReferenceBook

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from contracts import topics
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, Outgoing, Rejected
 from contracts.encounter import AdmissionAnswered, EncounterAdmitted, hospital_source
 from contracts.envelope import Envelope, derive
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
 from contracts.replies import MessageAccepted
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.encounter import (
     HOSPITAL_MESSAGES,
     HospitalMessage,

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import orjson
 
 from contracts.business_time import business_date
+from contracts.decision import Rejected
 from contracts.message import Command, Event
 from contracts.registration import (
     ApplyForRegistration,
@@ -30,7 +31,6 @@ from contracts.registration import (
     RegistrationRejected,
     RejectRegistration,
 )
-from contracts.runtime.rejection import Rejected
 from services.registration.domain import rules
 from services.registration.domain.state import Status, WorkerState
 

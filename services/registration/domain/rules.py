@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.decision import Rejected
 from contracts.registration import RegistrationDetails, RegistrationType
-from contracts.runtime.rejection import Rejected
 from contracts.types import city_of, province_of
 from services.registration.domain import dates
 from services.registration.domain.state import Registration, Status, WorkerState

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.decision import Rejected
 from contracts.message import Event
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import (
     AdvanceGranted,
     AdvanceOffset,

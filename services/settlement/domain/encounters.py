@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.decision import Rejected
 from contracts.encounter import EncounterRecord
 from contracts.message import Event
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import (
     EncounterReimbursable,
     EncounterSettled,

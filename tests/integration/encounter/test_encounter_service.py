@@ -14,6 +14,7 @@ import pytest
 
 from contracts import envelope, topics, wire
 from contracts.deadletter import MessageDeadLettered
+from contracts.decision import Rejected
 from contracts.encounter import (
     AdmissionAnswered,
     CareType,
@@ -23,7 +24,6 @@ from contracts.encounter import (
 from contracts.reference import CatalogKind
 from contracts.replies import MessageRejected
 from contracts.runtime.projection import ProjectionRunner
-from contracts.runtime.rejection import Rejected
 from contracts.settings import Settings
 from ops.reference import files_under, publish, read_envelopes
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA, TABLES

@@ -21,11 +21,11 @@ import asyncpg
 import pytest
 
 from contracts import wire
+from contracts.decision import Rejected
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_EVENTS
 from contracts.runtime.projection import apply_records, load_checkpoints
-from contracts.runtime.rejection import Rejected
 from contracts.topics import REGISTRATION_EVENTS as EVENTS_TOPIC
 from services.registration.adapters.projection import TABLES, RegistrationReadModel
 from services.registration.domain import WorkerState, evolve, windows_of

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from contracts import clearing as c
-from contracts.runtime.rejection import Rejected
+from contracts.decision import Rejected
 from tests.unit.clearing.factories import Book, settled
 
 MAY = c.cycle_id("2024-05", "370100", "370200")

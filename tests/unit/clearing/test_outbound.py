@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import clearing as c
+from contracts.decision import Rejected
 from contracts.gateway import GatewayClaimSubmitted, canonical_bytes
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import EncounterSettled
 from services.clearing.domain import outbound
 from services.clearing.domain.state import Policy

@@ -254,7 +254,8 @@ def test_coverage_snapshot_reading(raw: bytes) -> None:
     code (`Rejected` or `WireError`, both dead-lettered), and encounter's validation of
     what it keeps (`coverage_from`) a WorkerCoverage or a WireError."""
     from contracts import coverage
-    from contracts.runtime.rejection import RawRecord, Rejected
+    from contracts.decision import Rejected
+    from contracts.runtime.rejection import RawRecord
     from services.encounter.adapters.agents import coverage_from, kept_of
 
     snapshot = None

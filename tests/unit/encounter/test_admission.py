@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from contracts.business_time import business_date
+from contracts.decision import Rejected
 from contracts.encounter import CareType, NotDirectReason
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.admission import answer_admission
 from tests.unit.encounter.samples import admission, coverage, sample_book, worker_id
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from contracts.decision import Rejected
 from contracts.encounter import (
     CancelEncounter,
     ChargeLineRecorded,
@@ -17,7 +18,6 @@ from contracts.encounter import (
 )
 from contracts.message import Event
 from contracts.reference import CatalogKind
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.encounter import decide, evolve, is_resend, remember
 from services.encounter.domain.state import EncounterStatus, WorkerState
 from tests.unit.encounter.samples import (

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from contracts import envelope, topics
+from contracts.decision import Rejected
 from contracts.encounter import AdmissionAnswered, EncounterAdmitted, hospital_source
-from contracts.runtime.rejection import Rejected
 from services.encounter.domain.encounter import HOSPITAL_MESSAGES
 from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.state import WorkerState

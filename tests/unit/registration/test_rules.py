@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from contracts.decision import Rejected
 from contracts.message import Command, Event
 from contracts.registration import (
     RegistrationApplied,
@@ -15,7 +16,6 @@ from contracts.registration import (
     RegistrationExpired,
     RegistrationType,
 )
-from contracts.runtime.rejection import Rejected
 from services.registration.domain import WorkerState, decide, evolve
 from tests.unit.registration import builders as b
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from contracts import envelope, wire
+from contracts.decision import Rejected
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.message import Message
 from contracts.reference import CatalogKind
-from contracts.runtime.rejection import Rejected
 from contracts.settlement import (
     AdvanceGranted,
     AdvanceOffset,
