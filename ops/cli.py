@@ -14,10 +14,10 @@ from types import ModuleType
 
 from infra import cli as infra_cli
 from infra.errors import StackError
-from ops import chaos, clearing, demo, dlq, lag, reference, replay, verify
+from ops import audit, chaos, clearing, demo, dlq, lag, reference, replay, verify
 
-COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, reference, clearing,
-                             chaos]
+COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, audit, reference,
+                             clearing, chaos]
 """The operator's commands, in `wic --help` order (`wic.cli` puts `bench` before `chaos`)."""
 
 EPILOG = """\
@@ -33,6 +33,7 @@ examples:
   wic verify             live read models == a rebuild? ledger zero sum? services agree?
   wic dlq list; wic dlq redrive ID        rejected messages: inspect, re-drive after a fix
   wic lag; wic health    consumer lag per group and partition; service health
+  wic audit --worker-id W                 who did what about worker W (all four services)
   wic clearing statement --month 2024-05  a month's clearing statement
   wic bench all          figures beside the raw Kafka limit (docs/performance.md)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts import topics
-from contracts.runtime import faust_app
+from contracts.runtime import audit_view, faust_app
 from contracts.runtime.pool import LazyPool
 from contracts.settings import load
 from services.registration import DEFAULT_WEB_PORT, SERVICE
@@ -17,5 +17,7 @@ worker_state = faust_app.table(app, "worker_state", topics.REGISTRATION_COMMANDS
 
 agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
 read_models = projection.wire(app, settings)
-http.wire(app, settings, LazyPool(settings.database_url, projection.SCHEMA).attach(app))
+pool = LazyPool(settings.database_url, projection.SCHEMA).attach(app)
+http.wire(app, settings, pool)
+audit_view.wire(app, SERVICE, pool)
 faust_app.add_health(app, settings, read_models)

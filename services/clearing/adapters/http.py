@@ -13,6 +13,7 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel
 
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
+from contracts.runtime import audit_view
 from contracts.runtime.http import (
     BadRequest,
     ErrorBody,
@@ -90,9 +91,10 @@ def openapi() -> dict[str, Any]:
                                                    "institution", Statement,
                                                    [p("cycle_id", "path")]),
                 "/prepayments": op("Prepayment positions with warning status", Prepayment,
-                                   [], True)},
-            "components": {"schemas": schemas(Balance, CycleOut, Statement, Prepayment,
-                                              ErrorBody)}}
+                                   [], True),
+                **audit_view.openapi_paths()},
+            "components": {"schemas": {**schemas(Balance, CycleOut, Statement, Prepayment,
+                                                 ErrorBody), **audit_view.openapi_schemas()}}}
 
 
 def register(app: faust.App, pool: LazyPool) -> None:

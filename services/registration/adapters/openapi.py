@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.registration import REGISTRATION_COMMANDS
+from contracts.runtime import audit_view
 from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, responses, schemas
 from services.registration.adapters.views import (
     CommandAccepted,
@@ -64,8 +65,10 @@ def document() -> dict[str, Any]:
                                        status=202, description="published")}},
             "/health": {"get": {"summary": "200 once serving", "responses": {
                 "200": {"description": "ready"}, "503": {"description": "not ready"}}}},
+            **audit_view.openapi_paths(),
         },
-        "components": {"schemas": schemas(ErrorBody, RegistrationBody, CoverageAnswer,
-                                          HistoryAnswer, CommandAccepted,
-                                          *REGISTRATION_COMMANDS)},
+        "components": {"schemas": {**schemas(ErrorBody, RegistrationBody, CoverageAnswer,
+                                             HistoryAnswer, CommandAccepted,
+                                             *REGISTRATION_COMMANDS),
+                                   **audit_view.openapi_schemas()}},
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.runtime import audit_view
 from contracts.runtime.http import ErrorBody, param, responses, schemas
 from contracts.settlement import AdjudicatedLine, ClaimCost, ClaimStatus
 
@@ -103,7 +104,9 @@ def document() -> dict[str, Any]:
             "/health": {"get": {"summary": "Ready once partitions are assigned and recovered",
                                 "responses": {"200": {"description": "ready"},
                                               "503": {"description": "not ready"}}}},
+            **audit_view.openapi_paths(),
         },
-        "components": {"schemas": schemas(ErrorBody, EncounterSettlementView, ClaimView,
-                                          ClaimList, mode="serialization")},
+        "components": {"schemas": {**schemas(ErrorBody, EncounterSettlementView, ClaimView,
+                                             ClaimList, mode="serialization"),
+                                   **audit_view.openapi_schemas()}},
     }
