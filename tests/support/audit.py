@@ -27,12 +27,12 @@ def env(payload: Message, key: str, when: datetime = WHEN, actor: Actor | None =
 
 
 def dead_letter(original: Envelope[Message] | bytes, topic: str, code: str = "change_locked",
-                ) -> Envelope[Message]:
+                when: datetime = WHEN) -> Envelope[Message]:
     """`original` refused from `topic` ("http:POST /commands" for a body refused at an HTTP
     door), as a service's Rejector writes it."""
     raw = original if isinstance(original, bytes) else wire.encode(original)
     letter = MessageDeadLettered(stage="decide", reason_code=code, reason="refused in a test",
                                  topic=topic, partition=0, offset=7, key_b64=None,
-                                 value_b64=b64(raw) or "", failed_at=WHEN)
-    return envelope.new(letter, key="decide", occurred_at=WHEN, recorded_at=WHEN,
+                                 value_b64=b64(raw) or "", failed_at=when)
+    return envelope.new(letter, key="decide", occurred_at=when, recorded_at=when,
                         source="test", event_id=uuid.uuid4())

@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime
 
 from contracts.audit import Subjects
 from contracts.clearing import ClearingCycleConfirmed, LedgerPosted, PostingKind
-from contracts.gateway import CrossProvincialClaim, EncounterKind, GatewayClaimSubmitted, SignedClaim
+from contracts.gateway import (
+    CrossProvincialClaim,
+    EncounterKind,
+    GatewayClaimSubmitted,
+    SignedClaim,
+)
 from services.clearing.adapters.audit import subjects
 from tests.support.audit import env
 from tests.unit.clearing.factories import WORKER

@@ -60,7 +60,8 @@ def test_a_body_refused_at_an_http_door_is_not_believed_about_its_actor() -> Non
 
 
 def test_an_unreadable_refusal_keeps_its_peeked_type_and_no_subjects() -> None:
-    raw = wire.encode(env(b.apply(b.worker_id()), "k")).replace(b'"payload":{', b'"payload":{"x":1,')
+    good = wire.encode(env(b.apply(b.worker_id()), "k"))
+    raw = good.replace(b'"payload":{', b'"payload":{"x":1,')  # an extra field: refused
     r = as_dict(row("registration-deadletters", 0, 5,
                     dead_letter(raw, "registration-commands", "invalid_payload"), subjects))
     assert r["refused_type"] == "ApplyForRegistration" and r["actor_id"] is None
