@@ -31,7 +31,7 @@ EPILOG = """\
 examples:
   wic audit --worker-id 370102198501010011          everything done about one worker
   wic audit --actor staff:zhang.wei --from 2024-05-01 --until 2024-06-01
-  wic audit --cycle-id 2024-05:370100:370200 --json
+  wic audit --cycle-id '2024-05:370100|370200' --json
   wic audit --service clearing --limit 500
   wic audit --url settlement=http://10.0.0.7:18083  a service somewhere else
 
