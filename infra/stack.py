@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from contracts import settings as wic_settings
 from contracts import topics as registry
-from infra import kafka, postgres
+from infra import identity, kafka, postgres
 from infra.errors import StackError
 from infra.layout import check_outside_ephemeral, database
 from infra.migrate import applied_count, migrate
@@ -36,6 +36,7 @@ def up(say: Say = print, external: bool = False) -> None:
         say(postgres.start())
         say(asyncio.run(postgres.ensure_database(database(_url()))))
     asyncio.run(_provision(say, _bootstrap(), _url()))
+    say(identity.ensure_issuer())
 
 
 async def _provision(say: Say, servers: str, url: str) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import faust
 
-from contracts.runtime import audit_view, faust_app
+from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from contracts.settings import load
-from services.clearing.adapters import gateway_agent, http, ledger_agent
+from services.clearing.adapters import commands, gateway_agent, http, ledger_agent
 from services.clearing.adapters.projection import PROJECTIONS
 
 settings = load()
@@ -20,3 +20,4 @@ gateway_agent.register(app, settings)
 pool = LazyPool(settings.database_url, http.SCHEMA).attach(app)
 http.register(app, pool)
 audit_view.wire(app, "clearing", pool)
+ingress.mount(app, settings, commands.COMMAND_DESK)
