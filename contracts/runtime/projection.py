@@ -117,10 +117,15 @@ async def connect(database_url: str, schema: str) -> asyncpg.Connection:
 
 
 async def load_checkpoints(conn: asyncpg.Connection, projection: str) -> dict[tuple[str, int], int]:
-    await conn.execute(CHECKPOINTS_DDL)
-    rows = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1", projection
-    )
+    async with conn.transaction():
+        # A service's projections start together (and rebuild together into a fresh
+        # schema): two concurrent CREATE TABLE IF NOT EXISTS collide in PostgreSQL's catalog.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('wic checkpoints ' ||"
+                           " current_schema()))")
+        await conn.execute(CHECKPOINTS_DDL)
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1",
+            projection)
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
