@@ -12,6 +12,7 @@ demo, the chaos run and the tests sign as a province.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -92,11 +93,25 @@ def _write(root: Path) -> None:
         (root / sub).mkdir(mode=0o700)
     (root / "service" / PUBLIC_FILE).write_text(files.public_key_set(HOME, public))
     for province, key in keys.items():
-        where = "service" if province == HOME else "peers"
-        fd = os.open(root / where / f"{province}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                     0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(files.private_key_text(key))
+        _write_private(root / ("service" if province == HOME else "peers") / f"{province}.key",
+                       key)
+
+
+def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+    """Created 0600 and never over an existing file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(files.private_key_text(key))
+
+
+def new_pair(path: Path) -> str:
+    """`wic keys pair`: a new private key into `path`; returns its public key (base64)."""
+    key = Ed25519PrivateKey.generate()
+    try:
+        _write_private(path, key)
+    except FileExistsError:
+        raise StackError(f"{rel(path)} exists: a key file is never overwritten") from None
+    return base64.b64encode(files.public_bytes(key)).decode()
 
 
 def ensure(root: Path = DEFAULT_DIR) -> str:

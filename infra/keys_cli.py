@@ -32,7 +32,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="where to write them (default: %(default)s)")
     p.set_defaults(func=_generate)
 
+    p = sub.add_parser(
+        "pair", help="one new key pair, for a rotation: private key to a file, public printed",
+        description="Write a new Ed25519 private key to OUT (mode 0600; refused if OUT exists) "
+        "and print its public key, for the public key set (docs/operations.md, \"Gateway "
+        "keys\": add it under a new key id beside the old one, switch, then retire the old).")
+    p.add_argument("out", type=Path, metavar="OUT", help="the new private key file")
+    p.set_defaults(func=_pair)
+
 
 def _generate(args: argparse.Namespace) -> int:
     print(gateway_keys.ensure(args.dir.resolve()))
+    return 0
+
+
+def _pair(args: argparse.Namespace) -> int:
+    print(gateway_keys.new_pair(args.out))
     return 0

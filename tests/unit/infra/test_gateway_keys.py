@@ -116,3 +116,12 @@ def test_the_home_province_can_be_overridden_only_to_one_whose_key_we_hold(
     monkeypatch.setenv("WIC_CLEARING_HOME_PROVINCE", "110000")
     with pytest.raises(NotConfigured, match="not among province 110000's keys"):
         config.gateway()
+
+
+def test_a_rotation_pair_is_written_once_and_prints_its_public_key(tmp_path: Path) -> None:
+    out = tmp_path / "sd-2025.key"
+    public = base64.b64decode(gateway_keys.new_pair(out))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert files.public_bytes(files.parse_private_key(out.read_text())) == public
+    with pytest.raises(StackError, match="never overwritten"):
+        gateway_keys.new_pair(out)
