@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from contracts import settings as wic_settings
 from contracts import topics as registry
-from infra import gateway_keys, kafka, postgres
+from infra import gateway_keys, identity, kafka, postgres
 from infra.errors import StackError
 from infra.layout import check_outside_ephemeral, database
 from infra.migrate import applied_count, migrate
@@ -37,6 +37,7 @@ def up(say: Say = print, external: bool = False) -> None:
         say(asyncio.run(postgres.ensure_database(database(_url()))))
         say(gateway_keys.ensure())  # dev keys for the clearing service (docs/security.md)
     asyncio.run(_provision(say, _bootstrap(), _url()))
+    say(identity.ensure_issuer())
 
 
 async def _provision(say: Say, servers: str, url: str) -> None:

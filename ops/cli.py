@@ -15,10 +15,10 @@ from types import ModuleType
 from infra import cli as infra_cli
 from infra import keys_cli
 from infra.errors import StackError
-from ops import chaos, clearing, demo, dlq, lag, reference, replay, verify
+from ops import chaos, clearing, demo, dlq, lag, reference, replay, users, verify
 
 COMMANDS: list[ModuleType] = [infra_cli, keys_cli, demo, replay, verify, dlq, lag, reference,
-                             clearing, chaos]
+                             clearing, users, chaos]
 """The operator's commands, in `wic --help` order (`wic.cli` puts `bench` before `chaos`)."""
 
 EPILOG = """\
@@ -36,6 +36,7 @@ examples:
   wic dlq list; wic dlq redrive ID        rejected messages: inspect, re-drive after a fix
   wic lag; wic health    consumer lag per group and partition; service health
   wic clearing statement --month 2024-05  a month's clearing statement
+  wic users add li.na --role registration_clerk --region 370100   a staff token
   wic bench all          figures beside the raw Kafka limit (docs/performance.md)
 
 every command has its own --help with examples.

@@ -17,12 +17,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics, wire
+from contracts.actor import Role
 from contracts.registration import RegistrationImported, WorkerCoverage
 from contracts.runtime.projection import ProjectionRunner
 from infra.migrate import migrate
 from services.registration.adapters.projection import PROJECTIONS, SCHEMA, digest
 from tests.integration.registration.helpers import accepted, http, http_until, rejected
 from tests.support.database import create_database, drop_database
+from tests.support.identity import bearer
 from tests.support.kafka import Bus
 from tests.support.processes import ServiceProcess
 from tests.unit.registration import builders as b
@@ -193,11 +195,13 @@ async def test_http_api_validation_and_openapi(service: ServiceProcess, bus: Bus
     assert status == 400 and body["reason_code"] == "invalid_region_code"
     status, body = http(service.url, f"/workers/{w}/coverage?place=370200&date=May")
     assert status == 400 and body["reason_code"] == "invalid_date"
-    status, body = http(service.url, "/commands", b"[1, 2")
+    clerk = bearer(Role.REGISTRATION_CLERK, "li.na")
+    status, body = http(service.url, "/commands", b"[1, 2", clerk)
     assert status == 400 and body["reason_code"] == "malformed_json"
-    env = b.env(b.apply(w, "REG-HTTP"), b.at(D0), source="online-channel")
-    status, body = http(service.url, "/commands", wire.encode(env))
-    assert status == 202 and body["event_id"] == str(env.event_id)
+    env = b.env(b.apply(w, "REG-HTTP"), b.at(D0), source="online-channel", actor=None)
+    status, body = http(service.url, "/commands", wire.encode(env), clerk)
+    assert status == 200 and body["event_id"] == str(env.event_id), body
+    assert body["actor"] == "staff:li.na" and body["reply"]["ref_event_id"] == str(env.event_id)
     await http_until(service.url, "/registrations/REG-HTTP", lambda s, body: s == 200)
     status, doc = http(service.url, "/openapi.json")
     assert status == 200 and "/workers/{worker_id}/coverage" in doc["paths"]
