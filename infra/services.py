@@ -1,7 +1,8 @@
 """Run the four services as local processes (`python -m services.<name> worker`).
 
 Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
-prefix, database and web port from the environment, logs to a file, and counts as started
+prefix, database and web port from the environment (clearing also the paths of the
+generated gateway dev keys, `infra.gateway_keys`), logs to a file, and counts as started
 only when its `/health` says it serves (partitions assigned, tables recovered). The
 benchmarks also read how long that took (`wait_ready`), the process's memory (`memory`) and
 may run it under pyinstrument (`profile_dir`).
@@ -19,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra import gateway_keys
 from infra.errors import StackError
 from infra.layout import ROOT
 
@@ -62,6 +64,8 @@ class ServiceProcess:
             "WIC_KAFKA_BOOTSTRAP": self.bootstrap,
             "WIC_WEB_PORT": str(self.port),
             "WIC_DATA_DIR": str(self.log_dir / "faust"),
+            # the dev keys the demo and tests sign with; other services get no key at all
+            **(gateway_keys.dev_keys().service_env() if self.service == "clearing" else {}),
             **self.extra_env,
         }
 

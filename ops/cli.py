@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from infra import cli as infra_cli
+from infra import keys_cli
 from infra.errors import StackError
 from ops import audit, chaos, clearing, demo, dlq, lag, reference, replay, users, verify
 
-COMMANDS: list[ModuleType] = [infra_cli, demo, replay, verify, dlq, lag, audit, reference,
-                             clearing, users, chaos]
+COMMANDS: list[ModuleType] = [infra_cli, keys_cli, demo, replay, verify, dlq, lag, audit,
+                             reference, clearing, users, chaos]
 """The operator's commands, in `wic --help` order (`wic.cli` puts `bench` before `chaos`)."""
 
 EPILOG = """\
@@ -26,7 +27,8 @@ examples:
   wic status             is everything healthy? (exit 0 if so)
   wic topics             the topic registry: name, key, partitions, retention, writer
   wic down               stop both (data kept)
-  wic down --wipe        stop both and delete all local data
+  wic down --wipe        stop both and delete all local data (and the generated keys)
+  wic keys generate      gateway dev keys into .local/secrets/gateway (no stack needed)
   wic demo               a realistic month through all four services, proved by replay
   wic reference load reference/sample     publish effective-dated reference data
   wic replay all --into NAME              rebuild every read model from offset zero
