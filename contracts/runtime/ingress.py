@@ -25,6 +25,7 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel
 
 from contracts import wire
+from contracts.actor import Actor
 from contracts.authority import authorize
 from contracts.decision import KeyedBy, Rejected
 from contracts.message import Message
@@ -94,10 +95,10 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
     rejector = Rejector(desk.writer, None, settings.topic_prefix, send)
     topic = desk.topic.name(settings.topic_prefix)
 
-    async def refuse(web: View, raw: bytes, exc: BadRequest) -> Response:
+    async def refuse(web: View, raw: bytes, exc: BadRequest, who: Actor) -> Response:
         try:
             await rejector.reject(http_record(f"POST {path}", raw), exc.code, exc.reason,
-                                  stage="http")
+                                  stage="http", actor=who)
         except KafkaError as err:
             return error(web, 503, "broker_unavailable", f"refused ({exc.code}) but not "
                          f"dead-lettered: {err!r}")
@@ -136,11 +137,11 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
             try:
                 raw = await read_body(request)
             except BodyTooLarge as exc:
-                return await refuse(self, exc.head, exc)
+                return await refuse(self, exc.head, exc, who)
             try:
                 env = checked(raw, received_at, who)
             except BadRequest as exc:
-                return await refuse(self, raw, exc)
+                return await refuse(self, raw, exc, who)
             fut = answers.expect(env.event_id)
             try:
                 await send(topic, env.key.encode(), wire.encode(env))

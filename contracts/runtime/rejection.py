@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from contracts import envelope, wire
+from contracts.actor import Actor
 from contracts.deadletter import MessageDeadLettered, b64
 from contracts.message import Message
 from contracts.replies import MessageRejected
@@ -80,7 +81,10 @@ class Rejector:
         *,
         stage: str,
         cause: envelope.Envelope[Message] | None = None,
+        actor: Actor | None = None,
     ) -> None:
+        """`actor`: who sent the refused message, when an ingress authenticated them before
+        refusing it (issue 16: the audit trail shows who tried)."""
         metrics.refused(code, stage)
         letter = MessageDeadLettered(
             stage=stage,
@@ -98,7 +102,7 @@ class Rejector:
         dl_id = envelope.derived_id(_record_uuid(record), 0, "deadletter")
         dl = envelope.new(
             letter, key=stage, occurred_at=letter.failed_at, source=self.service.value,
-            event_id=dl_id, recorded_at=letter.failed_at,
+            event_id=dl_id, recorded_at=letter.failed_at, actor=actor,
         )
         await self.send(dl_topic, stage.encode(), wire.encode(dl))
         metrics.dead_lettered(dl_topic)

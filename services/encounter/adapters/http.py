@@ -76,6 +76,12 @@ def _fill(data: dict[str, Any], institution: str) -> dict[str, Any]:
             **data}
 
 
+def hospital_actor(institution: str) -> Actor:
+    """The hospital a credential belongs to, as the actor of what it sends."""
+    return Actor(id=hospital_source(institution), kind=ActorKind.HOSPITAL,
+                 channel=Channel.HTTP, institution=institution)
+
+
 def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asyncio.Event,
              waiter: Answers, pool: LazyPool) -> None:
     install_error_bodies(app)
@@ -84,10 +90,13 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
     rejector = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
                         faust_app.sender(app))
 
-    async def dead_letter(view: View, raw: bytes, exc: BadRequest) -> Response:
-        """Refuse a hospital message: its bytes to encounter-deadletters, then the answer."""
+    async def dead_letter(view: View, raw: bytes, exc: BadRequest, institution: str
+                          ) -> Response:
+        """Refuse a hospital message: its bytes to encounter-deadletters (with the hospital
+        the credential names: who tried), then the answer."""
         try:
-            await rejector.reject(http_record(ROUTE, raw), exc.code, exc.reason, stage="http")
+            await rejector.reject(http_record(ROUTE, raw), exc.code, exc.reason, stage="http",
+                                  actor=hospital_actor(institution))
         except KafkaError as err:
             return error(view, 503, "broker_unavailable", f"refused ({exc.code}) but not "
                          f"dead-lettered: {err!r}")
@@ -117,9 +126,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
         if why := BY_WORKER.mismatch(env):
             raise BadRequest("key_mismatch", why)
         check_recorded(env.recorded_at, received_at)
-        return env.model_copy(update={"actor": Actor(  # issue 16: who it was, authenticated
-            id=hospital_source(institution), kind=ActorKind.HOSPITAL, channel=Channel.HTTP,
-            institution=institution)})
+        # issue 16: who it was, authenticated
+        return env.model_copy(update={"actor": hospital_actor(institution)})
 
     @app.page("/hospital/messages")
     class HospitalMessages(View):
@@ -138,11 +146,11 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             try:
                 raw = await read_body(request)
             except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
-                return await dead_letter(self, exc.head, exc)
+                return await dead_letter(self, exc.head, exc, institution)
             try:
                 env = validated(raw, institution, received_at)
             except BadRequest as exc:
-                return await dead_letter(self, raw, exc)
+                return await dead_letter(self, raw, exc, institution)
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,7 +12,9 @@ from contracts.audit import Cursor
 from contracts.registration import RegistrationApproved
 from contracts.runtime.audit_trail import COLUMNS, row
 from contracts.runtime.audit_view import DEFAULT_LIMIT, MAX_LIMIT, parse, sql
-from contracts.runtime.http import BadRequest
+from contracts.runtime.http import BadRequest, http_record
+from contracts.runtime.rejection import Rejector
+from contracts.topics import Writer
 from services.registration.adapters.audit import subjects
 from tests.support.audit import CLERK, REVIEWER, WHEN, dead_letter, env
 from tests.unit.registration import builders as b
@@ -106,3 +109,34 @@ def test_filters_become_one_condition_each_and_the_page_one_row_more() -> None:
     statement, args = sql(parse({"cursor": after.encode(), "limit": "2"}))
     assert "(occurred_at, topic, partition, log_offset) > ($1, $2, $3, $4)" in statement
     assert args == [WHEN, "registration-events", 1, 5, 3]
+
+
+def test_a_body_refused_at_an_http_door_names_who_the_door_authenticated() -> None:
+    """Issue 16: the ingress authenticated the sender before refusing the body, so the dead
+    letter carries that actor and the trail shows who tried (not what the body claims)."""
+    sent: list[bytes] = []
+
+    async def send(_topic: str, _key: bytes | None, value: bytes) -> None:
+        sent.append(value)
+
+    rejector = Rejector(Writer.REGISTRATION, None, "t-unit.", send)
+    body = b'{"type": "ApproveRegistration", "actor": {"id": "staff:mallory"}}'
+    asyncio.run(rejector.reject(http_record("POST /commands", body), "forbidden_role",
+                                "needs registration_reviewer", stage="http", actor=CLERK))
+    letter = wire.decode(sent[0])
+    r = as_dict(row("registration-deadletters", 0, 3, letter, subjects))
+    assert (r["actor_id"], r["reason_code"]) == (CLERK.id, "forbidden_role")
+
+
+def test_a_body_refused_before_anyone_was_authenticated_names_no_one() -> None:
+    """Issue 16: an actor written in a refused body is never believed."""
+    sent: list[bytes] = []
+
+    async def send(_topic: str, _key: bytes | None, value: bytes) -> None:
+        sent.append(value)
+
+    original = env(b.approve("370102198501010011"), "370102198501010011", actor=REVIEWER)
+    asyncio.run(Rejector(Writer.REGISTRATION, None, "t-unit.", send).reject(
+        http_record("POST /commands", wire.encode(original)), "actor_in_body", "no", stage="http"))
+    r = as_dict(row("registration-deadletters", 0, 3, wire.decode(sent[0]), subjects))
+    assert r["actor_id"] is None and r["reason_code"] == "actor_in_body"
