@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import envelope, wire
 from contracts.encounter import ChargeLine, RecordChargeLine
 from contracts.reference import CatalogKind
+from contracts.settings import kafka_security
 from contracts.topics import Topic
 from ops.progress import Progress
 
@@ -35,7 +36,8 @@ def typical_message() -> bytes:
 
 
 async def produce(bootstrap: str, topic: str, value: bytes, n: int, keys: int = 1000) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                                acks="all", linger_ms=5,
                                 max_batch_size=256 * 1024)
     await producer.start()
     progress = Progress(f"raw produce {topic}", n)
@@ -57,7 +59,8 @@ async def produce(bootstrap: str, topic: str, value: bytes, n: int, keys: int = 
 
 
 async def consume(bootstrap: str, topic: str, n: int) -> float:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **kafka_security(),
+                                group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
@@ -82,10 +85,12 @@ async def relay(bootstrap: str, source: str, target: str, n: int) -> float:
     whole batches with a bounded number in flight, so this is the broker's relay limit, not
     the cost of one future per record.
     """
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, **kafka_security(),
+                                group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                                acks="all", linger_ms=5,
                                 max_batch_size=512 * 1024, max_request_size=4 * 1024 * 1024)
     await consumer.start()
     await producer.start()

@@ -32,7 +32,7 @@ from contracts.business_time import CHINA, business_date
 from contracts.message import Command
 from contracts.replies import MessageAccepted, MessageRejected
 from contracts.runtime.answers import Answers
-from contracts.settings import Settings, load
+from contracts.settings import Settings, kafka_security, load
 from contracts.topics import CLEARING_COMMANDS, CLEARING_REPLIES
 
 SCHEMA = "clearing"
@@ -71,7 +71,8 @@ async def send_command(settings: Settings, command: Command, *, key: str, source
     """Publish `command` and wait for its answer (TimeoutError after `timeout` seconds)."""
     env = envelope.new(command, key=key, source=source,
                        occurred_at=datetime.combine(on, time(0), CHINA))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                acks="all")
     await producer.start()
     try:
         async with Answers(settings, [CLEARING_REPLIES]) as answers:
