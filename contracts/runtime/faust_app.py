@@ -26,7 +26,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
 from contracts.runtime import login, metrics
 from contracts.runtime.rejection import Send
-from contracts.settings import Settings, kafka_security
+from contracts.settings import KafkaCredentialsMissing, Settings, kafka_security
 from contracts.topics import WORKER_PARTITIONS, Topic
 
 MIB = 1024 * 1024
@@ -99,7 +99,10 @@ def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any
 
 def credentials(settings: Settings) -> faust.SASLCredentials | None:
     """faust's form of `kafka_security` (the same principal and password)."""
-    security = kafka_security(settings)
+    try:
+        security = kafka_security(settings)
+    except KafkaCredentialsMissing:
+        return None  # `run` refuses to start with the reason (`login.check`)
     if not security:
         return None
     return faust.SASLCredentials(username=security["sasl_plain_username"],

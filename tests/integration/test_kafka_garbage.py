@@ -99,7 +99,7 @@ async def letters(bootstrap: str, prefix: str, writer: Writer, want: int,
                   timeout: float = 45.0) -> list[MessageDeadLettered]:
     consumer = AIOKafkaConsumer(DEADLETTERS[writer].name(prefix), bootstrap_servers=bootstrap,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
-                                group_id=None)
+                                group_id=None, **kafka_security())
     await consumer.start()
     seen: list[MessageDeadLettered] = []
     deadline = time.monotonic() + timeout

@@ -69,7 +69,7 @@ class Bus:
         """All envelopes on `topic` from the beginning, once `until(all_so_far)` holds."""
         consumer = AIOKafkaConsumer(topic.name(self.prefix), bootstrap_servers=self.bootstrap,
                                     auto_offset_reset="earliest", enable_auto_commit=False,
-                                    group_id=None)
+                                    group_id=None, **kafka_security())
         await consumer.start()
         seen: list[Envelope[Message]] = []
         deadline = time.monotonic() + timeout
