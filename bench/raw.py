@@ -7,6 +7,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -140,10 +141,22 @@ def broker_tool(cls: str, args: list[str], timeout: float = 120.0) -> str:
     return out.stdout + out.stderr
 
 
+def java_security() -> list[str]:
+    """The Python clients' identity (`kafka_security`) as Java client properties."""
+    sec = kafka_security()
+    if not sec:
+        return []
+    jaas = ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{sec["sasl_plain_username"]}" password="{sec["sasl_plain_password"]}";')
+    return [f"security.protocol={sec['security_protocol']}",
+            f"sasl.mechanism={sec['sasl_mechanism']}", f"sasl.jaas.config={jaas}"]
+
+
 def java_producer_rate(bootstrap: str, topic: str, n: int, size: int) -> float | None:
     text = broker_tool("org.apache.kafka.tools.ProducerPerformance", [
         "--topic", topic, "--num-records", str(n), "--record-size", str(size),
         "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        *java_security(),
     ])
     # The summary line is the last "records sent" line (log4j warnings may follow it).
     found = re.findall(r"\d+ records sent, ([\d.]+) records/sec", text)
@@ -151,10 +164,13 @@ def java_producer_rate(bootstrap: str, topic: str, n: int, size: int) -> float |
 
 
 def java_consumer_rate(bootstrap: str, topic: str, n: int) -> float | None:
-    text = broker_tool("org.apache.kafka.tools.ConsumerPerformance", [
-        "--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n),
-        "--timeout", "60000",
-    ])
+    with tempfile.NamedTemporaryFile("w", suffix=".properties") as config:  # mode 0600
+        config.write("\n".join(java_security()) + "\n")
+        config.flush()
+        text = broker_tool("org.apache.kafka.tools.ConsumerPerformance", [
+            "--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n),
+            "--timeout", "60000", "--consumer.config", config.name,
+        ])
     # header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec…
     for line in text.splitlines():
         cols = [c.strip() for c in line.split(",")]

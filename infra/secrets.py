@@ -14,8 +14,8 @@ import os
 import secrets
 from pathlib import Path
 
-from contracts.acl import PRINCIPALS
-from contracts.settings import SCRAM, KafkaAuth, secrets_dir
+from contracts.acl import ADMIN, PRINCIPALS
+from contracts.settings import SCRAM, KafkaAuth, kafka_auth, secrets_dir
 
 
 def path(principal: str, home: Path | None = None) -> Path:
@@ -46,6 +46,15 @@ def password(principal: str, home: Path | None = None) -> str:
 
 def auth(principal: str, home: Path | None = None) -> KafkaAuth:
     return KafkaAuth("sasl", principal, password(principal, home), str(path(principal, home)))
+
+
+def admin_auth() -> KafkaAuth:
+    """Who provisions (topics, ACLs: `wic up`, a demo's or test's run, the benchmarks): the
+    checkout's `admin` file, or for an external broker (compose) the environment's
+    credentials, which must then be an admin's."""
+    if path(ADMIN).exists():
+        return auth(ADMIN)
+    return kafka_auth(ADMIN)
 
 
 def fingerprint(principal: str, home: Path | None = None) -> str:

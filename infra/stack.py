@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from contracts import settings as wic_settings
 from contracts import topics as registry
-from contracts.acl import ADMIN
 from contracts.settings import KafkaAuth, secrets_dir
 from infra import kafka, postgres, secrets
 from infra.errors import StackError
@@ -100,11 +99,7 @@ def status(say: Say = print) -> int:
 
 
 def _admin() -> KafkaAuth:
-    """`wic up` acts as `admin` (topics, ACLs): its file under `.local/secrets/kafka`, or,
-    for an external broker, WIC_KAFKA_PRINCIPAL / WIC_KAFKA_CREDENTIALS as usual."""
-    if secrets.path(ADMIN).exists():
-        return secrets.auth(ADMIN)
-    return wic_settings.kafka_auth(ADMIN)
+    return secrets.admin_auth()
 
 
 def _url() -> str:

@@ -4,7 +4,7 @@
 just turns each `Topic` into a `NewTopic` with `topic.config()`. Creating is idempotent:
 "already exists" (error 36) is fine, any other error code is raised. With the topics come
 their ACLs (`contracts.acl.bindings` for the same prefix, `infra.acls`), and with a test
-run's topics its ACLs go; both need the `admin` principal (a super user).
+run's topics its ACLs go; both act as the `admin` principal (a super user) unless told.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from contracts import acl
 from contracts import topics as registry
 from contracts.settings import KafkaAuth, kafka_security
-from infra import acls
+from infra import acls, secrets
 from infra.errors import StackError
 
 TOPIC_ALREADY_EXISTS = 36
@@ -29,10 +29,11 @@ READY_TIMEOUT = 15.0
 @asynccontextmanager
 async def admin(bootstrap: str, timeout: float = CONNECT_TIMEOUT,
                 auth: KafkaAuth | None = None) -> AsyncIterator[Any]:
-    """A started AIOKafkaAdminClient (as `auth`, else this process's principal), closed
-    afterwards; a clear error if Kafka is away."""
+    """A started AIOKafkaAdminClient (as `auth`, else as `admin`: provisioning is an admin's
+    act), closed afterwards; a clear error if Kafka is away."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    auth = auth or secrets.admin_auth()
     client = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
                                  request_timeout_ms=int(timeout * 1000), **kafka_security(auth))
     try:
