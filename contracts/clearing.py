@@ -150,6 +150,7 @@ class ClearingCycleConfirmed(_LedgerEvent):
     cycle_id: str
     region: RegionCode
     confirmed_on: date
+    confirmed_by: str = ""  # the authenticated actor (issue 16: its settler is someone else)
 
 
 class ClearingCycleDisputed(_LedgerEvent):

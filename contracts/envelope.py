@@ -22,6 +22,7 @@ import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 from pydantic_core import PydanticCustomError
 
+from contracts.actor import Actor
 from contracts.business_time import CHINA
 from contracts.message import Message
 
@@ -154,6 +155,9 @@ class Envelope(BaseModel, Generic[P]):
     source: str = Field(min_length=1, max_length=200)
     causation_id: uuid.UUID | None = None
     correlation_id: uuid.UUID | None = None
+    # who did it, stamped by the ingress that authenticated them (contracts.actor); absent
+    # from the bytes when unknown, so messages without one are what they always were
+    actor: Actor | None = Field(default=None, exclude_if=lambda actor: actor is None)
     payload: SerializeAsAny[P]
 
     @model_validator(mode="after")
@@ -183,6 +187,7 @@ def new(
     recorded_at: datetime | None = None,
     causation_id: uuid.UUID | None = None,
     correlation_id: uuid.UUID | None = None,
+    actor: Actor | None = None,
 ) -> Envelope[P]:
     """Wrap a payload sent from outside the log (a client, a hospital, an operator)."""
     eid = event_id or uuid.uuid4()
@@ -196,6 +201,7 @@ def new(
         source=source,
         causation_id=causation_id,
         correlation_id=correlation_id or eid,
+        actor=actor,
         payload=payload,
     )
 
@@ -214,7 +220,8 @@ def derive(
     occurred_at: datetime | None = None,
     salt: str = "",
 ) -> list[Envelope[Message]]:
-    """Envelopes for what `cause` led to: deterministic ids, times taken from the cause."""
+    """Envelopes for what `cause` led to: deterministic ids, times and actor taken from the
+    cause."""
     return [
         AnyEnvelope(
             event_id=derived_id(cause.event_id, i, salt),
@@ -226,6 +233,7 @@ def derive(
             source=source,
             causation_id=cause.event_id,
             correlation_id=cause.correlation_id or cause.event_id,
+            actor=cause.actor,
             payload=p,
         )
         for i, p in enumerate(payloads)

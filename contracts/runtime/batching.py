@@ -148,6 +148,21 @@ class BatchedState(Generic[V]):
                 self.cache.put(key, raw, value)
 
 
+class Snapshots(BatchedState[V]):
+    """Per-key state that every accepted record replaces whole (what the readers of
+    registration-coverage keep): the handler never reads it back, so nothing is read from
+    the table or cached. A cached copy of every snapshot cost encounter 1.7 KiB per worker
+    (docs/performance.md, issue 15)."""
+
+    def __init__(self, table: Any, encode: Callable[[V], bytes], empty: Callable[[], V]
+                 ) -> None:
+        super().__init__(table, lambda _raw: empty(), encode, empty)
+        self.cache = DecodedCache(self.cache.decode, max_entries=0)
+
+    def get(self, key: bytes) -> V:
+        return self._decided[key][1] if key in self._decided else self.empty()
+
+
 STALLED_AFTER = 15.0  # seconds without a record of a partition that has records waiting
 POSITION_KEY = b"\x00position/"
 """Table keys of the input positions: a NUL byte no worker id (a resident id) can start with."""

@@ -26,6 +26,7 @@ from contracts.runtime.batching import (
     BatchedState,
     DeferredSends,
     InputPositions,
+    Snapshots,
     as_current,
     batches,
 )
@@ -111,7 +112,7 @@ class GatewayDesk:
 
     def coverage_runner(self, app: Any, positions: InputPositions, deferred: DeferredSends,
                         tables: Sequence[Any] | None = None) -> Runner[bytes]:
-        return Runner(app, BatchedState(self.coverage, _same, _same, bytes), positions,
+        return Runner(app, Snapshots(self.coverage, _same, bytes), positions,
                       deferred, tables=[self.coverage] if tables is None else tables)
 
 

@@ -88,12 +88,14 @@ def _closed_party(state: ClearingState, cid: str, region: str) -> Cycle:
     return cycle
 
 
-def confirm_cycle(state: ClearingState, cmd: ConfirmCycle) -> ClearingCycleConfirmed | None:
+def confirm_cycle(state: ClearingState, cmd: ConfirmCycle, by: str = ""
+                  ) -> ClearingCycleConfirmed | None:
     cycle = _closed_party(state, cmd.cycle_id, cmd.region)
     if cmd.region in cycle.confirmed:
         return None
     return ClearingCycleConfirmed(ledger_seq=state.seq, cycle_id=cmd.cycle_id,
-                                  region=cmd.region, confirmed_on=cmd.confirmed_on)
+                                  region=cmd.region, confirmed_on=cmd.confirmed_on,
+                                  confirmed_by=by)
 
 
 def dispute_cycle(state: ClearingState, cmd: DisputeCycle) -> ClearingCycleDisputed:

@@ -86,15 +86,18 @@ def with_status(state: ClearingState, cid: str, status: CycleStatus,
     return _put(state, replace(_get(state, cid, month), status=status))
 
 
-def confirmed(state: ClearingState, cid: str, region: str) -> ClearingState:
+def confirmed(state: ClearingState, cid: str, region: str, by: str = "") -> ClearingState:
     cycle = _get(state, cid)
     disputed = {k: v for k, v in cycle.disputed.items() if k != region}
-    return _put(state, replace(cycle, confirmed=cycle.confirmed | {region}, disputed=disputed))
+    return _put(state, replace(cycle, confirmed=cycle.confirmed | {region}, disputed=disputed,
+                               confirmers={**cycle.confirmers, region: by}))
 
 
 def disputed(state: ClearingState, cid: str, region: str, reason: str) -> ClearingState:
     cycle = _get(state, cid)
+    confirmers = {k: v for k, v in cycle.confirmers.items() if k != region}
     return _put(state, replace(cycle, confirmed=cycle.confirmed - {region},
+                               confirmers=confirmers,
                                disputed={**cycle.disputed, region: reason}))
 
 

@@ -21,7 +21,8 @@ COMMANDS = (c.FundPrepayment, c.CloseCycle, c.ConfirmCycle, c.DisputeCycle, c.Se
 
 
 def decide(state: ClearingState, policy: Policy, msg: Message,
-           cause: uuid.UUID) -> Message | None:
+           cause: uuid.UUID, actor_id: str = "") -> Message | None:
+    """`actor_id`: who sent a command (authenticated; recorded on a cycle's confirmation)."""
     if cause in state.seen:
         return None
     match msg:
@@ -53,7 +54,7 @@ def decide(state: ClearingState, policy: Policy, msg: Message,
         case c.CloseCycle():
             return commands.close_cycle(state, msg)
         case c.ConfirmCycle():
-            return commands.confirm_cycle(state, msg)
+            return commands.confirm_cycle(state, msg, actor_id)
         case c.DisputeCycle():
             return commands.dispute_cycle(state, msg)
         case c.SettleCycle():

@@ -25,6 +25,7 @@ from contracts.message import Message
 from contracts.replies import MessageAccepted
 from contracts.topics import CLEARING_EVENTS, CLEARING_REPLIES, GATEWAY_OUTBOUND
 from services.clearing.domain import outbound
+from services.clearing.domain.authorization import authorized
 from services.clearing.domain.decide import COMMANDS, decide
 from services.clearing.domain.ledger import evolve
 from services.clearing.domain.state import ClearingState, Policy
@@ -40,10 +41,10 @@ class LedgerContext:
     key_id: str
 
 
-def post(state: ClearingState, env: Envelope[Message], ctx: LedgerContext
+def post(state: ClearingState, env: Envelope[Message], ctx: LedgerContext, actor_id: str = ""
          ) -> Decision[ClearingState]:
     """A money event, an accepted gateway claim or an answer to ours, onto the ledger."""
-    event = decide(state, ctx.policy, env.payload, env.event_id)
+    event = decide(state, ctx.policy, env.payload, env.event_id, actor_id)
     if event is None:
         return Decision(events=our_claim(env, ctx))  # also when already on the ledger
     [derived] = envelope.derive(env, [event], key=LEDGER_KEY, source=SOURCE)
@@ -53,8 +54,12 @@ def post(state: ClearingState, env: Envelope[Message], ctx: LedgerContext
 
 def answer_command(state: ClearingState, env: Envelope[Message], ctx: LedgerContext
                    ) -> Decision[ClearingState]:
-    """An agency's clearing command (prepayments, cycles, refusals), answered to it."""
-    decision = post(state, env, ctx)
+    """An agency's clearing command (prepayments, cycles, refusals) from staff who may send
+    it (issue 16), answered to them."""
+    if env.event_id in state.seen:
+        decision = post(state, env, ctx)  # already on the ledger: answered again, unchanged
+    else:
+        decision = post(state, env, ctx, authorized(state, env).id)
     detail = (decision.events[0].envelope.type if decision.events
               else "no change (already done)")
     reply = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)

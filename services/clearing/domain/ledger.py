@@ -58,7 +58,7 @@ def evolve(state: ClearingState, event: Message, cause: uuid.UUID | None) -> Cle
     if isinstance(event, ClearingCycleClosed):
         return cycles.with_status(state, event.cycle_id, CycleStatus.CLOSED, event.month)
     if isinstance(event, ClearingCycleConfirmed):
-        return cycles.confirmed(state, event.cycle_id, event.region)
+        return cycles.confirmed(state, event.cycle_id, event.region, event.confirmed_by)
     if isinstance(event, ClearingCycleDisputed):
         return cycles.disputed(state, event.cycle_id, event.region, event.reason)
     if isinstance(event, ClearingCycleAborted):

@@ -39,6 +39,7 @@ class Cycle:
     status: CycleStatus = CycleStatus.OPEN
     lines: dict[LineKey, LineTotals] = field(default_factory=dict)
     confirmed: frozenset[str] = frozenset()
+    confirmers: dict[str, str] = field(default_factory=dict)  # region -> actor who confirmed
     disputed: dict[str, str] = field(default_factory=dict)
     rolled_into: str | None = None
 

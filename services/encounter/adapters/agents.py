@@ -31,6 +31,7 @@ from contracts.runtime.batching import (
     DecodedCache,
     DeferredSends,
     InputPositions,
+    Snapshots,
     batches,
 )
 from contracts.runtime.rejection import RawRecord, Rejector
@@ -64,7 +65,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     encounters_by_worker = faust_app.table(app, "encounters_by_worker")
 
     absorbed = DeferredSends(app)
-    coverage_runner = Runner(app, BatchedState(coverage_by_worker, _same, _same, bytes),
+    coverage_runner = Runner(app, Snapshots(coverage_by_worker, _same, bytes),
                              InputPositions(app, coverage_by_worker).attach(
                                  app, topics.REGISTRATION_COVERAGE.name(settings.topic_prefix)),
                              absorbed, tables=[coverage_by_worker])

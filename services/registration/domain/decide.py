@@ -35,7 +35,9 @@ from services.registration.domain import rules
 from services.registration.domain.state import Status, WorkerState
 
 
-def decide(state: WorkerState, command: Command, at: datetime) -> list[Event]:
+def decide(state: WorkerState, command: Command, at: datetime, reviewer: str = ""
+           ) -> list[Event]:
+    """`reviewer`: the authenticated actor's id, recorded on an approval (never the body's)."""
     today = business_date(at)
     match command:
         case ApplyForRegistration():
@@ -47,7 +49,7 @@ def decide(state: WorkerState, command: Command, at: datetime) -> list[Event]:
             rules.require_pending(reg, today)
             decided = [RegistrationApproved(registration_id=reg.registration_id,
                                             worker_id=command.worker_id, approved_on=today,
-                                            reviewer=command.reviewer)]
+                                            reviewer=reviewer)]
         case RejectRegistration():
             reg = rules.require_known(state, command.registration_id)
             rules.require_pending(reg, today)

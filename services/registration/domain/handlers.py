@@ -17,6 +17,7 @@ from contracts.message import Message
 from contracts.registration import REGISTRATION_COMMANDS
 from contracts.replies import MessageAccepted
 from services.registration import SERVICE
+from services.registration.domain.authorization import PREPARING, authorized
 from services.registration.domain.coverage import coverage_of
 from services.registration.domain.decide import decide
 from services.registration.domain.state import WorkerState, evolve
@@ -30,9 +31,12 @@ def answer_command(state: WorkerState, env: Envelope[Message], _context: object 
     assert isinstance(command, REGISTRATION_COMMANDS)  # the runner routes only these here
     if env.event_id in state.commands:
         return Decision(replies=[_reply(env, "duplicate command: already handled")])
-    events = decide(state, command, env.occurred_at)
+    actor = authorized(state, env)
+    events = decide(state, command, env.occurred_at, reviewer=actor.id)
     for event in events:
         state = evolve(state, event)
+    if events and isinstance(command, PREPARING):
+        state = state.prepared(command.registration_id, actor.id)
     state = state.with_command(env.event_id)
     out = [Outgoing(topics.REGISTRATION_EVENTS, e)
            for e in envelope.derive(env, list(events), key=env.key, source=SERVICE)]

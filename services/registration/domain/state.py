@@ -91,9 +91,18 @@ class WorkerState(BaseModel):
     social_security_card: str | None = None
     registrations: dict[str, Registration] = {}
     commands: DecidedIds = DecidedIds()  # handled command ids; decision state only
+    # registration id -> actors who applied for or changed it (four-eyes); decision state
+    prepared_by: dict[str, tuple[str, ...]] = {}
 
     def get(self, registration_id: str) -> Registration | None:
         return self.registrations.get(registration_id)
+
+    def prepared(self, registration_id: str, actor_id: str) -> WorkerState:
+        earlier = self.prepared_by.get(registration_id, ())
+        if actor_id in earlier:
+            return self
+        return self.model_copy(update={"prepared_by": {**self.prepared_by,
+                                                       registration_id: (*earlier, actor_id)}})
 
     def with_command(self, command_id: uuid.UUID) -> WorkerState:
         return self.model_copy(update={"commands": self.commands.plus(command_id)})

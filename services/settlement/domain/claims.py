@@ -48,7 +48,7 @@ def check_injury_covered(injury: InjuryFacts) -> None:
                        f"the worker's insurance was not in force on {injury.injury_date}")
 
 
-def _claim(state: WorkerState, claim_id: str) -> ClaimEntry:
+def claim_of(state: WorkerState, claim_id: str) -> ClaimEntry:
     entry = state.claims.get(claim_id)
     if entry is None:
         raise Rejected("unknown_claim", f"no claim {claim_id} for this worker")
@@ -93,7 +93,7 @@ def completed(claim_id: str, worker_id: str, on: date) -> ClaimCompleted:
 
 def decide_documents(state: WorkerState, cmd: SubmitClaimDocuments) -> list[Event]:
     """XM-10/11: documents handed in later; the claim completes when nothing is missing."""
-    entry = _claim(state, cmd.claim_id)
+    entry = claim_of(state, cmd.claim_id)
     if entry.status is not ClaimStatus.INCOMPLETE:
         raise Rejected("claim_already_complete", f"claim {cmd.claim_id} is {entry.status.value}")
     new = tuple(d for d in dict.fromkeys(cmd.documents) if d not in entry.documents)
@@ -126,7 +126,7 @@ def payee_and_channel(entry: ClaimEntry, amount: int, requested: PaymentChannel,
 
 def decide_review(state: WorkerState, cmd: ReviewClaim) -> list[Event]:
     """XM-17/19: review a complete claim; payment due 10 working days after review."""
-    entry = _claim(state, cmd.claim_id)
+    entry = claim_of(state, cmd.claim_id)
     if entry.status is ClaimStatus.INCOMPLETE:
         raise Rejected("documents_incomplete",
                        f"claim {cmd.claim_id} misses: {', '.join(d.value for d in entry.missing)}")
@@ -147,7 +147,7 @@ def decide_review(state: WorkerState, cmd: ReviewClaim) -> list[Event]:
 def decide_pay(state: WorkerState, cmd: PayClaim) -> list[Event]:
     """XM-19/21 payment; XM-20: a claim with an advance is offset instead (remainder paid or
     recovered through `AdvanceOffset`, not a second `ClaimPaid`)."""
-    entry = _claim(state, cmd.claim_id)
+    entry = claim_of(state, cmd.claim_id)
     if entry.status is not ClaimStatus.REVIEWED:
         raise Rejected("not_reviewed", f"claim {cmd.claim_id} is {entry.status.value}")
     assert entry.approved_fen is not None and entry.payee and entry.channel
@@ -166,7 +166,7 @@ def decide_pay(state: WorkerState, cmd: PayClaim) -> list[Event]:
 
 def decide_advance(state: WorkerState, cmd: GrantAdvance) -> list[Event]:
     """XM-20: an employer whose worker's treatment costs exceed 50,000 yuan may borrow."""
-    entry = _claim(state, cmd.claim_id)
+    entry = claim_of(state, cmd.claim_id)
     if entry.claimant is not Claimant.EMPLOYER or not entry.employer_id:
         raise Rejected("employer_only", "only an employer's claim can carry an advance (XM-20)")
     if entry.status in (ClaimStatus.REVIEWED, ClaimStatus.PAID):

@@ -60,6 +60,7 @@ class ClaimEntry(BaseModel):
     payee: Payee | None = None
     channel: PaymentChannel | None = None
     advance: AdvanceGranted | None = None
+    reviewed_by: str | None = None  # the actor who reviewed it (four-eyes for its payment)
 
 
 class WorkerState(BaseModel):

@@ -28,6 +28,7 @@ from contracts.settlement import (
 )
 from services.settlement.domain import claims
 from services.settlement.domain.adjudication import Catalogs
+from services.settlement.domain.authorization import authorized, recorded
 from services.settlement.domain.encounters import decide_correction, decide_discharge
 from services.settlement.domain.state import WorkerState, evolve
 
@@ -95,8 +96,12 @@ def settle(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
 
 def answer_claim_command(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
                          ) -> Decision[WorkerState]:
-    """A claim command (XM-10…20): its events, and the sender told what they were."""
+    """A claim command (XM-10…20) from staff who may send it (issue 16): its events, and
+    the sender told what they were."""
+    actor = authorized(state, env) if env.event_id not in state.seen else None
     events, after = handle(state, env, catalogs)
+    if actor is not None:
+        after = recorded(state, after, env.payload, actor)
     detail = ", ".join(e.message_type for e in events[:10])
     accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
     [ack] = derive(env, [accepted], key=env.source, source=SOURCE, salt="reply")

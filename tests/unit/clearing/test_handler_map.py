@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 
 from contracts import clearing as c
 from contracts import topics
-from contracts.envelope import new
+from contracts.actor import Actor
+from contracts.envelope import Envelope, new
 from contracts.message import Message
 from contracts.replies import MessageAccepted
 from contracts.settlement import EncounterSettled
@@ -19,24 +20,26 @@ from services.clearing.domain.handlers import (
     LedgerContext,
 )
 from services.clearing.domain.state import ClearingState
+from tests.support.actors import acting_for
 from tests.unit.clearing.factories import POLICY, settled
 
 CTX = LedgerContext(POLICY, signing_key=None, key_id="test")
 AT = datetime(2024, 5, 10, 2, tzinfo=UTC)
 
 
-def env(payload: Message, source: str) -> object:
+def env(payload: Message, source: str, actor: Actor | None = None) -> Envelope[Message]:
+    """`actor`: by default staff with the role a command needs (tests.support.actors)."""
     return new(payload, key="k", occurred_at=AT, source=source, event_id=uuid.uuid4(),
-               recorded_at=AT)
+               recorded_at=AT, actor=actor or acting_for(payload))
 
 
 def test_sd_fund_2_a_settlement_is_posted_once_and_its_redelivery_changes_nothing() -> None:
     e = env(settled(12_300), "settlement")
-    first = MONEY_EVENT_HANDLERS[EncounterSettled](ClearingState(), e, CTX)  # type: ignore[arg-type]
+    first = MONEY_EVENT_HANDLERS[EncounterSettled](ClearingState(), e, CTX)
     [posted] = first.events
     assert posted.topic == topics.CLEARING_EVENTS and posted.envelope.key == c.LEDGER_KEY
     assert first.state is not None and first.replies == ()
-    again = MONEY_EVENT_HANDLERS[EncounterSettled](first.state, e, CTX)  # type: ignore[arg-type]
+    again = MONEY_EVENT_HANDLERS[EncounterSettled](first.state, e, CTX)
     assert list(again.events) == [] and again.state is None
 
 
@@ -45,13 +48,13 @@ def test_sd_fund_1_a_prepayment_command_is_answered_with_the_event_it_recorded()
                            treatment_province="370000", amount_fen=10_000,
                            funded_on=date(2024, 5, 1))
     e = env(cmd, "agency:finance")
-    decision = COMMAND_HANDLERS[c.FundPrepayment](ClearingState(), e, CTX)  # type: ignore[arg-type]
+    decision = COMMAND_HANDLERS[c.FundPrepayment](ClearingState(), e, CTX)
     [recorded] = decision.events
     [reply] = decision.replies
     assert reply.topic == topics.CLEARING_REPLIES and reply.envelope.key == "agency:finance"
     assert isinstance(reply.envelope.payload, MessageAccepted)
     assert reply.envelope.payload.detail == recorded.envelope.type
     assert decision.state is not None
-    repeat = COMMAND_HANDLERS[c.FundPrepayment](decision.state, e, CTX)  # type: ignore[arg-type]
+    repeat = COMMAND_HANDLERS[c.FundPrepayment](decision.state, e, CTX)
     assert repeat.events == [] and repeat.state is None
     assert repeat.replies[0].envelope.payload.detail == "no change (already done)"  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from contracts.runtime.batching import BatchedState, DecodedCache
+from contracts.runtime.batching import BatchedState, DecodedCache, Snapshots
 from contracts.runtime.faust_app import _root_logger_at_cli_level
 
 
@@ -68,6 +68,25 @@ def test_batched_state_table_written_only_at_store_with_each_keys_last_state() -
     state.store()
     assert table == {b"w1": b"3", b"w2": b"5"} and not state.changed
     assert state.get(b"w1") == 3
+
+
+class NoReads(dict[bytes, bytes]):
+    def get(self, key: object, default: object = None) -> bytes | None:  # type: ignore[override]
+        raise AssertionError("a snapshot reader never reads its table back")
+
+
+def test_snapshots_are_written_at_store_and_never_read_back_or_cached() -> None:
+    """registration-coverage's readers replace a worker's snapshot whole: the table is not
+    read per record, and no copy of every snapshot is held in memory."""
+    table = NoReads()
+    state = Snapshots(table, lambda raw: raw, bytes)
+    assert state.get(b"w1") == b""
+    state.put(b"w1", Record(), b"one")
+    state.put(b"w1", Record(), b"two")
+    assert state.get(b"w1") == b"two"  # an earlier record of the batch
+    state.store()
+    assert dict(table) == {b"w1": b"two"} and state.cache._entries == {}
+    assert state.get(b"w1") == b""
 
 
 def test_root_logger_takes_the_console_level_back_from_fausts_spinner() -> None:

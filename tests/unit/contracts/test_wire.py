@@ -159,3 +159,20 @@ def test_peek_type_agrees_with_decode() -> None:
     env = envelope.new(admission(), key=WORKER, occurred_at=WHEN, source="hospital:H37010200001")
     raw = wire.encode(env)
     assert wire.peek_type(raw) == wire.decode(raw).type == "RecordAdmission"
+
+
+def test_the_actor_is_kept_on_every_derived_message_and_absent_bytes_stay_absent() -> None:
+    """Issue 16: the authenticated actor stamped by an ingress stays on every event derived
+    from the message; a message without one encodes exactly as before the field existed."""
+    from contracts.actor import Actor, ActorKind, Channel, Role
+    plain = envelope.new(admission(), key=WORKER, occurred_at=WHEN, source="s")
+    assert b'"actor"' not in wire.encode(plain)
+    clerk = Actor(id="staff:li.na", kind=ActorKind.STAFF, channel=Channel.HTTP,
+                  roles=(Role.REGISTRATION_CLERK,), regions=("370100",))
+    cause = envelope.new(admission(), key=WORKER, occurred_at=WHEN, source="s", actor=clerk)
+    reply = MessageAccepted(ref_event_id=cause.event_id, ref_type=cause.type)
+    [derived] = envelope.derive(cause, [reply], key="k", source="encounter")
+    assert wire.decode(wire.encode(derived)).actor == clerk
+    assert clerk.acts_for("370102") and not clerk.acts_for("370200")
+    province_wide = clerk.model_copy(update={"regions": ("370000",)})
+    assert province_wide.acts_for("371500") and not province_wide.acts_for("320100")

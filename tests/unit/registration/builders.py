@@ -9,6 +9,7 @@ from typing import Any
 from stdnum.cn import ric
 
 from contracts import envelope
+from contracts.actor import Actor
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import (
@@ -22,6 +23,7 @@ from contracts.registration import (
     RegistrationType,
     RejectRegistration,
 )
+from tests.support.actors import acting_for
 
 JINAN, QINGDAO, ZIBO, BEIJING = "370100", "370200", "370300", "110100"
 
@@ -75,8 +77,18 @@ def cancel(worker: str, reg_id: str = "REG-0001", **kw: Any) -> CancelRegistrati
     return CancelRegistration(registration_id=reg_id, worker_id=worker, **kw)
 
 
+class Default:
+    """Marks "not given" where None (no actor) is a value a test may pass."""
+
+
+DEFAULT = Default()
+
+
 def env(payload: Message, when: datetime, key: str | None = None,
-        source: str = "agency-counter") -> Envelope[Message]:
+        source: str = "agency-counter", actor: Actor | Default | None = DEFAULT
+        ) -> Envelope[Message]:
+    """`actor`: by default staff with the role the command needs (tests.support.actors)."""
     worker = key or payload.worker_id  # type: ignore[attr-defined]
     return envelope.new(payload, key=worker, occurred_at=when, source=source,
-                        recorded_at=when + timedelta(seconds=1))
+                        recorded_at=when + timedelta(seconds=1),
+                        actor=acting_for(payload) if isinstance(actor, Default) else actor)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from contracts import envelope, wire
+from contracts.actor import Actor
 from contracts.decision import Rejected
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.message import Message
@@ -39,6 +40,7 @@ from contracts.settlement import (
 from services.settlement.domain.documents import missing_documents, required_documents
 from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import handle
+from tests.support.actors import acting_for
 from tests.unit.settlement.factories import (
     WORKER,
     encounter,
@@ -52,9 +54,12 @@ CATS = index(standard_catalogs())
 T0 = datetime(2024, 5, 12, 2, tzinfo=UTC)
 
 
-def env(payload: Message, at: datetime = T0) -> envelope.Envelope[Message]:
+def env(payload: Message, at: datetime = T0, actor: Actor | None = None
+        ) -> envelope.Envelope[Message]:
+    """`actor`: by default staff with the role the command needs (tests.support.actors)."""
     return envelope.new(payload, key=WORKER, occurred_at=at, source="test-client",
-                        event_id=uuid.uuid4(), recorded_at=at)
+                        event_id=uuid.uuid4(), recorded_at=at,
+                        actor=actor or acting_for(payload))
 
 
 def run(state: WorkerState, *payloads: Message) -> tuple[list[Any], WorkerState]:
