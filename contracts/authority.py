@@ -48,8 +48,10 @@ PERMITS: Mapping[type[Message], frozenset[Role]] = {
 """Every agency command, and the roles any one of which may send it."""
 
 
-def authorize(actor: Actor | None, command: Message, regions: Iterable[str]) -> Actor:
-    """The actor, if they may send `command` acting for one of `regions`; else Rejected."""
+def authorize(actor: Actor | None, command: Message, regions: Iterable[str] | None) -> Actor:
+    """The actor, if they may send `command` acting for one of `regions`; else Rejected.
+    `regions` None: only the role is checked (an ingress that cannot know the region; the
+    domain checks it against its state)."""
     name = type(command).__name__
     if actor is None:
         raise Rejected("unauthenticated", f"{name} carries no authenticated actor; agency "
@@ -60,6 +62,8 @@ def authorize(actor: Actor | None, command: Message, regions: Iterable[str]) -> 
     if not needed & set(actor.roles):
         raise Rejected("forbidden_role", f"{name} needs the role {_either(needed)}; "
                        f"{actor.id} has {_either(actor.roles) or 'no role'}")
+    if regions is None:
+        return actor
     places = sorted(set(regions))
     if not any(actor.acts_for(place) for place in places):
         raise Rejected("forbidden_region", f"{name} acts for region {_either(places)}; "

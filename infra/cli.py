@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("down", help="stop Kafka and PostgreSQL",
                               description="Stop the local stack; data is kept unless --wipe.")
     p.add_argument("--wipe", action="store_true",
-                   help="also delete the Kafka log and the PostgreSQL cluster (fresh start)")
+                   help="also delete the Kafka log, the PostgreSQL cluster and the generated "
+                   "gateway keys (fresh start)")
     p.set_defaults(func=_down)
 
     p = subparsers.add_parser("status", help="health of Kafka, PostgreSQL and topics",

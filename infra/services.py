@@ -2,9 +2,10 @@
 
 Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
 prefix, database, web port and its own Kafka principal (the service's name, whose password
-is in `.local/secrets/kafka/<service>.json`: docs/security.md) from the environment, logs
-to a file, and counts as started only when its `/health` says it serves (partitions
-assigned, tables recovered). The
+is in `.local/secrets/kafka/<service>.json`: docs/security.md) from the environment
+(clearing also the paths of the generated gateway dev keys, `infra.gateway_keys`), logs to
+a file, and counts as started only when its `/health` says it serves (partitions assigned,
+tables recovered). The
 benchmarks also read how long that took (`wait_ready`), the process's memory (`memory`) and
 may run it under pyinstrument (`profile_dir`).
 """
@@ -21,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra import gateway_keys
 from infra.errors import StackError
 from infra.layout import ROOT
 
@@ -69,6 +71,8 @@ class ServiceProcess:
             "WIC_KAFKA_BOOTSTRAP": self.bootstrap,
             "WIC_WEB_PORT": str(self.port),
             "WIC_DATA_DIR": str(self.log_dir / "faust"),
+            # the dev keys the demo and tests sign with; other services get no key at all
+            **(gateway_keys.dev_keys().service_env() if self.service == "clearing" else {}),
             **self.extra_env,
         }
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contracts import settings as wic_settings
 from contracts import topics as registry
 from contracts.settings import KafkaAuth, secrets_dir
-from infra import kafka, postgres, secrets
+from infra import gateway_keys, identity, kafka, postgres, secrets
 from infra.errors import StackError
 from infra.layout import check_outside_ephemeral, database, rel
 from infra.migrate import applied_count, migrate
@@ -39,7 +39,9 @@ def up(say: Say = print, external: bool = False) -> None:
         say(postgres.ensure_installed())
         say(postgres.start())
         say(asyncio.run(postgres.ensure_database(database(_url()))))
+        say(gateway_keys.ensure())  # dev keys for the clearing service (docs/security.md)
     asyncio.run(_provision(say, _bootstrap(), _url()))
+    say(identity.ensure_issuer())
 
 
 async def _provision(say: Say, servers: str, url: str) -> None:
@@ -77,6 +79,8 @@ def down(say: Say = print, wipe: bool = False) -> None:
     """Stop both servers (Kafka first: it holds no DB connections); `wipe` deletes data."""
     say(kafka.stop(wipe=wipe))
     say(postgres.stop(wipe=wipe))
+    if wipe:
+        say(gateway_keys.wipe())
 
 
 def status(say: Say = print) -> int:

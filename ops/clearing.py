@@ -1,9 +1,10 @@
 """`wic clearing`: the clearing agency's commands (清算) and its statements.
 
-Commands (`prepay`, `close`, `confirm`, `dispute`, `settle`, `refuse`) publish one envelope on
-`clearing-commands` (source `agency:<user>` unless `--source` says otherwise) and wait, at
-most 10 s, for the clearing service's answer on `clearing-replies`: accepted, or the
-rejection's reason (exit 1). Reports (`statement`, `prepayments`) read the clearing read
+Commands (`prepay`, `close`, `confirm`, `dispute`, `settle`, `refuse`) are sent to the
+clearing service's `POST /commands` as the member of staff the bearer token names
+(`--token`, default `$WIC_TOKEN`; `wic users add` prints one locally): the service checks
+the role, the region and four-eyes, publishes it and answers within about 10 s — accepted,
+or the refusal's reason (exit 1). Reports (`statement`, `prepayments`) read the clearing read
 model in PostgreSQL (schema `clearing`).
 
 The functions behind the subcommands are plain async functions with explicit parameters
@@ -14,34 +15,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
+import os
 import re
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from contracts import clearing as c
 from contracts import envelope, wire
 from contracts.business_time import CHINA, business_date
 from contracts.message import Command
 from contracts.replies import MessageAccepted, MessageRejected
-from contracts.runtime.answers import Answers
-from contracts.settings import Settings, kafka_security, load
-from contracts.topics import CLEARING_COMMANDS, CLEARING_REPLIES
+from contracts.settings import Settings, load
 
 SCHEMA = "clearing"
 TIMEOUT = 10.0
+CLEARING_PORT = 18084
+SOURCE = "wic-clearing"  # the channel; the person is the token's
 Answer = MessageAccepted | MessageRejected
-
-
-def default_source() -> str:
-    return f"agency:{getpass.getuser()}"
 
 
 def parse_yuan(text: str) -> int:
@@ -66,42 +64,50 @@ def yuan(fen: int) -> str:
     return f"{'-' if fen < 0 else ''}{units:,}.{cents:02d}"
 
 
-async def send_command(settings: Settings, command: Command, *, key: str, source: str,
-                       on: date, timeout: float = TIMEOUT) -> Answer:
-    """Publish `command` and wait for its answer (TimeoutError after `timeout` seconds)."""
-    env = envelope.new(command, key=key, source=source,
+def clearing_url() -> str:
+    return os.environ.get("WIC_CLEARING_URL", f"http://127.0.0.1:{CLEARING_PORT}")
+
+
+async def send_command(settings: Settings, command: Command, *, key: str, on: date, token: str,
+                       url: str | None = None, timeout: float = TIMEOUT) -> Answer:
+    """Send `command` as the staff member `token` names and return the service's answer
+    (TimeoutError if it is not decided within `timeout` seconds)."""
+    env = envelope.new(command, key=key, source=SOURCE,
                        occurred_at=datetime.combine(on, time(0), CHINA))
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
-                                acks="all")
-    await producer.start()
+    status, body = await asyncio.to_thread(
+        _post, f"{url or clearing_url()}/commands", wire.encode(env), token, timeout + 5)
+    if status == 200:
+        return MessageAccepted.model_validate(body["reply"])
+    if status == 202:
+        raise TimeoutError(f"published, but not decided within {timeout:g} s; the answer "
+                           f"to {env.event_id} will be on clearing-replies")
+    if status >= 500 and "reason_code" not in body:
+        raise TimeoutError(f"the clearing service answered {status}: is it up?")
+    return MessageRejected(ref_event_id=env.event_id, ref_type=env.type,
+                           reason_code=str(body.get("reason_code", f"http_{status}")),
+                           reason=str(body.get("reason", "")))
+
+
+def _post(url: str, body: bytes, token: str, timeout: float) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     try:
-        async with Answers(settings, [CLEARING_REPLIES]) as answers:
-            answers.expect(env.event_id)
-            await producer.send_and_wait(CLEARING_COMMANDS.name(settings.topic_prefix),
-                                         wire.encode(env), key=key.encode())
-            try:
-                [reply] = await answers.gather([env.event_id], timeout)
-            except TimeoutError:
-                raise TimeoutError(f"no answer on {CLEARING_REPLIES.name(settings.topic_prefix)}"
-                                   f" within {timeout:g} s: is the clearing service up?"
-                                   ) from None
-    finally:
-        await producer.stop()
-    if not isinstance(reply.payload, Answer):
-        raise RuntimeError(f"the answer to {env.event_id} is a {reply.type}, not a reply")
-    return reply.payload
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+    except (urllib.error.URLError, OSError) as exc:
+        raise TimeoutError(f"cannot reach the clearing service at {url}: {exc}") from None
 
-
-# ---- the commands, callable from scripts ----
 
 async def prepay(settings: Settings, insured: str, treatment: str, amount_fen: int, on: date,
-                 *, prepayment_id: str | None = None, source: str | None = None) -> Answer:
+                 *, prepayment_id: str | None = None, token: str) -> Answer:
     """SD-FUND-1. The default id makes the same prepayment told twice a no-op."""
     pid = prepayment_id or f"PP-{insured}@{treatment}-{on:%Y%m%d}-{amount_fen}"
     cmd = c.FundPrepayment(prepayment_id=pid, insured_province=insured,
                            treatment_province=treatment, amount_fen=amount_fen, funded_on=on)
     return await send_command(settings, cmd, key=f"{insured}|{treatment}", on=on,
-                              source=source or default_source())
+                              token=token)
 
 
 async def open_cycles(database_url: str, month: str) -> list[str]:
@@ -115,45 +121,45 @@ async def open_cycles(database_url: str, month: str) -> list[str]:
 
 
 async def close(settings: Settings, month: str, on: date, pair: tuple[str, str] | None = None,
-                *, source: str | None = None) -> dict[str, Answer]:
+                *, token: str) -> dict[str, Answer]:
     """SD-FUND-2: close one pair's cycle of `month`, or every open cycle of the month."""
     ids = [c.cycle_id(month, *pair)] if pair else await open_cycles(settings.database_url,
                                                                      month)
     return {cid: await send_command(settings, c.CloseCycle(cycle_id=cid, closed_on=on),
-                                    key=cid, on=on, source=source or default_source())
+                                    key=cid, on=on, token=token)
             for cid in ids}
 
 
 async def confirm(settings: Settings, cycle_id: str, region: str, on: date,
-                  *, source: str | None = None) -> Answer:
+                  *, token: str) -> Answer:
     cmd = c.ConfirmCycle(cycle_id=cycle_id, region=region, confirmed_on=on)
     return await send_command(settings, cmd, key=cycle_id, on=on,
-                              source=source or default_source())
+                              token=token)
 
 
 async def dispute(settings: Settings, cycle_id: str, region: str, reason: str, on: date,
-                  *, source: str | None = None) -> Answer:
+                  *, token: str) -> Answer:
     cmd = c.DisputeCycle(cycle_id=cycle_id, region=region, reason=reason, disputed_on=on)
     return await send_command(settings, cmd, key=cycle_id, on=on,
-                              source=source or default_source())
+                              token=token)
 
 
-async def settle(settings: Settings, cycle_id: str, on: date, *, source: str | None = None
+async def settle(settings: Settings, cycle_id: str, on: date, *, token: str
                  ) -> Answer:
     cmd = c.SettleCycle(cycle_id=cycle_id, settled_on=on)
     return await send_command(settings, cmd, key=cycle_id, on=on,
-                              source=source or default_source())
+                              token=token)
 
 
 async def refuse(settings: Settings, settlement_id: str, amount_fen: int, reason: str, on: date,
                  *, reason_code: str = "audit_refusal", refusal_id: str | None = None,
-                 source: str | None = None) -> Answer:
+                 token: str) -> Answer:
     """SD-FUND-3 (拒付). The default id makes the same refusal told twice a no-op."""
     rid = refusal_id or f"RF-{settlement_id}-{on:%Y%m%d}-{amount_fen}"
     cmd = c.RefuseItems(refusal_id=rid, settlement_id=settlement_id, amount_fen=amount_fen,
                         reason_code=reason_code, reason=reason, refused_on=on)
     return await send_command(settings, cmd, key="clearing", on=on,
-                              source=source or default_source())
+                              token=token)
 
 
 # ---- reports from the read model ----
@@ -289,33 +295,38 @@ def _report(answer: Answer, what: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load()
-    src = args.source
+    src = args.token
+    if not src:
+        print(f"wic clearing {args.clearing_command}: no staff token: give --token or set "
+              "WIC_TOKEN (locally: `wic users add NAME --role clearing_officer --region …`)",
+              file=sys.stderr)
+        return 2
     try:
         match args.clearing_command:
             case "prepay":
                 return _report(asyncio.run(prepay(
                     settings, args.insured, args.treatment, args.amount_yuan, args.on,
-                    prepayment_id=args.id, source=src)), "prepayment")
+                    prepayment_id=args.id, token=src)), "prepayment")
             case "close":
                 answers = asyncio.run(close(settings, args.month, args.on, args.pair,
-                                            source=src))
+                                            token=src))
                 if not answers:
                     print(f"no open cycle in {args.month}")
                 return max([_report(a, f"close {cid}") for cid, a in answers.items()],
                            default=0)
             case "confirm":
                 return _report(asyncio.run(confirm(settings, args.cycle_id, args.region,
-                                                   args.on, source=src)), "confirm")
+                                                   args.on, token=src)), "confirm")
             case "dispute":
                 return _report(asyncio.run(dispute(settings, args.cycle_id, args.region,
-                                                   args.reason, args.on, source=src)), "dispute")
+                                                   args.reason, args.on, token=src)), "dispute")
             case "settle":
                 return _report(asyncio.run(settle(settings, args.cycle_id, args.on,
-                                                  source=src)), "settle")
+                                                  token=src)), "settle")
             case "refuse":
                 return _report(asyncio.run(refuse(
                     settings, args.settlement_id, args.amount_yuan, args.reason, args.on,
-                    reason_code=args.code, refusal_id=args.id, source=src)), "refusal")
+                    reason_code=args.code, refusal_id=args.id, token=src)), "refusal")
     except TimeoutError as exc:
         print(f"wic clearing {args.clearing_command}: {exc}", file=sys.stderr)
         return 2
@@ -373,8 +384,9 @@ def _sub(sub: Any, name: str, command: bool = True) -> argparse.ArgumentParser:
     if command:
         p.add_argument("--on", type=date.fromisoformat, default=_today(),
                        help="business date (YYYY-MM-DD; default: today in China)")
-        p.add_argument("--source", default=default_source(),
-                       help="who sends it: agency:<user> (default) or operator")
+        p.add_argument("--token", default=os.environ.get("WIC_TOKEN"),
+                       help="the staff bearer token (default $WIC_TOKEN); who sends it is "
+                       "who the token names")
         p.set_defaults(func=_run)
     return p
 

@@ -288,7 +288,8 @@ def month(value: str | None, name: str = "month") -> str:
 def query(request: Request) -> Mapping[str, str]:
     """The query parameters; a parameter given twice is refused (which one would count?)."""
     q = request.query
-    keys = list(q.keys())  # a multidict: a repeated name is listed once per value
+    # a multidict: one item per value, while multidict 7 lists a repeated name's key once
+    keys = [key for key, _ in q.items()]
     if len(keys) != len(set(keys)):
         raise BadRequest("repeated_parameter", "a query parameter is given more than once")
     return q

@@ -70,6 +70,16 @@ class BatchProjection(Projection, Protocol):
                          events: list[Envelope[Message]]) -> None: ...
 
 
+@runtime_checkable
+class LoggedProjection(Projection, Protocol):
+    """Optional: a projection that also keeps where each event lies on the log (the audit
+    trail, `contracts.runtime.audit_trail`): handed each partition's events with their
+    offsets, in one call, instead of `apply` or `apply_many`."""
+
+    async def apply_logged(self, conn: asyncpg.Connection, topic: str, partition: int,
+                           events: list[tuple[int, Envelope[Message]]]) -> None: ...
+
+
 class Run(Protocol):
     """Consecutive common events of a batch, written with one statement per kind of row."""
 
@@ -107,10 +117,15 @@ async def connect(database_url: str, schema: str) -> asyncpg.Connection:
 
 
 async def load_checkpoints(conn: asyncpg.Connection, projection: str) -> dict[tuple[str, int], int]:
-    await conn.execute(CHECKPOINTS_DDL)
-    rows = await conn.fetch(
-        "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1", projection
-    )
+    async with conn.transaction():
+        # A service's projections start together (and rebuild together into a fresh
+        # schema): two concurrent CREATE TABLE IF NOT EXISTS collide in PostgreSQL's catalog.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('wic checkpoints ' ||"
+                           " current_schema()))")
+        await conn.execute(CHECKPOINTS_DDL)
+        rows = await conn.fetch(
+            "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1",
+            projection)
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
@@ -124,8 +139,9 @@ async def apply_records(
     """Apply records of one partition inside the caller's transaction; returns (applied, skipped).
 
     Undecodable records are skipped here: the writer of an event topic validated them, and
-    a projection must not stop on one it cannot read. The decoded events go to `apply_many`
-    in one call if the projection has it (`BatchProjection`), else to `apply` one by one;
+    a projection must not stop on one it cannot read. The decoded events go to
+    `apply_logged` with their offsets (`LoggedProjection`), else to `apply_many` in one call
+    if the projection has it (`BatchProjection`), else to `apply` one by one;
     the checkpoint is written after them, in the same transaction.
     """
     skipped = 0
@@ -136,19 +152,23 @@ async def apply_records(
     )
     start = row["next_offset"] if row else 0
     last = start - 1
-    events: list[Envelope[Message]] = []
+    logged: list[tuple[int, Envelope[Message]]] = []
     for rec in records:
         if rec.offset < start:
             skipped += 1
             continue
         last = rec.offset
         try:
-            events.append(wire.decode(rec.value))
+            logged.append((rec.offset, wire.decode(rec.value)))
         except wire.WireError:
             log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
                       partition, rec.offset)
             skipped += 1
-    if isinstance(projection, BatchProjection):
+    events = [event for _, event in logged]
+    if isinstance(projection, LoggedProjection):
+        if logged:
+            await projection.apply_logged(conn, topic, partition, logged)
+    elif isinstance(projection, BatchProjection):
         if events:
             await projection.apply_many(conn, events)
     else:

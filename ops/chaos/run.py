@@ -130,7 +130,7 @@ class Client:
     async def send(self, step: Step) -> uuid.UUID:
         await self.broker_up.wait()
         env = envelope.new(step.payload, key=step.key, occurred_at=step.when,
-                           source=step.source)
+                           source=step.source, actor=step.actor)
         await self.producer.send(step.topic.name(self.settings.topic_prefix), wire.encode(env),
                                  key=step.key.encode())
         self.sent.append(env.event_id)

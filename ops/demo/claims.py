@@ -16,6 +16,7 @@ from contracts import settlement as st
 from contracts.topics import CLAIM_COMMANDS
 from ops.demo import world as w
 from ops.demo.registrations import Registered
+from ops.demo.staff import actor_for
 from ops.demo.story import Step
 
 D = st.DocumentKind
@@ -28,7 +29,7 @@ def _step(who: Registered, payload: st.Command, day: date, says: str,
           expect: str = "accepted") -> Step:
     source = f"agency:{who.worker.insured_region}-benefits"
     return Step(CLAIM_COMMANDS, payload, who.worker.worker_id, w.at(day, 11), source, says,
-                expect)
+                expect, actor_for(payload, who.worker.insured_region))
 
 
 def _file(who: Registered, claim_id: str, situations: tuple[st.ClaimSituation, ...],

@@ -12,13 +12,17 @@ from datetime import date
 from contracts import clearing as cl
 from contracts.topics import CLEARING_COMMANDS
 from ops.demo import world as w
+from ops.demo.staff import actor_for
 from ops.demo.story import Step
 
 FUND = "agency:370000-fund"
 
 
-def _step(payload: cl.Command, key: str, day: date, says: str, expect: str = "accepted") -> Step:
-    return Step(CLEARING_COMMANDS, payload, key, w.at(day, 15), FUND, says, expect)
+def _step(payload: cl.Command, key: str, day: date, says: str, expect: str = "accepted",
+          region: str = w.SHANDONG) -> Step:
+    """`region`: what the command concerns, so the right person sends it (ops.demo.staff)."""
+    return Step(CLEARING_COMMANDS, payload, key, w.at(day, 15), FUND, says, expect,
+                actor_for(payload, region))
 
 
 def prepayments() -> list[Step]:
@@ -42,7 +46,7 @@ def close(cycle_ids: list[str], closed: date, confirmed: date, settled: date) ->
         steps.append(_step(cl.CloseCycle(cycle_id=cid, closed_on=closed), cid, closed,
                            f"close {cid} (SD-FUND-2)"))
         steps += [_step(cl.ConfirmCycle(cycle_id=cid, region=r, confirmed_on=confirmed), cid,
-                        confirmed, f"{r} confirms {cid}") for r in (a, b)]
+                        confirmed, f"{r} confirms {cid}", region=r) for r in (a, b)]
         steps.append(_step(cl.SettleCycle(cycle_id=cid, settled_on=settled), cid, settled,
                            f"settle {cid}: funds move"))
     return steps

@@ -17,6 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from contracts import envelope, topics, wire
+from contracts.actor import Actor
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime.answers import Answers
@@ -43,8 +44,8 @@ class Client:
         await self.producer.stop()
 
     async def send(self, topic: topics.Topic, payload: Message, *, key: str, when: datetime,
-                   source: str) -> Envelope[Message]:
-        env = envelope.new(payload, key=key, occurred_at=when, source=source)
+                   source: str, actor: Actor | None = None) -> Envelope[Message]:
+        env = envelope.new(payload, key=key, occurred_at=when, source=source, actor=actor)
         self.answers.expect(env.event_id)
         await self.producer.send(topic.name(self.settings.topic_prefix), wire.encode(env),
                                  key=key.encode())

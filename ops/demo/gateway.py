@@ -2,33 +2,29 @@
 
 The first is for the worker registered to live in Beijing (accepted: drawn on Shandong's
 prepayment held in Beijing); the second names a worker with no registration (refused with
-reason codes). Both are signed with Beijing's dev key (reference/gateway/keys.dev.json).
+reason codes). Both are signed with Beijing's generated dev key (`infra.gateway_keys`).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from datetime import date
-from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts import gateway as gw
 from contracts.topics import GATEWAY_INBOUND
+from infra.gateway_keys import dev_keys
 from ops.demo import world as w
 from ops.demo.registrations import Registered
 from ops.demo.story import Step
 
-KEYS = Path(__file__).resolve().parents[2] / "reference" / "gateway" / "keys.dev.json"
 BEIJING = "110000"
 
 
 def sign(signed: gw.SignedClaim, province: str) -> gw.GatewayClaimSubmitted:
-    entry = json.loads(KEYS.read_text())["provinces"][province]
-    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(entry["private"]))
-    signature = base64.b64encode(key.sign(gw.canonical_bytes(signed))).decode()
-    return gw.GatewayClaimSubmitted(signed=signed, key_id=entry["key_id"], signature=signature)
+    keys = dev_keys()
+    signature = base64.b64encode(keys.private_key(province).sign(gw.canonical_bytes(signed)))
+    return gw.GatewayClaimSubmitted(signed=signed, key_id=keys.key_id(province),
+                                    signature=signature.decode())
 
 
 def claim(message_id: str, who: w.Worker, amount_fen: int, day: date) -> gw.SignedClaim:

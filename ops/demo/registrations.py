@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from contracts import registration as reg
 from contracts.topics import REGISTRATION_COMMANDS
 from ops.demo import world as w
+from ops.demo.staff import actor_for
 from ops.demo.story import Step
 
 CLERK = "agency:{region}-counter"
@@ -43,7 +44,8 @@ class Registrations:
             says: str, expect: str = "accepted") -> None:
         source = CLERK.format(region=worker.insured_region)
         self.steps.append(Step(REGISTRATION_COMMANDS, payload, worker.worker_id, w.at(day),
-                               source, says, expect))
+                               source, says, expect,
+                               actor_for(payload, worker.insured_region)))
 
 
 def confirmation(day: date) -> reg.Confirmation:

@@ -53,7 +53,8 @@ class Run:
         sent = []
         for step in steps:
             sent.append(await self.client.send(step.topic, step.payload, key=step.key,
-                                               when=step.when, source=step.source))
+                                               when=step.when, source=step.source,
+                                               actor=step.actor))
             if progress:
                 progress.advance()
         answers = await self.client.answers_to(sent, timeout=120)
@@ -68,7 +69,8 @@ class Run:
             self.failures += 1
         if show or not ok:
             mark = "ok " if ok else "UNEXPECTED"
-            self.say(f"  {mark} {step.says}  -> {got}"
+            who = f"[{step.actor.name} {step.actor.id}] " if step.actor else ""
+            self.say(f"  {mark} {who}{step.says}  -> {got}"
                      + ("" if ok else f" (expected {step.expect})"))
 
 

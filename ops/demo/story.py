@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from contracts.actor import Actor
 from contracts.message import Message
 from contracts.topics import Topic
 
@@ -18,3 +19,4 @@ class Step:
     source: str
     says: str  # one readable line for the log
     expect: str = "accepted"  # "accepted" or the reason code of the expected refusal
+    actor: Actor | None = None  # who sends it (agency staff; hospitals and gateways: None)

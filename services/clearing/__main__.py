@@ -1,7 +1,9 @@
 """`python -m services.clearing worker -l warn`: the faust worker CLI (see `faust --help`)."""
 
-from contracts.runtime import faust_app
-from services.clearing.app import app, settings
+from contracts.runtime import faust_app, startup
+
+with startup.refusal("clearing"):  # a configuration error: one line and exit 2, no traceback
+    from services.clearing.app import app, settings
 
 if __name__ == "__main__":
     faust_app.run(app, settings)

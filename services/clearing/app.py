@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import faust
 
-from contracts.runtime import faust_app
+from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from contracts.settings import load
-from services.clearing.adapters import gateway_agent, http, ledger_agent
+from services.clearing.adapters import commands, gateway_agent, http, ledger_agent
 from services.clearing.adapters.projection import PROJECTIONS
 
 settings = load("clearing")
@@ -17,4 +17,7 @@ read_models = LiveReadModels(PROJECTIONS, settings, http.SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)
 ledger_agent.register(app, settings)
 gateway_agent.register(app, settings)
-http.register(app, LazyPool(settings.database_url, http.SCHEMA).attach(app))
+pool = LazyPool(settings.database_url, http.SCHEMA).attach(app)
+http.register(app, pool)
+audit_view.wire(app, "clearing", pool)
+ingress.mount(app, settings, commands.COMMAND_DESK)

@@ -6,7 +6,7 @@ import asyncio
 
 from contracts import settings as settings_module
 from contracts import topics
-from contracts.runtime import faust_app
+from contracts.runtime import audit_view, faust_app
 from contracts.runtime.answers import Answers
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
@@ -29,8 +29,9 @@ waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
                  fetch_max_wait_ms=faust_app.AGENT_FETCH_MAX_WAIT_MS)
 
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
-http.register(app, settings, book, reference_ready, waiter,
-              LazyPool(settings.database_url, SCHEMA).attach(app))
+pool = LazyPool(settings.database_url, SCHEMA).attach(app)
+http.register(app, settings, book, reference_ready, waiter, pool)
+audit_view.wire(app, "encounter", pool)
 http.register_coverage_view(app, coverage_by_worker)
 
 

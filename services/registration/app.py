@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from contracts import topics
-from contracts.runtime import faust_app
+from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.settings import load
 from services.registration import DEFAULT_WEB_PORT, SERVICE
-from services.registration.adapters import agents, http, projection
+from services.registration.adapters import agents, commands, http, projection
 
 settings = load(SERVICE)
 app = faust_app.create(SERVICE, settings, DEFAULT_WEB_PORT)
@@ -17,5 +17,8 @@ worker_state = faust_app.table(app, "worker_state", topics.REGISTRATION_COMMANDS
 
 agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
 read_models = projection.wire(app, settings)
-http.wire(app, settings, LazyPool(settings.database_url, projection.SCHEMA).attach(app))
+pool = LazyPool(settings.database_url, projection.SCHEMA).attach(app)
+http.wire(app, settings, pool)
+audit_view.wire(app, SERVICE, pool)
+ingress.mount(app, settings, commands.COMMAND_DESK)
 faust_app.add_health(app, settings, read_models)

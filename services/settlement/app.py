@@ -6,10 +6,10 @@ from typing import Any
 
 from contracts import settings as settings_mod
 from contracts import topics
-from contracts.runtime import faust_app
+from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
-from services.settlement.adapters import agents, http
+from services.settlement.adapters import agents, commands, http
 from services.settlement.adapters.projection import PROJECTIONS, SCHEMA
 from services.settlement.adapters.reference import ReferenceStore
 
@@ -31,7 +31,10 @@ reference = ReferenceStore(settings.bootstrap, settings.topic_prefix)
 settler = agents.Settler(app, settings, worker_state, reference)
 agents.register(app, settler, encounter_events, claim_commands)
 
-http.register(app, LazyPool(settings.database_url, SCHEMA).attach(app))
+pool = LazyPool(settings.database_url, SCHEMA).attach(app)
+http.register(app, pool)
+audit_view.wire(app, "settlement", pool)
+ingress.mount(app, settings, commands.COMMAND_DESK)
 
 async def _shutdown(sender: Any, *args: Any, **kwargs: Any) -> None:
     await reference.stop()

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts import envelope, wire
+from contracts.actor import Actor, ActorKind, Channel, Role
 from contracts.deadletter import MessageDeadLettered
 from contracts.message import Message
 from contracts.registration import ApplyForRegistration
@@ -40,6 +41,8 @@ from contracts.settings import Settings
 from contracts.topics import ENCOUNTER_DEADLETTERS, REGISTRATION_DEADLETTERS
 from infra.services import ServiceProcess, start_all, stop_all
 from ops.reference import files_under, publish, read_envelopes
+from tests.support.actors import EVERY_PROVINCE
+from tests.support.identity import token_for
 from tests.support.kafka import Bus
 from tests.unit.encounter.samples import SAMPLE, admission, charge, discharge, line, worker_id
 
@@ -108,6 +111,14 @@ def hospital(cmd: Message, **extra: Any) -> dict[str, Any]:
 def post_hospital(stack: dict[str, ServiceProcess], data: bytes) -> tuple[int, bytes]:
     return request(stack["encounter"], "POST", "/hospital/messages", data,
                    {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+
+
+def staff_headers() -> dict[str, str]:
+    """Issue 16: agency commands need a staff token; this one may send every command."""
+    everyone = Actor(id="staff:fuzz", kind=ActorKind.STAFF, channel=Channel.HTTP,
+                     roles=tuple(Role), regions=EVERY_PROVINCE)
+    return {"Content-Type": "application/json",
+            "Authorization": f"Bearer {token_for(everyone)}"}
 
 
 def apply_command(when: datetime | None = None) -> dict[str, Any]:
@@ -197,8 +208,7 @@ async def test_finding_5_huge_body_is_413_and_dead_lettered(
     data["padding"] = marker + "x" * 900_000
     raw = orjson.dumps(data)
     if service == "registration":
-        got = request(stack[service], "POST", "/commands", raw,
-                      {"Content-Type": "application/json"})
+        got = request(stack[service], "POST", "/commands", raw, staff_headers())
     else:
         got = post_hospital(stack, raw)
     assert refused(*got, f"{service} 900 KB") == (413, "body_too_large")
@@ -253,8 +263,8 @@ def test_valid_messages_still_pass(stack: dict[str, ServiceProcess]) -> None:
     status, raw = post_hospital(stack, orjson.dumps(hospital(admission(W, JN, "OK1", today))))
     assert status == 200, raw
     status, raw = request(stack["registration"], "POST", "/commands",
-                          orjson.dumps(apply_command()), {"Content-Type": "application/json"})
-    assert status == 202, raw
+                          orjson.dumps(apply_command()), staff_headers())
+    assert status == 200, raw
 
 
 # --- The fuzzer: every operation of every service's OpenAPI document -------------------
@@ -490,7 +500,9 @@ def _fuzz(stack: dict[str, ServiceProcess], service: str) -> dict[str, Counter[s
         if path in ("/health", "/openapi.json"):
             continue
         headers = {"Content-Type": "application/json"}
-        if op.get("security"):
+        if path == "/commands":  # agency commands: a member of staff with every role
+            headers = staff_headers()
+        elif op.get("security"):
             headers["Authorization"] = f"Bearer {TOKEN}"
         out[f"{method.upper()} {path}"] = _fuzz_operation(svc, doc, path, method.upper(), op,
                                                           headers)

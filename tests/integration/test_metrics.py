@@ -15,7 +15,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from contracts import topics
+from contracts.actor import Role
 from tests.integration.registration.helpers import accepted, http, rejected
+from tests.support.identity import bearer
 from tests.support.kafka import Bus
 from tests.support.processes import ServiceProcess
 from tests.unit.registration import builders as b
@@ -80,7 +82,7 @@ async def test_refusals_dead_letters_latency_lag_and_health_on_metrics(
     reply = await rejected(bus, b.env(b.approve(w, "REG-NOPE"), b.at(D0)))
     assert reply.reason_code == "unknown_registration"
     await bus.send_raw(topics.REGISTRATION_COMMANDS, b"{not json", key=w.encode())
-    status, body = http(service.url, "/commands", b"[1, 2")
+    status, body = http(service.url, "/commands", b"[1, 2", bearer(Role.REGISTRATION_CLERK))
     assert status == 400 and body["reason_code"] == "malformed_json"
 
     commands = topics.REGISTRATION_COMMANDS.name(prefix)

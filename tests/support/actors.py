@@ -2,8 +2,8 @@
 ingress or an operator's re-drive would: the broker lets only those write command topics).
 
 `acting_for(command)` is a member of staff with the role the command needs, acting for every
-province; each role is a different person, so a test that applies and then approves keeps
-four-eyes by default.
+province; each kind of command is sent by a different person, so a test that applies and
+then approves, reviews and then pays, or confirms and then settles keeps four-eyes.
 """
 
 from __future__ import annotations
@@ -25,4 +25,7 @@ def staff(role: Role, name: str | None = None, regions: tuple[str, ...] = EVERY_
 def acting_for(command: Message) -> Actor | None:
     """Staff who may send `command` (None for what is not an agency command)."""
     roles = PERMITS.get(type(command))
-    return staff(min(roles)) if roles else None
+    if not roles:
+        return None
+    role = min(roles)
+    return staff(role, f"{role.value.replace('_', '-')}.{type(command).__name__}")

@@ -1,13 +1,12 @@
-"""Signed gateway messages for tests, with the DEV keys of reference/gateway/keys.dev.json:
-claims other provinces send us, and their answers to our claims."""
+"""Signed gateway messages for tests, with the generated dev keys (`infra.gateway_keys`,
+the ones the clearing service under test is given): claims other provinces send us, and
+their answers to our claims."""
 
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -20,16 +19,16 @@ from contracts.gateway import (
     answer_signed_bytes,
     canonical_bytes,
 )
+from infra.gateway_keys import dev_keys
 
-DEV_KEYS = Path(__file__).resolve().parents[2] / "reference" / "gateway" / "keys.dev.json"
-KEYS = json.loads(DEV_KEYS.read_text())["provinces"]
-PUBLIC_KEYS: dict[str, dict[str, bytes]] = {
-    p: {v["key_id"]: base64.b64decode(v["public"])} for p, v in KEYS.items()}
+DEV = dev_keys()
+PUBLIC_KEYS: dict[str, dict[str, bytes]] = DEV.public_keys()
+KEY_IDS = {p: DEV.key_id(p) for p in PUBLIC_KEYS}  # province -> its one dev key id
 T0 = datetime(2024, 5, 31, 8, 0, tzinfo=UTC)
 
 
 def private_key(province: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(KEYS[province]["private"]))
+    return DEV.private_key(province)
 
 
 def signed_claim(*, worker: str, fund_fen: int, origin: str = "110000",
@@ -47,7 +46,7 @@ def signed_claim(*, worker: str, fund_fen: int, origin: str = "110000",
             treatment_region=treatment, institution_id="H11010500001", encounter_kind=kind,
             treatment_date=treatment_date, settled_on=date(2024, 5, 20), fund_fen=fund_fen))
     signature = base64.b64encode(private_key(signer or origin).sign(canonical_bytes(signed)))
-    return GatewayClaimSubmitted(signed=signed, key_id=KEYS[origin]["key_id"],
+    return GatewayClaimSubmitted(signed=signed, key_id=KEY_IDS[origin],
                                  signature=signature.decode())
 
 
@@ -63,6 +62,6 @@ def signed_answer(claim: GatewayClaimSubmitted, *, accepted: bool,
         accepted=accepted, reason_codes=reason_codes,
         reason="accepted" if accepted else "refused: " + ", ".join(reason_codes),
         claim=claim.signed.claim if accepted else None, answered_at=answered_at,
-        key_id=KEYS[origin]["key_id"])
+        key_id=KEY_IDS[origin])
     signature = private_key(signer or origin).sign(answer_signed_bytes(answer))
     return answer.model_copy(update={"signature": base64.b64encode(signature).decode()})

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from infra.gateway_keys import DevKeys
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("registration", "encounter", "settlement", "clearing")
-# Files whose WIC_* variables a service process reads (settings, and the faust worker's
-# web host/port and state directory).
-ENV_SOURCES = ("contracts/settings.py", "contracts/runtime/faust_app.py")
+# Files whose WIC_* variables a service process reads (settings, the faust worker's web
+# host/port and state directory, clearing's thresholds and gateway key files).
+ENV_SOURCES = ("contracts/settings.py", "contracts/runtime/faust_app.py",
+               "services/clearing/adapters/config.py")
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +158,43 @@ def test_postgres_credentials_match_the_services(services: dict[str, dict[str, A
     env = env_of(services["postgres"])
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], env["POSTGRES_DB"]) == (
         "wic", "wic", "wic")
+
+
+def test_clearing_reads_its_gateway_keys_from_mounted_files_only(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]],
+) -> None:
+    """Issue 16, part 7: the two files `wic keys generate` writes into service/ are mounted as
+    secrets into clearing alone; the peers' private keys are never among them."""
+    env = env_of(services["clearing"])
+    mounted = {name: f"/run/secrets/{name}" for name in services["clearing"]["secrets"]}
+    assert {env["WIC_GATEWAY_KEYS"], env["WIC_GATEWAY_PRIVATE_KEY_FILE"]} == set(
+        mounted.values())
+    default = DevKeys(Path("./.local/secrets/gateway"))
+    by_path = {env["WIC_GATEWAY_KEYS"]: default.public_file,
+               env["WIC_GATEWAY_PRIVATE_KEY_FILE"]: default.private_file}
+    for name, inside in mounted.items():
+        host = re.sub(r"\$\{GATEWAY_SECRETS_DIR:-([^}]*)\}", r"\1",
+                      compose["secrets"][name]["file"])
+        assert Path(host) == by_path[inside], (name, host)
+    for name in ("init", "registration", "encounter", "settlement"):
+        assert "secrets" not in services[name], name
+        assert not {"WIC_GATEWAY_KEYS", "WIC_GATEWAY_PRIVATE_KEY_FILE"} & set(
+            env_of(services[name])), name
+
+
+def test_no_value_in_the_compose_file_is_a_raw_key(compose: dict[str, Any]) -> None:
+    """Nothing secret inline: no value is the base64 of an Ed25519 key's 32 bytes or more."""
+    def scalars(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [s for k, v in node.items() for s in (*scalars(k), *scalars(v))]
+        if isinstance(node, list):
+            return [s for v in node for s in scalars(v)]
+        return [str(node)]
+    for value in scalars(compose):
+        for word in re.findall(r"[A-Za-z0-9+/_-]{43,}={0,2}", value):
+            try:
+                raw = base64.b64decode(word + "=" * (-len(word) % 4), altchars=b"-_")
+            except (binascii.Error, ValueError):
+                continue
+            mixed = re.search(r"[a-z]", word) and re.search(r"[A-Z]", word)
+            assert not (mixed and len(raw) >= 32), word[:8]

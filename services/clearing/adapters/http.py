@@ -13,6 +13,7 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel
 
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
+from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import (
     BadRequest,
     ErrorBody,
@@ -29,6 +30,7 @@ from contracts.runtime.http import (
     schemas,
 )
 from contracts.runtime.pool import LazyPool
+from services.clearing.adapters.commands import COMMAND_DESK
 
 SCHEMA = "clearing"
 
@@ -90,9 +92,12 @@ def openapi() -> dict[str, Any]:
                                                    "institution", Statement,
                                                    [p("cycle_id", "path")]),
                 "/prepayments": op("Prepayment positions with warning status", Prepayment,
-                                   [], True)},
-            "components": {"schemas": schemas(Balance, CycleOut, Statement, Prepayment,
-                                              ErrorBody)}}
+                                   [], True),
+                "/commands": ingress.openapi_path(COMMAND_DESK),
+                **audit_view.openapi_paths()},
+            "components": ingress.openapi_components(
+                COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody),
+                               **audit_view.openapi_schemas()})}
 
 
 def register(app: faust.App, pool: LazyPool) -> None:

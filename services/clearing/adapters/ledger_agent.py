@@ -66,10 +66,8 @@ def register(app: faust.App, settings: Settings) -> None:
         SETTLEMENT_EVENTS, CLEARING_COMMANDS, GATEWAY_OUTBOUND, GATEWAY_INBOUND))
     names = (settled, commands, outbound, inbound)
     source = app.topic(*names, key_type=bytes, value_type=bytes)
-    gw = config.gateway()
-    if gw.private_key is None:
-        log.error("no gateway private key: our claims to other provinces will not be sent")
-    ctx = LedgerContext(config.policy(), gw.private_key, gw.key_id)
+    gw = config.gateway()  # NotConfigured without its key files: the service does not start
+    ctx = LedgerContext(config.policy(gw), gw.private_key, gw.key_id)
     deferred = DeferredSends(app)
     rejector = records.rejector(app, settings, send=deferred.send)
     # a refused answer from another province is dead-lettered, not answered on our replies

@@ -21,12 +21,14 @@ from contracts import clearing as c
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
-from contracts.runtime.projection import apply_in_runs
+from contracts.runtime.audit_trail import TABLE
+from contracts.runtime.projection import Projection, apply_in_runs
 from contracts.topics import CLEARING_EVENTS, Topic
+from services.clearing.adapters.audit import AUDIT
 from services.clearing.domain import cycles
 
 TABLES = ["ledger_events", "ledger_entries", "balances", "cycles", "statements", "cycle_nets",
-          "prepayment_positions"]
+          "prepayment_positions", TABLE]
 
 
 _APPLIED = ("SELECT ledger_seq, event_id FROM ledger_events"
@@ -213,7 +215,7 @@ class LedgerProjection:
         await apply_in_runs(conn, [env for env, _, _ in fresh], _Postings, _apply_other)
 
 
-PROJECTIONS = [LedgerProjection()]
+PROJECTIONS: list[Projection] = [LedgerProjection(), AUDIT]
 
 
 async def ledger_sums_to_zero(conn: asyncpg.Connection) -> list[str]:

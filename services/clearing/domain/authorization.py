@@ -29,6 +29,21 @@ def authorized(state: ClearingState, env: Envelope[Message]) -> Actor:
 
 
 def regions(state: ClearingState, cmd: Message) -> list[str]:
+    named = named_regions(cmd)
+    if named is not None:
+        return named
+    if isinstance(cmd, c.RefuseItems):
+        ref = state.settlements.get(cmd.settlement_id)
+        if ref is None:
+            raise Rejected("unknown_settlement",
+                           f"no settlement {cmd.settlement_id} on the ledger")
+        return [ref.insured_region]
+    return []
+
+
+def named_regions(cmd: Message) -> list[str] | None:
+    """The regions a command names itself (the HTTP ingress checks them before publishing);
+    None for a refusal, whose insured side only the ledger knows."""
     match cmd:
         case c.FundPrepayment():
             return [cmd.insured_province]
@@ -40,10 +55,4 @@ def regions(state: ClearingState, cmd: Message) -> list[str]:
             except ValueError as exc:
                 raise Rejected("invalid_cycle_id", str(exc)) from None
             return [a, b]
-        case c.RefuseItems():
-            ref = state.settlements.get(cmd.settlement_id)
-            if ref is None:
-                raise Rejected("unknown_settlement",
-                               f"no settlement {cmd.settlement_id} on the ledger")
-            return [ref.insured_region]
-    return []
+    return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts import envelope
+from contracts.actor import Actor, ActorKind, Channel
 from contracts.decision import Decision, KeyedBy, Outgoing, Rejected
 from contracts.envelope import Envelope
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, answer_signed_bytes
@@ -52,6 +53,10 @@ def answer(env: Envelope[Message], msg: GatewayClaimSubmitted, gw: GatewayConfig
         ans = ans.model_copy(update={"signature": base64.b64encode(sig).decode()})
     [out] = envelope.derive(env, [ans], key=msg.signed.origin_province, source=SOURCE,
                             salt=salt)
+    if not codes:  # its signature verified: the province is who sent it (issue 16)
+        province = msg.signed.origin_province
+        out = out.model_copy(update={"actor": Actor(
+            id=f"province:{province}", kind=ActorKind.PROVINCE, channel=Channel.GATEWAY)})
     return Outgoing(GATEWAY_OUTBOUND, out)
 
 

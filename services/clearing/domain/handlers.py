@@ -37,7 +37,7 @@ GATEWAY_SOURCE = "clearing-gateway"
 @dataclass(frozen=True)
 class LedgerContext:
     policy: Policy
-    signing_key: Ed25519PrivateKey | None  # None: our claims are not sent (logged at start)
+    signing_key: Ed25519PrivateKey | None  # None (tests only): our claims are not sent
     key_id: str
 
 

@@ -27,6 +27,7 @@ from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 
 from contracts import topics, wire
+from contracts.actor import Actor, ActorKind, Channel
 from contracts.decision import BY_WORKER
 from contracts.encounter import hospital_source
 from contracts.replies import MessageRejected
@@ -99,6 +100,9 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             raise BadRequest("malformed_json", str(exc)) from None
         if not isinstance(data, dict):
             raise BadRequest("malformed_envelope", "the body must be a JSON object")
+        if "actor" in data:
+            raise BadRequest("actor_in_body", "the actor comes from the credential, never "
+                             "from the body: leave `actor` out")
         try:
             env = wire.decode_obj(_fill(data, institution))
         except wire.WireError as exc:
@@ -113,7 +117,9 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
         if why := BY_WORKER.mismatch(env):
             raise BadRequest("key_mismatch", why)
         check_recorded(env.recorded_at, received_at)
-        return env
+        return env.model_copy(update={"actor": Actor(  # issue 16: who it was, authenticated
+            id=hospital_source(institution), kind=ActorKind.HOSPITAL, channel=Channel.HTTP,
+            institution=institution)})
 
     @app.page("/hospital/messages")
     class HospitalMessages(View):

@@ -15,6 +15,7 @@ from contracts.encounter import (
     ReverseChargeLine,
 )
 from contracts.replies import MessageAccepted
+from contracts.runtime import audit_view
 from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, refusal, schemas
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
@@ -47,7 +48,8 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Encounter service (就医)", "version": "1"},
         "components": {
-            "schemas": schemas(*PAYLOADS, AdmissionAnswered, MessageAccepted, ErrorBody),
+            "schemas": {**schemas(*PAYLOADS, AdmissionAnswered, MessageAccepted, ErrorBody),
+                        **audit_view.openapi_schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
@@ -88,5 +90,6 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "WorkerCoverage"},
                               "404": refusal("none")},
             }},
+            **audit_view.openapi_paths(),
         },
     }

@@ -26,10 +26,12 @@ from contracts.encounter import (
 )
 from contracts.envelope import Envelope
 from contracts.message import Message
-from contracts.runtime.projection import apply_in_runs
+from contracts.runtime.audit_trail import TABLE
+from contracts.runtime.projection import Projection, apply_in_runs
+from services.encounter.adapters.audit import AUDIT
 
 SCHEMA = "encounter"
-TABLES = ["encounters", "charge_lines"]
+TABLES = ["encounters", "charge_lines", TABLE]
 
 _TOTALS = """
 UPDATE encounters e SET
@@ -140,4 +142,4 @@ async def _apply_one(conn: asyncpg.Connection, event: Envelope[Message]) -> None
         await conn.execute(_CANCEL, p.encounter_id, eid)
 
 
-PROJECTIONS = [EncounterProjection()]
+PROJECTIONS: list[Projection] = [EncounterProjection(), AUDIT]

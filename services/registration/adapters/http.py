@@ -5,43 +5,32 @@ docs/operations.md). Every refused command body is dead-lettered with its bytes.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
 import faust
 import orjson
-from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 from pydantic import TypeAdapter, ValidationError
 
-from contracts import topics
 from contracts import wire as codec
-from contracts.decision import BY_WORKER
-from contracts.registration import REGISTRATION_COMMANDS, CoverageWindow
+from contracts.registration import CoverageWindow
 from contracts.runtime.http import (
     BadRequest,
-    BodyTooLarge,
-    check_recorded,
     day,
     error,
-    http_record,
     install_error_bodies,
     query,
-    read_body,
     refusing,
     required_day,
     required_text,
-    wire_refusal,
 )
 from contracts.runtime.pool import LazyPool
-from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
-from contracts.topics import Writer
 from contracts.types import RegionCode, ResidentId, city_of
 from services.registration.adapters import openapi
 from services.registration.adapters.views import (
-    CommandAccepted,
     CoverageAnswer,
     HistoryAnswer,
     HistoryEntry,
@@ -128,27 +117,12 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
     install_error_bodies(app)
     queries = Queries(pool)
 
-    async def send(name: str, key: bytes | None, value: bytes) -> None:
-        await (await app.send(name, key=key, value=value))
-
-    rejector = Rejector(Writer.REGISTRATION, None, settings.topic_prefix, send)
-
     def answer(web: Any, body: Any, status: int = 200) -> Response:
         return web.json(body.model_dump(mode="json") if hasattr(body, "model_dump") else body,
                         status=status)
 
     def refuse(web: View, exc: BadRequest) -> Response:
         return error(web, exc.status, exc.code, exc.reason)
-
-    async def dead_letter(web: View, raw: bytes, exc: BadRequest) -> Response:
-        """Refuse a command body: its bytes to registration-deadletters, then the answer."""
-        try:
-            await rejector.reject(http_record("POST /commands", raw), exc.code, exc.reason,
-                                  stage="http")
-        except KafkaError as err:
-            return error(web, 503, "broker_unavailable", f"refused ({exc.code}) but not "
-                         f"dead-lettered: {err!r}")
-        return refuse(web, exc)
 
     @app.page("/registrations/{registration_id}")
     class RegistrationStatus(View):
@@ -181,37 +155,9 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
             worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
             return answer(self, await queries.history(worker))
 
-    @app.page("/commands")
-    class Commands(View):
-        async def post(self, request: Request) -> Response:
-            received_at = datetime.now(UTC)
-            try:
-                raw = await read_body(request)
-            except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
-                return await dead_letter(self, exc.head, exc)
-            try:
-                try:
-                    env = codec.decode(raw)
-                except codec.WireError as exc:
-                    raise BadRequest(*wire_refusal(exc)) from None
-                if not isinstance(env.payload, REGISTRATION_COMMANDS):
-                    raise BadRequest("unsupported_command", f"{env.type} is not a "
-                                     "registration command")
-                if why := BY_WORKER.mismatch(env):
-                    raise BadRequest("key_mismatch", why)
-                check_recorded(env.recorded_at, received_at)
-            except BadRequest as exc:
-                return await dead_letter(self, raw, exc)
-            name = topics.REGISTRATION_COMMANDS.name(settings.topic_prefix)
-            try:
-                await send(name, env.key.encode(), codec.encode(env))
-            except KafkaError as exc:  # not the sender's fault: retry later
-                return error(self, 503, "broker_unavailable", f"not published: {exc!r}")
-            return answer(self, CommandAccepted(event_id=env.event_id, type=env.type,
-                                                topic=name), 202)
-
     @app.page("/openapi.json")
     class OpenAPI(View):
         async def get(self, request: Request) -> Response:
             return self.json(openapi.document())
+
 

@@ -28,21 +28,25 @@ from contracts import topics
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_EVENTS
-from contracts.runtime.projection import LiveReadModels
+from contracts.runtime.audit_trail import TABLE
+from contracts.runtime.projection import LiveReadModels, Projection
 from contracts.settings import Settings
 from contracts.topics import Topic
 from services.registration import SERVICE
+from services.registration.adapters.audit import AUDIT
 from services.registration.domain import Registration, WorkerState, evolve, windows_of
 
 log = logging.getLogger(__name__)
 
 SCHEMA = SERVICE
-TABLES = ["registrations", "coverage_windows", "registration_history", "worker_states"]
+TABLES = ["registrations", "coverage_windows", "registration_history", "worker_states",
+          TABLE]
 _ORDER = {
     "registrations": "worker_id, registration_id",
     "coverage_windows": "worker_id, registration_id, seq",
     "registration_history": "event_id",
     "worker_states": "worker_id",
+    TABLE: "event_id",
 }
 
 _APPLIED = "SELECT event_id FROM registration_history WHERE event_id = ANY($1::uuid[])"
@@ -163,7 +167,7 @@ class RegistrationReadModel:
             await conn.copy_records_to_table("coverage_windows", records=windows)
 
 
-PROJECTIONS = [RegistrationReadModel()]
+PROJECTIONS: list[Projection] = [RegistrationReadModel(), AUDIT]
 
 
 async def digest(conn: asyncpg.Connection) -> str:

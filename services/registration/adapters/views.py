@@ -62,9 +62,3 @@ class HistoryAnswer(BaseModel):
     worker_id: str
     registrations: list[RegistrationBody]
     events: list[HistoryEntry]
-
-
-class CommandAccepted(BaseModel):
-    event_id: uuid.UUID
-    type: str
-    topic: str

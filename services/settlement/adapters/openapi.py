@@ -9,8 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import ErrorBody, param, responses, schemas
 from contracts.settlement import AdjudicatedLine, ClaimCost, ClaimStatus
+from services.settlement.adapters.commands import COMMAND_DESK
 
 
 class SettlementRevision(BaseModel):
@@ -100,10 +102,13 @@ def document() -> dict[str, Any]:
                                param("as_of", "query", required=False, fmt="date")],
                 "responses": responses(ClaimView, (400, "bad parameter"),
                                        (404, "unknown claim"))}},
+            "/commands": ingress.openapi_path(COMMAND_DESK),
             "/health": {"get": {"summary": "Ready once partitions are assigned and recovered",
                                 "responses": {"200": {"description": "ready"},
                                               "503": {"description": "not ready"}}}},
+            **audit_view.openapi_paths(),
         },
-        "components": {"schemas": schemas(ErrorBody, EncounterSettlementView, ClaimView,
-                                          ClaimList, mode="serialization")},
+        "components": ingress.openapi_components(
+            COMMAND_DESK, {**schemas(ErrorBody, EncounterSettlementView, ClaimView, ClaimList,
+                                     mode="serialization"), **audit_view.openapi_schemas()}),
     }

@@ -17,7 +17,8 @@ import orjson
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.message import Message
-from contracts.runtime.projection import apply_in_runs
+from contracts.runtime.audit_trail import TABLE
+from contracts.runtime.projection import Projection, apply_in_runs
 from contracts.settlement import (
     AdvanceGranted,
     AdvanceOffset,
@@ -32,9 +33,10 @@ from contracts.settlement import (
     SettlementNoticeIssued,
     SettlementReversed,
 )
+from services.settlement.adapters.audit import AUDIT
 
 SCHEMA = "settlement"
-TABLES = ["encounter_settlements", "claims", "receivables"]
+TABLES = ["encounter_settlements", "claims", "receivables", TABLE]
 
 _UPSERT_ENCOUNTER = """
 INSERT INTO encounter_settlements (encounter_id, revision, mode, status, settlement_id,
@@ -173,4 +175,4 @@ class SettlementReadModel:
         await apply_in_runs(conn, events, _Run, _apply_one)
 
 
-PROJECTIONS = [SettlementReadModel()]
+PROJECTIONS: list[Projection] = [SettlementReadModel(), AUDIT]

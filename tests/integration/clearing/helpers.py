@@ -15,14 +15,16 @@ from typing import Any
 from contracts import envelope
 from contracts.envelope import Envelope
 from contracts.message import Message
-from tests.support.gateway import KEYS, T0, signed_answer, signed_claim
+from tests.support.actors import acting_for
+from tests.support.gateway import KEY_IDS, T0, signed_answer, signed_claim
 
-__all__ = ["KEYS", "T0", "env", "get", "signed_answer", "signed_claim", "until"]
+__all__ = ["KEY_IDS", "T0", "env", "get", "signed_answer", "signed_claim", "until"]
 
 
 def env(payload: Message, key: str, at: datetime = T0, source: str = "test-agency"
         ) -> Envelope[Message]:
-    return envelope.new(payload, key=key, occurred_at=at, source=source)
+    return envelope.new(payload, key=key, occurred_at=at, source=source,
+                        actor=acting_for(payload))
 
 
 def get(url: str) -> tuple[int, Any]:

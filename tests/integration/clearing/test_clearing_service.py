@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import clearing as c
 from contracts import wire
+from contracts.actor import Role
 from contracts.deadletter import MessageDeadLettered
 from contracts.gateway import GatewayClaimAnswered, GatewayClaimSubmitted, canonical_bytes
 from contracts.registration import CoverageWindow, RegistrationType, WorkerCoverage
@@ -36,6 +37,7 @@ from services.clearing.domain.ledger import evolve
 from services.clearing.domain.state import ClearingState
 from tests.integration.clearing.helpers import T0, env, get, signed_answer, signed_claim, until
 from tests.support.gateway import PUBLIC_KEYS
+from tests.support.identity import bearer
 from tests.support.kafka import Bus
 from tests.support.processes import ServiceProcess
 from tests.unit.clearing.factories import settled
@@ -288,23 +290,36 @@ async def test_issue_6_we_claim_from_the_insured_province_and_apply_its_answer_o
 
 async def test_wic_clearing_functions_publish_commands_and_read_statements(
         service: ServiceProcess, bus: Bus, bootstrap: str, prefix: str,
-        database_url: str) -> None:
-    """The functions behind `wic clearing`: answers awaited on clearing-replies (accepted,
-    no change, rejected with the reason), statements read from the read model in yuan."""
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The functions behind `wic clearing`, sent through POST /commands as the staff their
+    token names (issue 16): the service's answers (accepted, no change, rejected with the
+    reason; refused for the wrong person), statements read from the read model in yuan."""
+    monkeypatch.setenv("WIC_CLEARING_URL", service.url)
     settings = Settings(bootstrap=bootstrap, database_url=database_url, topic_prefix=prefix)
     on = date(2024, 9, 1)
-    first = await clearing_cli.prepay(settings, "370000", "320000", 50_000_000, on)
+    finance = bearer(Role.FINANCE, "sun.li", ("370000",))
+    officer = bearer(Role.CLEARING_OFFICER, "zhou.yu", ("370000",))
+    beijing_finance = bearer(Role.FINANCE, "bj.finance", ("110000",))
+    wrong_side = await clearing_cli.prepay(settings, "370000", "320000", 50_000_000, on,
+                                           token=beijing_finance)
+    assert isinstance(wrong_side, MessageRejected)
+    assert wrong_side.reason_code == "forbidden_region"
+    first = await clearing_cli.prepay(settings, "370000", "320000", 50_000_000, on,
+                                      token=finance)
     assert isinstance(first, MessageAccepted) and first.detail == "LedgerPosted"
-    again = await clearing_cli.prepay(settings, "370000", "320000", 50_000_000, on)
+    again = await clearing_cli.prepay(settings, "370000", "320000", 50_000_000, on,
+                                      token=finance)
     assert isinstance(again, MessageAccepted) and again.detail.startswith("no change")
-    refused = await clearing_cli.refuse(settings, "S-does-not-exist", 100, "audit", on)
+    auditor = bearer(Role.AUDITOR, "qian.hui", ("370000",))
+    refused = await clearing_cli.refuse(settings, "S-does-not-exist", 100, "audit", on,
+                                        token=auditor)
     assert isinstance(refused, MessageRejected) and refused.reason_code == "unknown_settlement"
     await _settle(bus, settled(12_345, insured="370600", treatment="371402",
                                institution="H37140200001", on=date(2024, 9, 3)))
     cid = c.cycle_id("2024-09", "370600", "371400")
     await until(lambda: _statement(service, cid), lambda r: r[0] == 200)
     closed = await clearing_cli.close(settings, "2024-09", date(2024, 10, 1),
-                                      pair=("371400", "370600"))
+                                      pair=("371400", "370600"), token=officer)
     assert isinstance(closed[cid], MessageAccepted)
     await until(lambda: _statement(service, cid), lambda r: r[1]["status"] == "closed")
     [st] = await clearing_cli.statement_rows(database_url, cycle_id=cid)
@@ -312,5 +327,5 @@ async def test_wic_clearing_functions_publish_commands_and_read_statements(
     text = clearing_cli.format_statement(await clearing_cli.statement_rows(database_url,
                                                                            month="2024-09"))
     assert "H37140200001" in text and "-123.45" in text and "(intra_provincial, closed" in text
-    wrong = await clearing_cli.settle(settings, cid, date(2024, 10, 2))
+    wrong = await clearing_cli.settle(settings, cid, date(2024, 10, 2), token=officer)
     assert isinstance(wrong, MessageRejected) and wrong.reason_code == "cycle_not_confirmed"

@@ -43,11 +43,16 @@ async def rejected(bus: Bus, env: Envelope[Message]) -> MessageRejected:
     return reply
 
 
-def http(base: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+def http(base: str, path: str, body: bytes | None = None, token: str | None = None
+         ) -> tuple[int, Any]:
+    """GET, or POST `body`; `token`: a staff bearer token (tests.support.identity)."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(base + path, data=body, method="POST" if body else "GET",
-                                 headers={"Content-Type": "application/json"})
+                                 headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=20) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())

@@ -15,6 +15,7 @@ from stdnum.cn import ric
 from contracts import envelope
 from contracts.message import Message
 from contracts.reference import ReferenceData, dataset_key
+from tests.support.actors import acting_for
 
 
 def worker_id(n: int) -> str:
@@ -31,7 +32,7 @@ def env(payload: Message, key: str, at: datetime | None = None,
         source: str = "test-client") -> envelope.Envelope[Message]:
     at = at or datetime(2024, 5, 12, 2, tzinfo=UTC)
     return envelope.new(payload, key=key, occurred_at=at, source=source,
-                        event_id=uuid.uuid4(), recorded_at=at)
+                        event_id=uuid.uuid4(), recorded_at=at, actor=acting_for(payload))
 
 
 def ref_env(payload: ReferenceData) -> envelope.Envelope[Message]:

@@ -3,19 +3,15 @@ coverage on the treatment date (SD-ENC-1) and cross-provincial scope (SD-ENC-3).
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from contracts.gateway import EncounterKind
 from contracts.registration import CoverageWindow, RegistrationType, WorkerCoverage
-from services.clearing.adapters.config import DEFAULT_KEYS
 from services.clearing.domain import gateway as g
+from tests.support.gateway import PUBLIC_KEYS as KEYS
 from tests.support.gateway import signed_claim
 
-KEYS: g.Keys = {p: {v["key_id"]: base64.b64decode(v["public"])}
-                for p, v in json.loads(DEFAULT_KEYS.read_text())["provinces"].items()}
 WORKER = "370102198503151002"
 WINDOW = timedelta(minutes=10)
 COVER = WorkerCoverage(worker_id=WORKER, social_security_card=None, last_event_id=uuid.uuid4(),

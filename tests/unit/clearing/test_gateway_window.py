@@ -197,6 +197,22 @@ async def test_issue_15_a_crash_before_delivery_leaves_the_claim_unanswered_not_
     assert outbox.answers()[-1].reason_codes == ("replayed",)
 
 
+async def test_issue_16_an_accepted_claim_names_the_province_whose_signature_verified() -> None:
+    """The gateway is the ingress of other provinces: once a claim's signature verified,
+    its answer (and the ledger posting derived from it) names that province as the actor;
+    a refused claim names no one (its sender is not established)."""
+    outbox = Outbox()
+    d = desk(outbox, {}, covered())
+    assert await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=10, sent_at=NOW)))
+    assert not await d.check(claim_record(signed_claim(worker=WORKER, fund_fen=10,
+                                                       sent_at=NOW + timedelta(hours=12)), 1))
+    accepted, refused = (wire.decode(v) for n, v in outbox.sent
+                         if n.endswith("gateway-outbound"))
+    assert accepted.actor is not None and accepted.actor.id == "province:110000"
+    assert accepted.actor.kind == "province" and accepted.actor.channel == "gateway"
+    assert refused.actor is None
+
+
 async def test_finding_7_through_the_desk_a_2099_claim_then_a_genuine_one() -> None:
     """Finding 7 through the agent's code: the record's timestamp bounds the window."""
     replay: dict[bytes, bytes] = {}

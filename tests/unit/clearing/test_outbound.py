@@ -18,9 +18,10 @@ from contracts.gateway import GatewayClaimSubmitted, canonical_bytes
 from contracts.settlement import EncounterSettled
 from services.clearing.domain import outbound
 from services.clearing.domain.state import Policy
-from tests.support.gateway import PUBLIC_KEYS, private_key, signed_answer
+from tests.support.gateway import KEY_IDS, PUBLIC_KEYS, private_key, signed_answer
 from tests.unit.clearing.factories import Book, settled
 
+OUR_KEY_ID = KEY_IDS["370000"]  # our generated dev key
 POLICY = Policy(warning_percent=30, home_province="370000", keys=PUBLIC_KEYS)
 SENT = datetime(2024, 5, 10, 9, tzinfo=UTC)
 
@@ -33,7 +34,7 @@ def _beijing_settled(fund: int) -> EncounterSettled:
 def _claim(cause: uuid.UUID, fund: int = 80_000) -> GatewayClaimSubmitted:
     signed = outbound.claim_for(_beijing_settled(fund), cause, SENT, "370000")
     assert signed is not None
-    return outbound.sign(signed, private_key("370000"), "sd-dev-1")
+    return outbound.sign(signed, private_key("370000"), OUR_KEY_ID)
 
 
 def test_claim_direction_treatment_province_claims_from_the_insured_province() -> None:
@@ -48,7 +49,7 @@ def test_claim_is_signed_over_the_sorted_key_canonical_body_with_our_key() -> No
     decoded = json.loads(body)
     assert list(decoded) == sorted(decoded) and decoded["destination_province"] == "110000"
     assert decoded["claim"]["fund_fen"] == 80_000 and decoded["origin_province"] == "370000"
-    ours = Ed25519PublicKey.from_public_bytes(PUBLIC_KEYS["370000"]["sd-dev-1"])
+    ours = Ed25519PublicKey.from_public_bytes(PUBLIC_KEYS["370000"][OUR_KEY_ID])
     ours.verify(base64.b64decode(claim.signature), body)  # raises if not ours
 
 
@@ -56,9 +57,9 @@ def test_a_redelivered_settlement_gives_a_byte_identical_claim() -> None:
     cause = uuid.uuid4()
     ev = _beijing_settled(80_000)
     first = outbound.sign(outbound.claim_for(ev, cause, SENT, "370000"),  # type: ignore[arg-type]
-                          private_key("370000"), "sd-dev-1")
+                          private_key("370000"), OUR_KEY_ID)
     again = outbound.sign(outbound.claim_for(ev, cause, SENT, "370000"),  # type: ignore[arg-type]
-                          private_key("370000"), "sd-dev-1")
+                          private_key("370000"), OUR_KEY_ID)
     assert canonical_bytes(first) == canonical_bytes(again)
     assert first.signed.message_id == outbound.claim_message_id(cause)
 
@@ -73,7 +74,7 @@ def _book_with_claim(fund: int = 80_000) -> tuple[Book, GatewayClaimSubmitted]:
     posted = book.feed(ev, cause)
     signed = outbound.claim_for(ev, cause, SENT, "370000")
     assert signed is not None and posted.claim_message_id == signed.message_id
-    return book, outbound.sign(signed, private_key("370000"), "sd-dev-1")
+    return book, outbound.sign(signed, private_key("370000"), OUR_KEY_ID)
 
 
 def test_an_accepted_answer_is_applied_once() -> None:
