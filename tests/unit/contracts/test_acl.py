@@ -3,15 +3,12 @@ topic, services confined to their own topics, every binding scoped to its run's 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from contracts import acl, topics
 from contracts.acl import OPERATOR, SERVICES, Binding, bindings, readers, writers
 from contracts.topics import Writer
+from infra import gateway_keys
 
 PREFIX = "t-acl-1a2b3c."
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def _allowed(rules: set[Binding], principal: str, operation: str, name: str) -> bool:
@@ -94,9 +91,8 @@ def test_each_service_may_use_its_faust_app_id_and_read_model_groups() -> None:
 
 
 def test_province_principals_are_the_gateway_config_s_other_provinces() -> None:
-    keys = json.loads((ROOT / "reference" / "gateway" / "keys.dev.json").read_text())
-    others = set(keys["provinces"]) - {keys["home_province"]}
-    assert set(acl.GATEWAY_PROVINCES) == others
+    """The provinces the dev gateway keys are generated for, other than our own."""
+    assert set(acl.GATEWAY_PROVINCES) == set(gateway_keys.PEERS) - {gateway_keys.HOME}
 
 
 def test_no_party_is_left_without_a_mapping() -> None:
