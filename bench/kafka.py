@@ -16,13 +16,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 
+from contracts.settings import kafka_security
 from ops.progress import Progress
 
 MAX_IN_FLIGHT = 16
 
 
 def producer(bootstrap: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                            acks="all", linger_ms=5,
                             max_batch_size=512 * 1024, max_request_size=4 * 1024 * 1024)
 
 
@@ -69,7 +71,8 @@ async def produce_bulk(bootstrap: str, topic: str, records: Iterable[tuple[bytes
 
 
 async def end_offsets(bootstrap: str, topics: Sequence[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security(),
+                                enable_auto_commit=False)
     await consumer.start()
     try:
         cluster = await consumer._client.fetch_all_metadata()  # a fresh, complete view
@@ -91,7 +94,8 @@ async def count_consume(bootstrap: str, topics: Sequence[str], label: str = "raw
     """
     ends = {tp: o for tp, o in (await end_offsets(bootstrap, topics)).items() if o > 0}
     total = sum(ends.values())
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security(),
+                                enable_auto_commit=False,
                                 group_id=None, auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=8 * 1024 * 1024,
                                 fetch_max_bytes=32 * 1024 * 1024)
@@ -134,7 +138,8 @@ async def create_times(bootstrap: str, topic: str, field: str) -> dict[str, floa
 
     ends = {tp: o for tp, o in (await end_offsets(bootstrap, [topic])).items() if o > 0}
     found: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security(),
+                                enable_auto_commit=False,
                                 group_id=None)
     await consumer.start()
     try:

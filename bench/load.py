@@ -33,6 +33,7 @@ from contracts.encounter import (
 )
 from contracts.message import Message
 from contracts.reference import CatalogKind
+from contracts.settings import kafka_security
 from contracts.topics import CLEARING_EVENTS, HOSPITAL_MESSAGES
 
 HOSPITAL = "H370200001"
@@ -115,7 +116,8 @@ class Ledger:
     _consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, **kafka_security(),
+                                          group_id=None,
                                           enable_auto_commit=False)
         await self._consumer.start()
         tp = TopicPartition(self.topic, 0)

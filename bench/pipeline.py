@@ -26,6 +26,7 @@ from bench.env import BenchEnv
 from bench.kafka import create_times, records_in_run
 from bench.report import Row
 from bench.stats import percentile, rate
+from contracts.settings import kafka_security
 from contracts.topics import DEADLETTERS, Writer
 
 K_LINES = 3  # charge lines per encounter: 5 hospital messages per encounter
@@ -51,7 +52,7 @@ async def deadletters(env: BenchEnv) -> dict[str, tuple[int, str]]:
 
     out: dict[str, tuple[int, str]] = {}
     consumer = AIOKafkaConsumer(bootstrap_servers=env.settings.bootstrap, group_id=None,
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **kafka_security(env.settings))
     await consumer.start()
     try:
         for writer in (Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.CLEARING):
@@ -81,7 +82,7 @@ async def run(opts: Any, table: Any, env: BenchEnv) -> None:
     ledger = load.Ledger(env.settings.bootstrap, clearing)
     await ledger.start()
     producer = load.AIOKafkaProducer(bootstrap_servers=env.settings.bootstrap, acks="all",
-                                     linger_ms=1)
+                                     linger_ms=1, **kafka_security(env.settings))
     await producer.start()
     try:
         if opts.what in ("pipeline", "all"):

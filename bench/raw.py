@@ -7,6 +7,7 @@ import asyncio
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import envelope, wire
 from contracts.encounter import ChargeLine, RecordChargeLine
 from contracts.reference import CatalogKind
+from contracts.settings import kafka_security
 from contracts.topics import Topic
 from ops.progress import Progress
 
@@ -35,7 +37,8 @@ def typical_message() -> bytes:
 
 
 async def produce(bootstrap: str, topic: str, value: bytes, n: int, keys: int = 1000) -> float:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                                acks="all", linger_ms=5,
                                 max_batch_size=256 * 1024)
     await producer.start()
     progress = Progress(f"raw produce {topic}", n)
@@ -57,7 +60,8 @@ async def produce(bootstrap: str, topic: str, value: bytes, n: int, keys: int = 
 
 
 async def consume(bootstrap: str, topic: str, n: int) -> float:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, **kafka_security(),
+                                group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
@@ -82,10 +86,12 @@ async def relay(bootstrap: str, source: str, target: str, n: int) -> float:
     whole batches with a bounded number in flight, so this is the broker's relay limit, not
     the cost of one future per record.
     """
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, **kafka_security(),
+                                group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                                acks="all", linger_ms=5,
                                 max_batch_size=512 * 1024, max_request_size=4 * 1024 * 1024)
     await consumer.start()
     await producer.start()
@@ -135,10 +141,22 @@ def broker_tool(cls: str, args: list[str], timeout: float = 120.0) -> str:
     return out.stdout + out.stderr
 
 
+def java_security() -> list[str]:
+    """The Python clients' identity (`kafka_security`) as Java client properties."""
+    sec = kafka_security()
+    if not sec:
+        return []
+    jaas = ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{sec["sasl_plain_username"]}" password="{sec["sasl_plain_password"]}";')
+    return [f"security.protocol={sec['security_protocol']}",
+            f"sasl.mechanism={sec['sasl_mechanism']}", f"sasl.jaas.config={jaas}"]
+
+
 def java_producer_rate(bootstrap: str, topic: str, n: int, size: int) -> float | None:
     text = broker_tool("org.apache.kafka.tools.ProducerPerformance", [
         "--topic", topic, "--num-records", str(n), "--record-size", str(size),
         "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        *java_security(),
     ])
     # The summary line is the last "records sent" line (log4j warnings may follow it).
     found = re.findall(r"\d+ records sent, ([\d.]+) records/sec", text)
@@ -146,10 +164,13 @@ def java_producer_rate(bootstrap: str, topic: str, n: int, size: int) -> float |
 
 
 def java_consumer_rate(bootstrap: str, topic: str, n: int) -> float | None:
-    text = broker_tool("org.apache.kafka.tools.ConsumerPerformance", [
-        "--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n),
-        "--timeout", "60000",
-    ])
+    with tempfile.NamedTemporaryFile("w", suffix=".properties") as config:  # mode 0600
+        config.write("\n".join(java_security()) + "\n")
+        config.flush()
+        text = broker_tool("org.apache.kafka.tools.ConsumerPerformance", [
+            "--bootstrap-server", bootstrap, "--topic", topic, "--messages", str(n),
+            "--timeout", "60000", "--consumer.config", config.name,
+        ])
     # header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec…
     for line in text.splitlines():
         cols = [c.strip() for c in line.split(",")]

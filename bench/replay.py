@@ -19,7 +19,7 @@ import orjson
 
 from bench.kafka import count_consume, end_offsets
 from contracts import wire
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from ops import digest, projections, rebuild, schemas
 from ops.progress import Progress
 
@@ -85,7 +85,7 @@ async def wait_agents_caught_up(settings: Settings, services: Sequence[str],
     groups = [f"{settings.topic_prefix}{s}" for s in services if s in ("encounter", "clearing")]
     total = sum(ends.values()) * len(groups)
     progress = Progress("agents absorbing registration coverage", total)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **kafka_security(settings))
     await admin.start()
     deadline = time.monotonic() + timeout
     try:

@@ -22,7 +22,8 @@ WEEK_MS = str(7 * 24 * 3600 * 1000)
 
 
 class Writer(StrEnum):
-    """The one writer of each topic (outside parties are named as such)."""
+    """The one writer of each topic (outside parties are named as such); the same parties
+    name a topic's readers. `contracts.acl` turns both into the broker's ACLs."""
 
     REGISTRATION = "registration"
     ENCOUNTER = "encounter"
@@ -40,6 +41,9 @@ class Topic:
     key: str
     values: str  # the contracts module whose models travel on it
     writer: Writer
+    # Who consumes it besides its writer (a service always reads its own topics, and the
+    # operator reads every topic: replay, verify, lag, dead letters).
+    readers: tuple[Writer, ...] = ()
     partitions: int = WORKER_PARTITIONS
     retention_ms: str = FOREVER
     compacted: bool = False
@@ -57,11 +61,13 @@ class Topic:
 
 
 REFERENCE_DATA = Topic(
-    "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR, partitions=1,
+    "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR,
+    readers=(Writer.ENCOUNTER, Writer.SETTLEMENT), partitions=1,
     doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages.",
 )
 REGISTRATION_COMMANDS = Topic(
     "registration-commands", "worker id", "contracts.registration", Writer.AGENCY,
+    readers=(Writer.REGISTRATION,),
     doc="Apply / approve / reject / change / cancel / import-offline registrations.",
 )
 REGISTRATION_EVENTS = Topic(
@@ -70,6 +76,7 @@ REGISTRATION_EVENTS = Topic(
 )
 REGISTRATION_COVERAGE = Topic(
     "registration-coverage", "worker id", "contracts.registration", Writer.REGISTRATION,
+    readers=(Writer.ENCOUNTER, Writer.CLEARING),
     compacted=True,
     doc="Snapshot per worker: every approved coverage window. Derived from the events; "
     "compacted; read by encounter and clearing as a local table.",
@@ -80,22 +87,27 @@ REGISTRATION_REPLIES = Topic(
 )
 HOSPITAL_MESSAGES = Topic(
     "hospital-messages", "worker id", "contracts.encounter", Writer.HOSPITAL,
+    readers=(Writer.ENCOUNTER,),
     doc="Admissions, charge lines, corrections, discharges, cancellations from hospitals.",
 )
 ENCOUNTER_EVENTS = Topic(
     "encounter-events", "worker id", "contracts.encounter", Writer.ENCOUNTER,
+    readers=(Writer.SETTLEMENT,),
     doc="What happened to encounters (就医), incl. admission decisions and discharges.",
 )
 HOSPITAL_REPLIES = Topic(
     "hospital-replies", "institution id", "contracts.replies", Writer.ENCOUNTER,
+    readers=(Writer.HOSPITAL,),
     retention_ms=WEEK_MS, doc="Answers to hospital messages: acknowledged or refused.",
 )
 CLAIM_COMMANDS = Topic(
     "claim-commands", "worker id", "contracts.settlement", Writer.AGENCY,
+    readers=(Writer.SETTLEMENT,),
     doc="Reimbursement claims, documents, reviews, payments, advances, clawbacks.",
 )
 SETTLEMENT_EVENTS = Topic(
     "settlement-events", "worker id", "contracts.settlement", Writer.SETTLEMENT,
+    readers=(Writer.CLEARING,),
     doc="Direct settlements, reversals, claim lifecycle, advances, receivables.",
 )
 CLAIM_REPLIES = Topic(
@@ -103,7 +115,8 @@ CLAIM_REPLIES = Topic(
     retention_ms=WEEK_MS, doc="Answers to claim commands.",
 )
 CLEARING_COMMANDS = Topic(
-    "clearing-commands", "region pair", "contracts.clearing", Writer.AGENCY, partitions=1,
+    "clearing-commands", "region pair", "contracts.clearing", Writer.AGENCY,
+    readers=(Writer.CLEARING,), partitions=1,
     doc="Prepayments, cycle close / confirm / dispute / settle, audit refusals.",
 )
 CLEARING_EVENTS = Topic(
@@ -116,10 +129,12 @@ CLEARING_REPLIES = Topic(
 )
 GATEWAY_INBOUND = Topic(
     "gateway-inbound", "province code", "contracts.gateway", Writer.GATEWAY,
+    readers=(Writer.CLEARING,),
     doc="Signed cross-provincial claims from other provinces' gateways.",
 )
 GATEWAY_OUTBOUND = Topic(
     "gateway-outbound", "province code", "contracts.gateway", Writer.CLEARING,
+    readers=(Writer.GATEWAY,),
     doc="Our signed claims and answers to other provinces' gateways.",
 )
 REGISTRATION_DEADLETTERS = Topic(

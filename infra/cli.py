@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from contracts import topics as registry
-from infra import stack
+from infra import compose, stack
+from infra.layout import rel
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +33,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                               description="Exit status 0 only if Kafka and PostgreSQL answer.")
     p.set_defaults(func=_status)
 
+    p = subparsers.add_parser(
+        "secrets", help="generate the Kafka credentials docker-compose mounts",
+        description="Write one random password per principal into .local/secrets/kafka/ "
+        "(kept if present; `wic up` does the same) and the compose broker's properties "
+        "and SCRAM arguments into .local/secrets/kafka-broker/. Run before `docker compose "
+        "up`; nothing of it is committed (docs/security.md).")
+    p.set_defaults(func=_secrets)
+
     p = subparsers.add_parser("topics", help="list the topic registry (contracts.topics)",
                               description="Name, key, partitions, retention and writer of "
                               "every topic; no broker needed.")
@@ -45,6 +54,12 @@ def _up(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     stack.down(wipe=args.wipe)
+    return 0
+
+
+def _secrets(args: argparse.Namespace) -> int:
+    for path in compose.write():
+        print(f"wrote {rel(path)}")
     return 0
 
 

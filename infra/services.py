@@ -1,9 +1,11 @@
 """Run the four services as local processes (`python -m services.<name> worker`).
 
 Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
-prefix, database and web port from the environment (clearing also the paths of the
-generated gateway dev keys, `infra.gateway_keys`), logs to a file, and counts as started
-only when its `/health` says it serves (partitions assigned, tables recovered). The
+prefix, database, web port and its own Kafka principal (the service's name, whose password
+is in `.local/secrets/kafka/<service>.json`: docs/security.md) from the environment
+(clearing also the paths of the generated gateway dev keys, `infra.gateway_keys`), logs to
+a file, and counts as started only when its `/health` says it serves (partitions assigned,
+tables recovered). The
 benchmarks also read how long that took (`wait_ready`), the process's memory (`memory`) and
 may run it under pyinstrument (`profile_dir`).
 """
@@ -25,6 +27,8 @@ from infra.errors import StackError
 from infra.layout import ROOT
 
 SERVICES = ("registration", "encounter", "settlement", "clearing")
+CALLER_IDENTITY = ("WIC_KAFKA_PRINCIPAL", "WIC_KAFKA_CREDENTIALS", "WIC_KAFKA_USERNAME",
+                   "WIC_KAFKA_PASSWORD")
 DEFAULT_PORTS = {"registration": 18081, "encounter": 18082, "settlement": 18083,
                  "clearing": 18084}
 
@@ -57,8 +61,11 @@ class ServiceProcess:
         return self.log_dir / f"{self.prefix}{self.service}.log"
 
     def env(self) -> dict[str, str]:
+        # Only its own credentials: none of the caller's (a test runs as `admin`).
+        inherited = {k: v for k, v in os.environ.items() if k not in CALLER_IDENTITY}
         return {
-            **os.environ,
+            **inherited,
+            "WIC_KAFKA_PRINCIPAL": self.service,
             "WIC_TOPIC_PREFIX": self.prefix,
             "WIC_DATABASE_URL": self.database_url,
             "WIC_KAFKA_BOOTSTRAP": self.bootstrap,

@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from contracts import settings as wic_settings
 from contracts import topics as registry
-from infra import gateway_keys, identity, kafka, postgres
+from contracts.settings import KafkaAuth, secrets_dir
+from infra import gateway_keys, identity, kafka, postgres, secrets
 from infra.errors import StackError
-from infra.layout import check_outside_ephemeral, database
+from infra.layout import check_outside_ephemeral, database, rel
 from infra.migrate import applied_count, migrate
 from infra.topics import ensure_topics, existing
 
@@ -31,6 +32,9 @@ def up(say: Say = print, external: bool = False) -> None:
         kafka.check_ports_free()
         postgres.check_port_free()
         say(kafka.ensure_jars())
+        written = secrets.ensure()
+        say(f"kafka credentials: {', '.join(written)} generated in {rel(secrets_dir())}"
+            if written else f"kafka credentials: present in {rel(secrets_dir())}")
         say(kafka.start())
         say(postgres.ensure_installed())
         say(postgres.start())
@@ -48,7 +52,7 @@ async def _provision(say: Say, servers: str, url: str) -> None:
     else:
         say(f"migrations: up to date ({total} applied)")
     prefix = wic_settings.load().topic_prefix
-    created = await ensure_topics(servers, prefix)
+    created = await ensure_topics(servers, prefix, auth=_admin())
     say(f"topics: {len(created)} created, {len(registry.ALL) - len(created)} already existed"
         + (f" (prefix {prefix!r})" if prefix else ""))
 
@@ -59,7 +63,7 @@ def _wait_external(say: Say) -> None:
     deadline = time.monotonic() + EXTERNAL_TIMEOUT
 
     async def wait() -> None:
-        for name, check in (("kafka", lambda: kafka.answers(servers)),
+        for name, check in (("kafka", lambda: kafka.answers(servers, auth=_admin())),
                             ("postgresql", lambda: postgres.answers(url))):
             while not await check():
                 if time.monotonic() > deadline:
@@ -83,7 +87,7 @@ def status(say: Say = print) -> int:
     """Print the health of each part; 0 only when Kafka and PostgreSQL both answer."""
     k = kafka.status()
     url = _url()
-    k_ok = k.running and asyncio.run(kafka.answers(_bootstrap()))
+    k_ok = k.running and asyncio.run(kafka.answers(_bootstrap(), auth=_admin()))
     if k.running:
         say(f"Kafka: {'running' if k_ok else 'NOT ANSWERING'} (pid {k.pid}, port {k.port})")
     else:
@@ -93,9 +97,13 @@ def status(say: Say = print) -> int:
     say(f"PostgreSQL: {'running' if pg_ok else 'stopped'} (port {db.port}, database {db.name})")
     if k_ok:
         prefix = wic_settings.load().topic_prefix
-        present = asyncio.run(existing(_bootstrap(), prefix))
+        present = asyncio.run(existing(_bootstrap(), prefix, auth=_admin()))
         say(f"Topics: {len(present)} of {len(registry.ALL)} registry topics present")
     return 0 if k_ok and pg_ok else 1
+
+
+def _admin() -> KafkaAuth:
+    return secrets.admin_auth()
 
 
 def _url() -> str:

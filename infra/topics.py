@@ -2,7 +2,9 @@
 
 `contracts.topics` is the only place topic names and settings are written down; this module
 just turns each `Topic` into a `NewTopic` with `topic.config()`. Creating is idempotent:
-"already exists" (error 36) is fine, any other error code is raised.
+"already exists" (error 36) is fine, any other error code is raised. With the topics come
+their ACLs (`contracts.acl.bindings` for the same prefix, `infra.acls`), and with a test
+run's topics its ACLs go; both act as the `admin` principal (a super user) unless told.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from contracts import acl
 from contracts import topics as registry
+from contracts.settings import KafkaAuth, kafka_security
+from infra import acls, secrets
 from infra.errors import StackError
 
 TOPIC_ALREADY_EXISTS = 36
@@ -22,12 +27,15 @@ READY_TIMEOUT = 15.0
 
 
 @asynccontextmanager
-async def admin(bootstrap: str, timeout: float = CONNECT_TIMEOUT) -> AsyncIterator[Any]:
-    """A started AIOKafkaAdminClient, closed afterwards; a clear error if Kafka is away."""
+async def admin(bootstrap: str, timeout: float = CONNECT_TIMEOUT,
+                auth: KafkaAuth | None = None) -> AsyncIterator[Any]:
+    """A started AIOKafkaAdminClient (as `auth`, else as `admin`: provisioning is an admin's
+    act), closed afterwards; a clear error if Kafka is away."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    auth = auth or secrets.admin_auth()
     client = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
-                                 request_timeout_ms=int(timeout * 1000))
+                                 request_timeout_ms=int(timeout * 1000), **kafka_security(auth))
     try:
         await asyncio.wait_for(client.start(), timeout)
     except Exception as exc:
@@ -44,15 +52,18 @@ async def ensure_topics(
     bootstrap: str,
     prefix: str = "",
     topics: Iterable[registry.Topic] = registry.ALL,
+    auth: KafkaAuth | None = None,
 ) -> list[str]:
-    """Create every topic that does not exist yet; returns the names it created."""
+    """Create every topic that does not exist yet and allow the run's ACLs; returns the
+    names it created."""
     from aiokafka.admin import NewTopic
 
     wanted = list(topics)
     if not wanted:
         return []
     new = [NewTopic(t.name(prefix), t.partitions, 1, topic_configs=t.config()) for t in wanted]
-    async with admin(bootstrap) as client:
+    async with admin(bootstrap, auth=auth) as client:
+        await acls.create(client, acl.bindings(prefix))
         response = await client.create_topics(new)
         await _wait_usable(client, [t.name for t in new])
     created, failed = [], []
@@ -66,11 +77,13 @@ async def ensure_topics(
     return created
 
 
-async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
-    """Delete every topic whose name starts with `prefix` (which must not be empty)."""
+async def delete_topics(bootstrap: str, prefix: str, auth: KafkaAuth | None = None) -> list[str]:
+    """Delete every topic whose name starts with `prefix` (which must not be empty), and
+    the run's ACLs."""
     if not prefix:
         raise ValueError("delete_topics needs a non-empty prefix: it never deletes real topics")
-    async with admin(bootstrap) as client:
+    async with admin(bootstrap, auth=auth) as client:
+        await acls.delete(client, acl.bindings(prefix))
         names = sorted(n for n in await client.list_topics() if n.startswith(prefix))
         if names:
             response = await client.delete_topics(names)
@@ -80,9 +93,10 @@ async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
     return names
 
 
-async def existing(bootstrap: str, prefix: str = "") -> set[str]:
-    """Registry topic names (with `prefix`) that exist on the broker."""
-    async with admin(bootstrap) as client:
+async def existing(bootstrap: str, prefix: str = "", auth: KafkaAuth | None = None) -> set[str]:
+    """Registry topic names (with `prefix`) that exist on the broker (and that `auth` may
+    describe)."""
+    async with admin(bootstrap, auth=auth) as client:
         present = set(await client.list_topics())
     return {t.name(prefix) for t in registry.ALL} & present
 

@@ -25,7 +25,7 @@ from contracts import settings as settings_mod
 from contracts import wire
 from contracts.deadletter import MessageDeadLettered
 from contracts.runtime.topic_reader import TopicReader
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from contracts.topics import ALL, DEADLETTERS
 
 REDRIVES_DDL = """
@@ -153,7 +153,8 @@ async def redrive(settings: Settings, ids: Sequence[str] = (), *, all_: bool = F
         chosen = [by_id[i] for i in ids if i in by_id]
     refused = len(chosen) < len(ids)
     conn = await asyncpg.connect(settings.database_url, timeout=10)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                acks="all")
     await producer.start()
     try:
         await conn.execute(REDRIVES_DDL)

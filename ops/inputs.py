@@ -39,7 +39,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import encounter, gateway, settlement, topics
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from contracts.topics import DEADLETTERS, Topic, Writer
 from ops.progress import Progress
 
@@ -294,8 +294,10 @@ async def check(settings: Settings, services: Sequence[str] | None = None,
     """Account for every input of `services` (default: all) up to the committed offsets."""
     prefix = settings.topic_prefix
     specs = [s for s in SPECS if services is None or s.service.value in services]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False,
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                enable_auto_commit=False,
                                 group_id=None, auto_offset_reset="earliest",
                                 max_partition_fetch_bytes=4 * 1024 * 1024)
     await admin.start()

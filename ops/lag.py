@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import settings as settings_mod
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from infra.migrate import SERVICES
 
 HEALTH_PORTS = dict(zip(SERVICES, (18081, 18082, 18083, 18084), strict=True))
@@ -41,8 +41,10 @@ class Lag:
 
 
 async def consumer_lag(settings: Settings, include_replays: bool = False) -> list[Lag]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=10000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                enable_auto_commit=False)
     await admin.start()
     await consumer.start()
     try:

@@ -17,7 +17,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.runtime.projection import Projection, ProjectionRunner
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from contracts.topics import ALL, Topic
 from ops.progress import Progress
 
@@ -64,7 +64,8 @@ async def end_offsets(settings: Settings, topics: Sequence[Topic], *,
                       explicit: Mapping[tuple[str, int], int] | None = None) -> Offsets:
     """Exclusive end offset per partition: current end, first record after `as_of`, or given."""
     names = sorted({t.name(settings.topic_prefix) for t in topics})
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                enable_auto_commit=False)
     await consumer.start()
     try:
         tps = await _partitions(consumer, names)
@@ -93,7 +94,8 @@ async def start_offsets(settings: Settings, until: Offsets) -> Offsets:
     """The first retained offset of each partition (for the progress total)."""
     if not until:
         return {}  # also: aiokafka raises CancelledError if a consumer stops right after start
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(t, p) for t, p in until]

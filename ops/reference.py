@@ -32,7 +32,7 @@ from contracts import envelope, topics, wire
 from contracts.business_time import CHINA
 from contracts.message import ReferenceData, UnknownMessage, model_for
 from contracts.reference import dataset_key
-from contracts.settings import Settings, load
+from contracts.settings import Settings, kafka_security, load
 
 NAMESPACE = uuid.UUID("0b7f3c1e-9d2a-4f61-8c55-2e4a7d9b1f30")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -119,7 +119,8 @@ async def publish(envs: list[envelope.Envelope[Any]], settings: Settings) -> tup
 
     seen = await published_ids(settings)
     fresh = [e for e in envs if e.event_id not in seen]
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                acks="all")
     await producer.start()
     try:
         name = topics.REFERENCE_DATA.name(settings.topic_prefix)

@@ -7,6 +7,7 @@ up, tests fail at once with the command to run, instead of hanging.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -17,6 +18,12 @@ import pytest
 from contracts.settings import load
 from tests.support.database import create_database, drop_database
 from tests.support.kafka import Bus, check_broker
+
+# The test process stands in for every outside party (hospitals, agencies, gateways) and
+# creates each module's topics and ACLs, so it is `admin` (a super user); every service it
+# starts as a process presents its own principal (infra.services), and the ACL tests
+# (tests/integration/test_acl.py) act as the principals whose refusals they check.
+os.environ.setdefault("WIC_KAFKA_PRINCIPAL", "admin")
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_DIR = ROOT / ".local" / "test-logs"

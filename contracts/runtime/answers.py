@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from contracts.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ class Answers:
     async def start(self) -> None:
         """Fix the start positions: an answer to anything sent after this is seen."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.settings.bootstrap, group_id=None,
+                                    **kafka_security(self.settings),
                                     enable_auto_commit=False,
                                     fetch_max_wait_ms=self.fetch_max_wait_ms)
         await consumer.start()

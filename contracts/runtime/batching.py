@@ -31,6 +31,7 @@ from faust.streams import _current_event  # faust's own context variable (pinned
 from faust.types import TP
 
 from contracts.runtime import metrics
+from contracts.settings import kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def broker_reader(bootstrap: str) -> HoleReader:
     async def read(tp: TP, start: int, end: int) -> list[FetchedMessage]:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security(), group_id=None,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
         try:

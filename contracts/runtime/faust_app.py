@@ -24,9 +24,9 @@ import faust
 import mode
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-from contracts.runtime import metrics
+from contracts.runtime import login, metrics
 from contracts.runtime.rejection import Send
-from contracts.settings import Settings
+from contracts.settings import KafkaCredentialsMissing, Settings, kafka_security
 from contracts.topics import WORKER_PARTITIONS, Topic
 
 MIB = 1024 * 1024
@@ -97,6 +97,19 @@ def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any
                      options=dict(STORE_OPTIONS))  # a copy: faust pops keys off it
 
 
+def credentials(settings: Settings) -> faust.SASLCredentials | None:
+    """faust's form of `kafka_security` (the same principal and password)."""
+    try:
+        security = kafka_security(settings)
+    except KafkaCredentialsMissing:
+        return None  # `run` refuses to start with the reason (`login.check`)
+    if not security:
+        return None
+    return faust.SASLCredentials(username=security["sasl_plain_username"],
+                                 password=security["sasl_plain_password"],
+                                 mechanism=security["sasl_mechanism"])
+
+
 def create(service: str, settings: Settings, default_web_port: int) -> faust.App:
     data_root = Path(os.environ.get("WIC_DATA_DIR", ".local/faust"))
     app_id = f"{settings.topic_prefix}{service}"
@@ -104,6 +117,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
     app = faust.App(
         app_id,
         broker=settings.faust_broker,
+        broker_credentials=credentials(settings),
         # RocksDB (rocksdict): a restart reads only the changelog written since the local
         # store's offsets, not the whole changelog (docs/performance.md: 14.6 s -> 2.1 s at
         # 100,000 registrations). A RocksDB table answers from the partition being processed;
@@ -281,7 +295,8 @@ async def changelogs_ready(app: faust.App, tables: Iterable[Any],
         await asyncio.sleep(0.2)
 
 
-async def ensure_changelogs(app: faust.App, bootstrap: str, timeout: float = 30.0) -> list[str]:
+async def ensure_changelogs(app: faust.App, settings: Settings,
+                            timeout: float = 30.0) -> list[str]:
     """Create the tables' compacted changelog topics before faust starts, and wait until the
     broker serves them, so no agent ever sees a changelog without partitions."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -291,7 +306,7 @@ async def ensure_changelogs(app: faust.App, bootstrap: str, timeout: float = 30.
               for t in app.tables.values()}
     if not wanted:
         return []
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, **kafka_security(settings))
     await admin.start()
     try:
         for name, parts in wanted.items():
@@ -311,6 +326,8 @@ async def ensure_changelogs(app: faust.App, bootstrap: str, timeout: float = 30.
 
 
 def run(app: faust.App, settings: Settings) -> None:
-    """The worker entry point: changelog topics first, then faust's own CLI (`app.main()`)."""
-    asyncio.run(ensure_changelogs(app, settings.bootstrap))
+    """The worker entry point: log in (exit at once if refused), changelog topics, then
+    faust's own CLI (`app.main()`)."""
+    login.check(settings, app.conf.id)
+    asyncio.run(ensure_changelogs(app, settings))
     app.main()

@@ -34,7 +34,7 @@ from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime import metrics
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from contracts.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ class ProjectionRunner:
         await load_checkpoints(self._conn, self.projection.name)
         names = [t.name(self.prefix) for t in self.projection.topics]
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            bootstrap_servers=self.bootstrap, **kafka_security(),
             group_id=self.group or f"{self.prefix}{self.schema}.{self.projection.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from contracts.settings import kafka_security
 from contracts.topics import Topic
 
 Apply = Callable[[ConsumerRecord[Any, Any]], None]
@@ -51,7 +52,8 @@ class TopicReader:
     async def start(self) -> AIOKafkaConsumer:
         """The consumer, started, assigned and at the start of every partition (once)."""
         if self.consumer is None:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, **kafka_security(),
+                                        group_id=None,
                                         enable_auto_commit=False, auto_offset_reset="earliest",
                                         fetch_max_wait_ms=self.fetch_max_wait_ms)
             await consumer.start()

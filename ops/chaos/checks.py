@@ -29,7 +29,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 
 REPLIES = (topics.REGISTRATION_REPLIES, topics.HOSPITAL_REPLIES, topics.CLAIM_REPLIES,
            topics.CLEARING_REPLIES, topics.GATEWAY_OUTBOUND)
@@ -82,7 +82,7 @@ class Findings:
 
 async def read_all(bootstrap: str, names: Iterable[str]) -> list[dict[str, object]]:
     """Every record of the topics from offset zero to their current end, decoded as JSON."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security(), group_id=None,
                                 enable_auto_commit=False, max_partition_fetch_bytes=4 << 20)
     await consumer.start()
     try:

@@ -35,7 +35,7 @@ from contracts.encounter import RecordDischarge
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime.answers import Answers
-from contracts.settings import Settings, load
+from contracts.settings import Settings, kafka_security, load
 from infra import databases, services
 from infra.errors import StackError
 from infra.layout import LOCAL
@@ -103,6 +103,7 @@ class Client:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
+                                         **kafka_security(settings),
                                          enable_idempotence=True, linger_ms=5,
                                          request_timeout_ms=120_000)
         self.replies = Answers(settings, REPLY_TOPICS, every=self._answered)

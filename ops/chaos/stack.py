@@ -21,7 +21,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra import kafka, postgres, proc
+from contracts.acl import BROKER
+from infra import kafka, postgres, proc, secrets
 from infra.errors import StackError
 from infra.layout import LOCAL, Ports, check_outside_ephemeral
 
@@ -84,23 +85,18 @@ class PrivateStack:
     # --- Kafka ---------------------------------------------------------------------------
     def _properties(self) -> Path:
         data = self.kafka_home / "data"
-        text = kafka.server_properties(self.ports).replace(f"log.dirs={kafka.DATA}",
-                                                           f"log.dirs={data}")
+        # The checkout's own credentials (`.local/secrets/kafka`): every client of the run
+        # presents the same principal on this broker as on the shared one.
+        secrets.ensure()
+        text = kafka.server_properties(self.ports, secrets.password(BROKER)).replace(
+            f"log.dirs={kafka.DATA}", f"log.dirs={data}")
         config = self.kafka_home / "server.properties"
-        config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(text)
+        kafka.write_config(config, text)
         if not (data / "meta.properties").exists():
             cid = ""
             while not cid or cid.startswith("-"):
                 cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            java = proc.require_tool("java", kafka.JAVA_HINT)
-            done = subprocess.run(
-                [java, "-cp", str(kafka.LIBS / "*"), f"-Dlog4j.configuration=file:{kafka.LOG4J}",
-                 "kafka.tools.StorageTool", "format", "-t", cid, "-c", str(config)],
-                capture_output=True, text=True, timeout=120, check=False,
-                stdin=subprocess.DEVNULL)
-            if done.returncode != 0:
-                raise StackError(f"formatting the chaos broker failed:\n{done.stderr}")
+            kafka.format_log(config, cid)
         return config
 
     def start_kafka(self, timeout: float = 90.0) -> float:

@@ -21,7 +21,7 @@ from contracts.actor import Actor
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime.answers import Answers
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 
 REPLY_TOPICS = (topics.REGISTRATION_REPLIES, topics.HOSPITAL_REPLIES, topics.CLAIM_REPLIES,
                 topics.CLEARING_REPLIES, topics.GATEWAY_OUTBOUND)
@@ -31,7 +31,7 @@ class Client:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks="all",
-                                         linger_ms=2)
+                                         linger_ms=2, **kafka_security(settings))
         self.answers = Answers(settings, REPLY_TOPICS)
 
     async def __aenter__(self) -> Client:

@@ -11,7 +11,7 @@ from contracts.settings import load
 from services.clearing.adapters import commands, gateway_agent, http, ledger_agent
 from services.clearing.adapters.projection import PROJECTIONS
 
-settings = load()
+settings = load("clearing")
 app: faust.App = faust_app.create("clearing", settings, default_web_port=18084)
 read_models = LiveReadModels(PROJECTIONS, settings, http.SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)

@@ -17,7 +17,7 @@ from services.encounter.domain.reference_book import ReferenceBook
 
 DEFAULT_WEB_PORT = 18082
 
-settings = settings_module.load()
+settings = settings_module.load("encounter")
 app = faust_app.create("encounter", settings, DEFAULT_WEB_PORT)
 read_models = LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)

@@ -9,7 +9,7 @@ from contracts.settings import load
 from services.registration import DEFAULT_WEB_PORT, SERVICE
 from services.registration.adapters import agents, commands, http, projection
 
-settings = load()
+settings = load(SERVICE)
 app = faust_app.create(SERVICE, settings, DEFAULT_WEB_PORT)
 
 commands_topic = faust_app.topic(app, topics.REGISTRATION_COMMANDS, settings)

@@ -15,7 +15,7 @@ from services.settlement.adapters.reference import ReferenceStore
 
 DEFAULT_WEB_PORT = 18083
 
-settings = settings_mod.load()
+settings = settings_mod.load("settlement")
 app = faust_app.create("settlement", settings, DEFAULT_WEB_PORT)
 read_models = LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)

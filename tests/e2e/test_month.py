@@ -26,9 +26,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 async def month(bootstrap: str) -> AsyncIterator[tuple[str, str]]:
+    # as an operator would run it: the `operator` principal, not the tests' `admin`
+    env = {**os.environ, "WIC_KAFKA_PRINCIPAL": "operator"}
     proc = subprocess.run([sys.executable, "-m", "ops", "demo", "--size", "4"], cwd=ROOT,
-                          env={**os.environ}, capture_output=True, text=True, timeout=600,
-                          check=False)
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     url = re.search(r"WIC_DATABASE_URL=(\S+);", proc.stdout)
     prefix = re.search(r"WIC_TOPIC_PREFIX=(\S+) ", proc.stdout)

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import envelope, wire
 from contracts.deadletter import MessageDeadLettered
 from contracts.replies import MessageAccepted
+from contracts.settings import kafka_security
 from contracts.topics import (
     CLAIM_COMMANDS,
     CLEARING_COMMANDS,
@@ -98,7 +99,7 @@ async def letters(bootstrap: str, prefix: str, writer: Writer, want: int,
                   timeout: float = 45.0) -> list[MessageDeadLettered]:
     consumer = AIOKafkaConsumer(DEADLETTERS[writer].name(prefix), bootstrap_servers=bootstrap,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
-                                group_id=None)
+                                group_id=None, **kafka_security())
     await consumer.start()
     seen: list[MessageDeadLettered] = []
     deadline = time.monotonic() + timeout
@@ -113,7 +114,7 @@ async def letters(bootstrap: str, prefix: str, writer: Writer, want: int,
 
 async def test_garbage_on_every_input_topic_is_dead_lettered_with_its_bytes(
         stack: None, prefix: str, bootstrap: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(), acks="all")
     await producer.start()
     sent: dict[Writer, dict[tuple[str, int, int], bytes]] = {}
     try:

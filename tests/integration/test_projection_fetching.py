@@ -23,6 +23,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts import envelope, wire
 from contracts.replies import MessageAccepted
 from contracts.runtime.projection import Progress, ProjectionRunner, load_checkpoints
+from contracts.settings import kafka_security
 from contracts.topics import HOSPITAL_REPLIES
 from tests.support.counting_projection import CountingProjection, prepare, wait_counted
 from tests.support.kafka import Bus
@@ -45,7 +46,7 @@ async def send(bus: Bus, prefix: str, first: int, count: int, gap: float = 0.0) 
 
 
 async def kafka_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_security())
     await admin.start()
     try:
         found = await admin.list_consumer_group_offsets(group)

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts import topics as registry
+from contracts.settings import kafka_security
 from infra.migrate import SERVICES, migrate
 from infra.topics import admin, delete_topics, ensure_topics
 from tests.support.kafka import KafkaNotRunning, check_broker
@@ -37,14 +38,15 @@ async def broker(bootstrap: str) -> str:
 async def test_a_message_goes_through_the_real_broker(broker: str, prefix: str) -> None:
     topic = registry.REGISTRATION_EVENTS.name(prefix)
     value = f"hello {uuid.uuid4()}".encode()
-    producer = AIOKafkaProducer(bootstrap_servers=broker, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=broker, **kafka_security(), acks="all")
     await producer.start()
     try:
         sent = await producer.send_and_wait(topic, value, key=b"worker-1")
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker, **kafka_security(),
+                                enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(topic, sent.partition)

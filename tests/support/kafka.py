@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.settings import kafka_security
 from contracts.topics import Topic
 
 
@@ -21,7 +22,8 @@ class KafkaNotRunning(RuntimeError):
 
 
 async def check_broker(bootstrap: str, timeout: float = 5.0) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_security(),
+                                request_timeout_ms=int(timeout * 1000))
     try:
         await asyncio.wait_for(admin.start(), timeout)
         await asyncio.wait_for(admin.list_topics(), timeout)
@@ -39,7 +41,8 @@ class Bus:
     def __init__(self, bootstrap: str, prefix: str) -> None:
         self.bootstrap = bootstrap
         self.prefix = prefix
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_security(),
+                                         acks="all",
                                          linger_ms=0)
 
     async def start(self) -> None:
@@ -66,7 +69,7 @@ class Bus:
         """All envelopes on `topic` from the beginning, once `until(all_so_far)` holds."""
         consumer = AIOKafkaConsumer(topic.name(self.prefix), bootstrap_servers=self.bootstrap,
                                     auto_offset_reset="earliest", enable_auto_commit=False,
-                                    group_id=None)
+                                    group_id=None, **kafka_security())
         await consumer.start()
         seen: list[Envelope[Message]] = []
         deadline = time.monotonic() + timeout

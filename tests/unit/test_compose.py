@@ -126,17 +126,33 @@ def test_environment_names_match_settings(services: dict[str, dict[str, Any]]) -
         assert env["WIC_DATABASE_URL"].startswith("postgresql://wic:wic@postgres:5432/")
 
 
-def test_kafka_is_kraft_single_node_without_auto_create(
+def test_kafka_is_kraft_single_node_without_auto_create_with_sasl_and_acls(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    env = env_of(services["kafka"])
+    from infra.compose import broker_properties
+
     assert services["kafka"]["image"] == "apache/kafka:3.9.1"
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
-                "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
-        assert env[key] == "1"
-    assert "kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert "kafka-storage.sh format" in str(services["kafka"]["command"])
+    props = dict(line.split("=", 1) for line in broker_properties("x").splitlines()
+                 if line and not line.startswith("#"))
+    assert props["process.roles"] == "broker,controller"
+    assert props["auto.create.topics.enable"] == "false"
+    for key in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor"):
+        assert props[key] == "1"
+    assert "SASL_PLAINTEXT://kafka:9092" in props["advertised.listeners"]
+    assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+
+
+def test_each_process_is_given_only_its_own_kafka_credentials(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]],
+) -> None:
+    for name, principal in (("init", "admin"), *((n, n) for n in APP_SERVICES)):
+        kafka = [s for s in services[name]["secrets"] if s.startswith("kafka-")]
+        assert kafka == [f"kafka-{principal}"], name
+        assert env_of(services[name])["WIC_KAFKA_CREDENTIALS"] == f"/run/secrets/kafka-{principal}"
+        assert compose["secrets"][f"kafka-{principal}"]["file"] == (
+            f"./.local/secrets/kafka/{principal}.json")  # generated, git-ignored
 
 
 def test_postgres_credentials_match_the_services(services: dict[str, dict[str, Any]]) -> None:
@@ -151,7 +167,8 @@ def test_clearing_reads_its_gateway_keys_from_mounted_files_only(
     """Issue 16, part 7: the two files `wic keys generate` writes into service/ are mounted as
     secrets into clearing alone; the peers' private keys are never among them."""
     env = env_of(services["clearing"])
-    mounted = {name: f"/run/secrets/{name}" for name in services["clearing"]["secrets"]}
+    mounted = {name: f"/run/secrets/{name}" for name in services["clearing"]["secrets"]
+               if name.startswith("gateway_")}
     assert {env["WIC_GATEWAY_KEYS"], env["WIC_GATEWAY_PRIVATE_KEY_FILE"]} == set(
         mounted.values())
     default = DevKeys(Path("./.local/secrets/gateway"))
@@ -162,7 +179,7 @@ def test_clearing_reads_its_gateway_keys_from_mounted_files_only(
                       compose["secrets"][name]["file"])
         assert Path(host) == by_path[inside], (name, host)
     for name in ("init", "registration", "encounter", "settlement"):
-        assert "secrets" not in services[name], name
+        assert not any(s.startswith("gateway_") for s in services[name].get("secrets", ())), name
         assert not {"WIC_GATEWAY_KEYS", "WIC_GATEWAY_PRIVATE_KEY_FILE"} & set(
             env_of(services[name])), name
 

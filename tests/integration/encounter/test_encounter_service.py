@@ -24,7 +24,7 @@ from contracts.encounter import (
 from contracts.reference import CatalogKind
 from contracts.replies import MessageRejected
 from contracts.runtime.projection import ProjectionRunner
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from ops.reference import files_under, publish, read_envelopes
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA, TABLES
 from services.encounter.domain.handlers import HANDLERS, Context
@@ -300,7 +300,7 @@ async def test_openapi_document(url: str) -> None:
 async def _ends(bootstrap: str, prefix: str, topic: topics.Topic) -> dict[tuple[str, int], int]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security())
     await consumer.start()
     try:
         tps = [TopicPartition(topic.name(prefix), p) for p in range(topic.partitions)]

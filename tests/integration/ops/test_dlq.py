@@ -14,7 +14,7 @@ from contracts import envelope, wire
 from contracts import topics as registry
 from contracts.deadletter import MessageDeadLettered, b64
 from contracts.replies import MessageAccepted
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from ops import dlq
 from ops.cli import main
 
@@ -45,7 +45,8 @@ async def letter(bus, prefix: str) -> tuple[str, bytes]:
 async def read_target(settings: Settings) -> list:
     """Every record now on the original topic (all partitions, up to their current ends)."""
     name = registry.CLAIM_REPLIES.name(settings.topic_prefix)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                enable_auto_commit=False)
     await consumer.start()
     seen: list = []
     try:

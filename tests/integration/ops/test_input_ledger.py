@@ -23,7 +23,7 @@ from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.replies import MessageAccepted
-from contracts.settings import Settings
+from contracts.settings import Settings, kafka_security
 from ops import inputs
 from ops.inputs import ANSWERED, DEAD_LETTERED, UNACCOUNTED, Position
 from ops.verify import verify
@@ -65,7 +65,8 @@ async def publish(bus: Bus, topic: topics.Topic, value: bytes, key: bytes = WORK
 
 async def commit_to_end(settings: Settings, group: str, topic: topics.Topic) -> None:
     """Commit `group` at the end of every partition of `topic`, as its service would."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, **kafka_security(settings),
+                                group_id=group,
                                 enable_auto_commit=False)
     await consumer.start()
     try:

@@ -20,6 +20,7 @@ from contracts import topics, wire
 from contracts.actor import Role
 from contracts.registration import RegistrationImported, WorkerCoverage
 from contracts.runtime.projection import ProjectionRunner
+from contracts.settings import kafka_security
 from infra.migrate import migrate
 from services.registration.adapters.projection import PROJECTIONS, SCHEMA, digest
 from tests.integration.registration.helpers import accepted, http, http_until, rejected
@@ -235,7 +236,7 @@ async def test_rebuild_from_offset_zero_gives_identical_rows(service: ServicePro
 
 async def end_offsets(bootstrap: str, topic: str, partitions: int = 4
                       ) -> dict[tuple[str, int], int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security())
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(partitions)]
