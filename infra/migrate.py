@@ -3,13 +3,16 @@
 Files are `services/<svc>/adapters/sql/NNN_name.sql`, applied in (service order, file name
 order), each in its own transaction with `search_path` set to the service's schema (so files
 may use unqualified names), and recorded in `public.schema_migrations`. Applied files are
-never re-run: change the schema with a new file. An advisory lock serialises concurrent
+never re-run: change the schema with a new file. A line `-- include: PATH` (relative to the
+checkout) stands for that file's text: the audit trail's table, the same in every service,
+is written once (`contracts/runtime/sql/audit_trail.sql`). An advisory lock serialises concurrent
 migrators of the same database (e.g. `wic up` while a test session starts).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from infra.errors import StackError
@@ -34,6 +37,15 @@ def services_dir() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     return ROOT / "services"
+
+
+INCLUDE = re.compile(r"^-- include: (\S+)$", re.MULTILINE)
+
+
+def sql_text(path: Path) -> str:
+    """A migration file's SQL, with each `-- include: PATH` line replaced by PATH's text."""
+    root = services_dir().parent
+    return INCLUDE.sub(lambda m: (root / m.group(1)).read_text(), path.read_text())
 
 
 def pending_files(base: Path | None = None) -> list[tuple[str, Path]]:
@@ -66,7 +78,7 @@ async def migrate(database_url: str, base: Path | None = None) -> list[str]:
             try:
                 async with conn.transaction():
                     await conn.execute(f'SET LOCAL search_path TO "{svc}", public')
-                    await conn.execute(path.read_text())
+                    await conn.execute(sql_text(path))
                     await conn.execute(
                         "INSERT INTO public.schema_migrations (service, filename) "
                         "VALUES ($1, $2)", svc, path.name,

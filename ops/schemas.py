@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 
+from infra.migrate import sql_text
 from ops.projections import sql_files
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -52,7 +53,7 @@ async def create_schema(database_url: str, schema: str, files: Sequence[Path]) -
             await conn.execute(f"CREATE SCHEMA {ident(schema)}")
             await conn.execute(f"SET LOCAL search_path TO {ident(schema)}, public")
             for path in files:
-                await conn.execute(path.read_text())
+                await conn.execute(sql_text(path))
     finally:
         await conn.close()
 
