@@ -20,13 +20,15 @@ from typing import Any, Literal
 import asyncpg
 import faust
 from aiohttp import web as aioweb
+from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
 from contracts import wire
+from contracts.actor import Actor
 from contracts.business_time import CHINA
 from contracts.envelope import CLOCK_SKEW, IMPLAUSIBLE
-from contracts.runtime.rejection import RawRecord
+from contracts.runtime.rejection import RawRecord, Rejector
 
 REF = "#/components/schemas/{model}"
 """`$ref` template: every schema lives under `components/schemas/<ModelName>`."""
@@ -84,6 +86,19 @@ def error(web: View, status: int, code: str, reason: str, **extra: Any) -> Respo
     """A JSON error response; `extra` fields (e.g. `event_id`) follow the two standard ones."""
     body = ErrorBody(reason_code=code, reason=reason).model_dump()
     return web.json({**body, **extra}, status=status)
+
+
+async def refuse_body(web: View, rejector: Rejector, route: str, raw: bytes, exc: BadRequest,
+                      actor: Actor | None) -> Response:
+    """Refuse a body at an HTTP door: its bytes to the service's dead letters (with the
+    `actor` the door authenticated, if any), then the answer to the sender."""
+    try:
+        await rejector.reject(http_record(route, raw), exc.code, exc.reason, stage="http",
+                              actor=actor)
+    except KafkaError as err:
+        return error(web, 503, "broker_unavailable",
+                     f"refused ({exc.code}) but not dead-lettered: {err!r}")
+    return error(web, exc.status, exc.code, exc.reason)
 
 
 def schemas(*models: type[BaseModel],

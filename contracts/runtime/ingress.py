@@ -25,7 +25,6 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel
 
 from contracts import wire
-from contracts.actor import Actor
 from contracts.authority import authorize
 from contracts.decision import KeyedBy, Rejected
 from contracts.message import Message
@@ -39,8 +38,8 @@ from contracts.runtime.http import (
     BodyTooLarge,
     check_recorded,
     error,
-    http_record,
     read_body,
+    refuse_body,
     responses,
     schemas,
     wire_refusal,
@@ -94,15 +93,7 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
 
     rejector = Rejector(desk.writer, None, settings.topic_prefix, send)
     topic = desk.topic.name(settings.topic_prefix)
-
-    async def refuse(web: View, raw: bytes, exc: BadRequest, who: Actor) -> Response:
-        try:
-            await rejector.reject(http_record(f"POST {path}", raw), exc.code, exc.reason,
-                                  stage="http", actor=who)
-        except KafkaError as err:
-            return error(web, 503, "broker_unavailable", f"refused ({exc.code}) but not "
-                         f"dead-lettered: {err!r}")
-        return error(web, exc.status, exc.code, exc.reason)
+    route = f"POST {path}"
 
     def checked(raw: bytes, received_at: datetime, who: Any) -> Any:
         try:
@@ -137,11 +128,11 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
             try:
                 raw = await read_body(request)
             except BodyTooLarge as exc:
-                return await refuse(self, exc.head, exc, who)
+                return await refuse_body(self, rejector, route, exc.head, exc, who)
             try:
                 env = checked(raw, received_at, who)
             except BadRequest as exc:
-                return await refuse(self, raw, exc, who)
+                return await refuse_body(self, rejector, route, raw, exc, who)
             fut = answers.expect(env.event_id)
             try:
                 await send(topic, env.key.encode(), wire.encode(env))

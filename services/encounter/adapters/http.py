@@ -38,10 +38,10 @@ from contracts.runtime.http import (
     BodyTooLarge,
     check_recorded,
     error,
-    http_record,
     install_error_bodies,
     query,
     read_body,
+    refuse_body,
     refusing,
     required_text,
     text,
@@ -90,18 +90,6 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
     rejector = Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix,
                         faust_app.sender(app))
 
-    async def dead_letter(view: View, raw: bytes, exc: BadRequest, institution: str
-                          ) -> Response:
-        """Refuse a hospital message: its bytes to encounter-deadletters (with the hospital
-        the credential names: who tried), then the answer."""
-        try:
-            await rejector.reject(http_record(ROUTE, raw), exc.code, exc.reason, stage="http",
-                                  actor=hospital_actor(institution))
-        except KafkaError as err:
-            return error(view, 503, "broker_unavailable", f"refused ({exc.code}) but not "
-                         f"dead-lettered: {err!r}")
-        return error(view, exc.status, exc.code, exc.reason)
-
     def validated(raw: bytes, institution: str, received_at: datetime) -> Any:
         try:
             data = orjson.loads(raw)
@@ -146,11 +134,13 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             try:
                 raw = await read_body(request)
             except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
-                return await dead_letter(self, exc.head, exc, institution)
+                return await refuse_body(self, rejector, ROUTE, exc.head, exc,
+                                         hospital_actor(institution))
             try:
                 env = validated(raw, institution, received_at)
             except BadRequest as exc:
-                return await dead_letter(self, raw, exc, institution)
+                return await refuse_body(self, rejector, ROUTE, raw, exc,
+                                         hospital_actor(institution))
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),
