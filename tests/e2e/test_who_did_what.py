@@ -22,10 +22,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,14 +35,12 @@ from contracts import envelope, wire
 from contracts import registration as reg
 from contracts.actor import Actor, ActorKind, Channel, Role
 from contracts.message import Command
-from contracts.settings import Settings
-from infra.services import ServiceProcess, start_all, stop_all
+from infra.services import ServiceProcess
 from ops.demo import world as w
 from ops.demo.client import get_json, post_json
 from ops.demo.registrations import application
-from ops.reference import files_under, publish, read_envelopes
 from tests.support.identity import token_for
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stack_fixture
 from tests.unit.encounter.samples import SAMPLE
 
 pytestmark = pytest.mark.e2e
@@ -74,15 +71,7 @@ def worker() -> w.Worker:
     return w.Cast(seed=uuid.uuid4().int % 10_000).worker(w.QINGDAO, "audited")
 
 
-@pytest.fixture(scope="module")
-async def stack(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-                ) -> AsyncIterator[dict[str, ServiceProcess]]:
-    await publish(read_envelopes(files_under(SAMPLE)), Settings(bootstrap, database_url, prefix))
-    procs = start_all(prefix, database_url, bootstrap, log_dir)
-    try:
-        yield procs
-    finally:
-        stop_all(procs)
+stack = stack_fixture(SAMPLE)
 
 
 def command(stack: dict[str, ServiceProcess], service: str, actor: Actor, cmd: Command,

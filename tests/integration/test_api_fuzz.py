@@ -20,9 +20,7 @@ import os
 import re
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -37,13 +35,12 @@ from contracts.deadletter import MessageDeadLettered
 from contracts.message import Message
 from contracts.registration import ApplyForRegistration
 from contracts.runtime.http import MAX_BODY_BYTES
-from contracts.settings import Settings
 from contracts.topics import ENCOUNTER_DEADLETTERS, REGISTRATION_DEADLETTERS
-from infra.services import ServiceProcess, start_all, stop_all
-from ops.reference import files_under, publish, read_envelopes
+from infra.services import ServiceProcess
 from tests.support.actors import EVERY_PROVINCE
 from tests.support.identity import token_for
 from tests.support.kafka import Bus
+from tests.support.processes import stack_fixture
 from tests.unit.encounter.samples import SAMPLE, admission, charge, discharge, line, worker_id
 
 pytestmark = pytest.mark.integration
@@ -57,15 +54,7 @@ MAX_REQUEST_LINE = 8190 - len("GET  HTTP/1.1")  # aiohttp's limit (docs/operatio
 CODE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 
 
-@pytest.fixture(scope="module")
-async def stack(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-                ) -> AsyncIterator[dict[str, ServiceProcess]]:
-    await publish(read_envelopes(files_under(SAMPLE)), Settings(bootstrap, database_url, prefix))
-    procs = start_all(prefix, database_url, bootstrap, log_dir)
-    try:
-        yield procs
-    finally:
-        stop_all(procs)
+stack = stack_fixture(SAMPLE)
 
 
 def request(svc: ServiceProcess, method: str, target: str, body: bytes | None = None,

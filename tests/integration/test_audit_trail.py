@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -39,7 +37,7 @@ from services.settlement.adapters.audit import AUDIT as SETTLEMENT_AUDIT
 from tests.integration.registration.helpers import http, http_until
 from tests.support.audit import CLERK, HOSPITAL, REVIEWER, WHEN, dead_letter, env
 from tests.support.kafka import Bus
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.processes import ServiceProcess, free_port, service_fixture
 from tests.unit.encounter import samples
 from tests.unit.registration import builders as b
 
@@ -59,13 +57,7 @@ def approved(worker: str, reg_id: str) -> RegistrationApproved:
                                 approved_on=date(2024, 6, 3))
 
 
-@pytest.fixture(scope="module")
-def service(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-            ) -> Iterator[ServiceProcess]:
-    proc = ServiceProcess("registration", prefix=prefix, database_url=database_url,
-                          bootstrap=bootstrap, log_dir=log_dir).start(timeout=90)
-    yield proc
-    proc.stop()
+service = service_fixture("registration")
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import pytest
@@ -37,7 +35,7 @@ from contracts.topics import (
     Topic,
     Writer,
 )
-from infra.services import start_all, stop_all
+from tests.support.processes import stack_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -85,14 +83,7 @@ def garbage() -> list[bytes]:
     ]
 
 
-@pytest.fixture(scope="module")
-async def stack(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-                ) -> AsyncIterator[None]:
-    procs = start_all(prefix, database_url, bootstrap, log_dir)
-    try:
-        yield None
-    finally:
-        stop_all(procs)
+stack = stack_fixture()
 
 
 async def letters(bootstrap: str, prefix: str, writer: Writer, want: int,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from contracts.actor import Role
 from tests.integration.registration.helpers import accepted, http, rejected
 from tests.support.identity import bearer
 from tests.support.kafka import Bus
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, service_fixture
 from tests.unit.registration import builders as b
 
 pytestmark = pytest.mark.integration
@@ -29,14 +29,7 @@ STAGE = "decide"  # the registration agent's stage in its dead letters
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-@pytest.fixture(scope="module")
-def service(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-            ) -> Iterator[ServiceProcess]:
-    proc = ServiceProcess("registration", prefix=prefix, database_url=database_url,
-                          bootstrap=bootstrap, log_dir=log_dir)
-    proc.start(timeout=90)
-    yield proc
-    proc.stop()
+service = service_fixture("registration")
 
 
 def scrape(url: str) -> tuple[str, Samples]:

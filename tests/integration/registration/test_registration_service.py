@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -27,7 +25,7 @@ from tests.integration.registration.helpers import accepted, http, http_until, r
 from tests.support.database import create_database, drop_database
 from tests.support.identity import bearer
 from tests.support.kafka import Bus
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, service_fixture
 from tests.unit.registration import builders as b
 
 pytestmark = pytest.mark.integration
@@ -35,13 +33,7 @@ pytestmark = pytest.mark.integration
 D0 = date(2024, 1, 15)
 
 
-@pytest.fixture(scope="module")
-def service(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-            ) -> Iterator[ServiceProcess]:
-    proc = ServiceProcess("registration", prefix=prefix, database_url=database_url,
-                          bootstrap=bootstrap, log_dir=log_dir).start(timeout=90)
-    yield proc
-    proc.stop()
+service = service_fixture("registration")
 
 
 def coverage(svc: ServiceProcess, worker: str, place: str, day: date) -> str:

@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from contracts import topics, wire
 from contracts.actor import Role
@@ -27,7 +24,7 @@ from tests.integration.registration.helpers import http
 from tests.support.actors import staff
 from tests.support.identity import token_for
 from tests.support.kafka import Bus
-from tests.support.processes import ServiceProcess
+from tests.support.processes import ServiceProcess, service_fixture
 from tests.unit.registration import builders as b
 
 D0 = b.at(date(2024, 1, 15))
@@ -35,13 +32,7 @@ CLERK = staff(Role.REGISTRATION_CLERK, "li.na", regions=("370100",))
 REVIEWER = staff(Role.REGISTRATION_REVIEWER, "wang.qiang", regions=("370000",))
 
 
-@pytest.fixture(scope="module")
-def service(prefix: str, database_url: str, bootstrap: str, log_dir: Path
-            ) -> Iterator[ServiceProcess]:
-    proc = ServiceProcess("registration", prefix=prefix, database_url=database_url,
-                          bootstrap=bootstrap, log_dir=log_dir).start(timeout=90)
-    yield proc
-    proc.stop()
+service = service_fixture("registration")
 
 
 def post(service: ServiceProcess, command: object, token: str | None) -> tuple[int, Any]:
