@@ -1,6 +1,6 @@
-"""The broker's security settings, one copy for the local, the chaos and the compose broker
-(docs/security.md): SCRAM-SHA-512 on the SASL listeners, the KRaft StandardAuthorizer that
-denies what no ACL allows, and the super users."""
+"""The broker settings the local, the chaos and the compose broker share, one copy: security
+(docs/security.md: SCRAM-SHA-512 on the SASL listeners, the KRaft StandardAuthorizer that
+denies what no ACL allows, the super users) and what a single broker needs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,17 @@ from contracts.settings import SCRAM
 # The controller listener stays PLAINTEXT (KRaft cannot check SCRAM there: the credentials
 # live in the metadata it serves), so its ANONYMOUS principal must be a super user.
 CONTROLLER_PRINCIPAL = "ANONYMOUS"
+
+
+SINGLE_BROKER = (
+    "offsets.topic.replication.factor=1",
+    "transaction.state.log.replication.factor=1",
+    "transaction.state.log.min.isr=1",
+    "group.initial.rebalance.delay.ms=0",
+    "auto.create.topics.enable=false",
+    "num.partitions=1",
+)
+"""What one broker alone needs (and what we want of it: topics only from the registry)."""
 
 
 def jaas(username: str, password: str) -> str:

@@ -33,12 +33,7 @@ def broker_properties(broker_password: str) -> str:
         "controller.listener.names=CONTROLLER",
         *broker_security.properties(broker_password, ("SASL_PLAINTEXT", "HOST")),
         "log.dirs=/var/lib/kafka/data",
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=false",
-        "num.partitions=1",
+        *broker_security.SINGLE_BROKER,
         "",
     ])
 
