@@ -173,7 +173,7 @@ DEPENDANTS = st.lists(st.tuples(st.sampled_from(list(Relation)), st.booleans()),
 @given(people=DEPENDANTS, wage=st.integers(100_000, 5_000_000))
 def test_nr_39_dependants_together_never_above_the_wage_each_never_above_their_share(
         people: list[tuple[Relation, bool]], wage: int) -> None:
-    events = [f.died(date(2024, 6, 10))]
+    events: list[Any] = [f.died(date(2024, 6, 10))]
     for i, (relation, alone) in enumerate(people):
         events.append(f.dependant(f"D{i}", relation, date(1960, 1, 1),
                                   alone=alone and relation is not Relation.SPOUSE,
