@@ -50,6 +50,9 @@ class Benefit(StrEnum):
 
 @dataclass(frozen=True)
 class Entitlement:
+    """One person's amount of one benefit for one month; XM-21(3): paid by the bank into
+    that person's own account (the worker's, or the dependant's)."""
+
     person_id: str  # the worker's resident id, or a dependant's id
     benefit: Benefit
     month: Month

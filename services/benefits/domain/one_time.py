@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from contracts.benefits import BenefitLevelsPublished
 from contracts.decision import Rejected
+from contracts.settlement import Payee, PaymentChannel
 from services.benefits.domain.entitlements import RETIREMENT_GRADES
 from services.benefits.domain.facts import WorkerFacts
 from services.benefits.domain.levels import References, share
@@ -39,6 +40,9 @@ class OneTimeAmount:
     amount_fen: int
     on: date  # the business date it is owed from
     rules: tuple[str, ...]
+    # XM-21(1): one-time benefits go by bank transfer to the employer, who pays them on
+    payee: Payee = Payee.EMPLOYER
+    channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
 
 
 def disability_subsidy_fen(grade: int, wage_base_fen: int, levels: BenefitLevelsPublished

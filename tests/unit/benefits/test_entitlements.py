@@ -81,6 +81,27 @@ def test_xm_23_4_benefits_start_the_month_after_the_assessment() -> None:
     assert amount(facts, REFS, Month(2024, 7), W, CARE) == 240_000
 
 
+def test_xm_26_an_occupational_disease_assessed_later_is_paid_from_the_month_after() -> None:
+    """XM-26 (and XM-7): an occupational disease assessed years after the exposure — the
+    care fee (and for grades 1–4 the allowance) from the month after the conclusion."""
+    disease = f.injury(date(2020, 1, 10)).model_copy(update={"occupational_disease": True})
+    from services.benefits.domain.facts import fold
+    facts = fold(W, [*f.wages_up_to(date(2020, 1, 10)), disease,
+                     f.assessed(date(2025, 8, 31), 6, CareLevel.MOST,
+                                injured_on=date(2020, 1, 10))])
+    assert monthly_entitlements(facts, REFS, Month(2025, 8)) == ()
+    got = monthly_entitlements(facts, REFS, Month(2025, 9))
+    assert [(e.benefit, e.amount_fen) for e in got] == [(CARE, 320_000)]  # 800,000 × 40%
+
+
+def test_xm_21_monthly_benefits_are_each_the_persons_own() -> None:
+    """XM-21(3): a monthly benefit goes to the person's own account: every entitlement names
+    the worker or the dependant it belongs to."""
+    facts = _widow_and_children()
+    people = {e.person_id for e in monthly_entitlements(facts, REFS, Month(2024, 7))}
+    assert people == {"SPOUSE", "CHILD"}
+
+
 def test_xm_23_4_a_reassessed_grade_and_care_level_apply_from_the_month_after() -> None:
     # grade 3 (480,000) partial care (240,000); re-assessed 2024-10-31 grade 2 (510,000),
     # full care (400,000): October still the old, November the new.
@@ -155,6 +176,8 @@ def _widow_and_children(*events: Any) -> WorkerFacts:
 
 
 def test_nr_39_dependants_pension_spouse_40_other_30_from_the_month_after_death() -> None:
+    """XM-22: where the Regulations fix a periodic benefit, they apply: NR-39's pension,
+    from the month after the death (XM-23(3): the death month is the worker's own)."""
     # 600,000 × 40% = 240,000; × 30% = 180,000; together 420,000 <= 600,000
     facts = _widow_and_children()
     assert monthly_entitlements(facts, REFS, Month(2024, 6)) == ()

@@ -93,8 +93,9 @@ def test_xm_23_1_2_a_childs_pension_from_start_to_the_month_of_turning_18(
         death: tuple[date, date], born: date, data: st.DataObject) -> None:
     died_on, twin_died = death
     posthumous = born > died_on
-    twin_born = max(data.draw(same_month(born)), twin_died + timedelta(days=1)) \
-        if posthumous else min(data.draw(same_month(born)), twin_died)
+    twin_born = data.draw(same_month(born))
+    if Month.of(born) == Month.of(died_on):  # the order of the two days decides posthumous
+        twin_died, twin_born = died_on, born
     child = f.dependant("CHILD", Relation.CHILD, born, posthumous=posthumous,
                         registered_on=max(born, died_on))
     twin_child = f.dependant("CHILD", Relation.CHILD, twin_born, posthumous=posthumous,

@@ -52,6 +52,15 @@ def test_nr_35_the_subsidy_is_on_the_first_assessment_not_a_reassessment() -> No
     assert disability_subsidy(f.facts(), REFS) is None
 
 
+def test_xm_21_one_time_benefits_go_by_bank_transfer_to_the_employer() -> None:
+    from contracts.settlement import Payee, PaymentChannel
+
+    got = [*death_benefits(f.facts(f.died(date(2024, 6, 10))), REFS),
+           disability_subsidy(f.facts(f.assessed(date(2024, 6, 20), 9)), REFS)]
+    assert {(g.payee, g.channel) for g in got if g is not None} == {
+        (Payee.EMPLOYER, PaymentChannel.BANK_TRANSFER)}
+
+
 def test_nr_39_funeral_subsidy_six_months_of_the_city_average() -> None:
     assert funeral_subsidy_fen(800_000, NATIONAL_2011) == 4_800_000
 
