@@ -3,7 +3,8 @@
 `evolve(facts, event) -> facts` is the only place facts change; it refuses (Rejected, with a
 reason code) what cannot be true, so nothing is changed by bad input (issue 19 "Bad input"):
 a fact about the injury before it is recognised, a fact dated before the injury
-(`dated_before_injury`), an assessment naming another injury day, a release without an
+(`dated_before_injury`), an assessment naming another injury day, a second first
+assessment or a re-assessment with no first one before it, a release without an
 imprisonment, facts about an unknown dependant. Contribution wages may come first: they
 precede the injury by nature (XM-27).
 """
@@ -104,6 +105,18 @@ def _check(facts: WorkerFacts, event: BenefitFact) -> InjuryRecognised:
     return injury
 
 
+def _assess(done: tuple[LabourCapacityAssessed, ...], event: LabourCapacityAssessed
+            ) -> tuple[LabourCapacityAssessed, ...]:
+    """The first assessment of an injury, then re-assessments dated after it (XM-23(4))."""
+    if not event.reassessment and done:
+        raise Rejected("already_assessed", f"injury already assessed on {done[0].assessed_on}; "
+                       "a later conclusion is a re-assessment")
+    if event.reassessment and not (done and done[0].assessed_on <= event.assessed_on):
+        raise Rejected("reassessment_without_assessment",
+                       f"re-assessment of {event.assessed_on} has no first assessment before it")
+    return tuple(sorted((*done, event), key=lambda a: a.assessed_on))
+
+
 def _imprison(terms: tuple[Imprisonment, ...], day: date) -> tuple[Imprisonment, ...]:
     if any(t.released_on is None for t in terms):
         raise Rejected("already_imprisoned", f"imprisoned on {day} while still imprisoned")
@@ -148,8 +161,7 @@ def evolve(facts: WorkerFacts, event: Message) -> WorkerFacts:
     if isinstance(event, RecurrenceConfirmed):
         return replace(facts, recurrences=(*facts.recurrences, event))
     if isinstance(event, LabourCapacityAssessed):
-        ordered = sorted((*facts.assessments, event), key=lambda a: a.assessed_on)
-        return replace(facts, assessments=tuple(ordered))
+        return replace(facts, assessments=_assess(facts.assessments, event))
     if isinstance(event, WorkerDied):
         if facts.died is not None:
             raise Rejected("already_died", f"the worker's death on {facts.died.died_on} is "

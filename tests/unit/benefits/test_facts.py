@@ -91,9 +91,18 @@ def test_a_refused_fact_changes_nothing_and_the_fold_replays_the_same() -> None:
     before = BASE
     refused(before, f.died(date(2024, 3, 1)))
     assert before == BASE
-    events = [*f.wages_up_to(f.INJURED_ON), f.injury(),
-              f.assessed(date(2024, 10, 1), 2, assessment_id="A2", reassessment=True),
-              f.assessed(date(2024, 6, 1), 3)]
+    events = [*f.wages_up_to(f.INJURED_ON), f.injury(), f.assessed(date(2024, 6, 1), 3),
+              f.assessed(date(2025, 10, 1), 2, assessment_id="A3", reassessment=True),
+              f.assessed(date(2024, 10, 1), 2, assessment_id="A2", reassessment=True)]
     facts = fold(f.WORKER, events)
-    assert [a.assessment_id for a in facts.assessments] == ["A1", "A2"]
+    assert [a.assessment_id for a in facts.assessments] == ["A1", "A2", "A3"]  # by date
     assert fold(f.WORKER, events) == facts
+
+
+def test_xm_23_4_one_first_assessment_then_re_assessments_after_it() -> None:
+    first = evolve(BASE, f.assessed(date(2024, 6, 1), 3))
+    assert refused(first, f.assessed(date(2024, 9, 1), 2, assessment_id="A2")
+                   ) == "already_assessed"
+    early = f.assessed(date(2024, 5, 1), 2, assessment_id="A2", reassessment=True)
+    assert refused(first, early) == "reassessment_without_assessment"
+    assert refused(BASE, early) == "reassessment_without_assessment"
