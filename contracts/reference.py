@@ -101,7 +101,9 @@ class PilotConfigured(ReferenceData):
 
 
 class WageAveragePublished(ReferenceData):
-    """A region's average monthly wage for a year (XM-26 death subsidy base)."""
+    """A region's average monthly wage for a year (XM-26 death subsidy base); the city
+    average of the benefits (contracts/benefits.py): NR-34 care fee, NR-39 funeral subsidy,
+    NR-64 wage-base bounds."""
 
     region: RegionCode
     year: int = Field(ge=1990, le=2100)

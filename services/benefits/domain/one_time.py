@@ -7,7 +7,8 @@
 - One-time death subsidy (一次性工亡补助金): 20 × the national urban per-capita disposable
   income of the year before the death (NR-39); for a missing worker 50% may be advanced
   (XM-14, NR-41) and on the declaration of death the rest is paid: the full amount on the
-  year before the declaration less what was advanced, never below zero (XM-25).
+  year before the declaration less what was advanced, never below zero, owed from the month
+  after the declaration (XM-25).
 Amounts are exact multiples of their bases (levels.py: nothing to round) except the advance,
 a percent (`share`).
 """
@@ -24,6 +25,7 @@ from contracts.settlement import Payee, PaymentChannel
 from services.benefits.domain.entitlements import RETIREMENT_GRADES
 from services.benefits.domain.facts import WorkerFacts
 from services.benefits.domain.levels import References, share
+from services.benefits.domain.months import Month
 from services.benefits.domain.wage_base import wage_base
 
 
@@ -99,18 +101,20 @@ def death_benefits(facts: WorkerFacts, refs: References, advanced_fen: int = 0
         if not work_related and not (at_death and at_death[-1].grade in RETIREMENT_GRADES):
             return ()
         rules: tuple[str, ...] = ("NR-39",)
+        owed_from = day
     elif facts.declared is not None:
         day, work_related, rules = facts.declared.declared_on, True, ("NR-41", "XM-25")
+        owed_from = (Month.of(day) + 1).first_day  # XM-25: from the month after
     else:
         return ()
     levels = refs.levels_on(region, day)
     out = [OneTimeAmount(OneTimeBenefit.FUNERAL_SUBSIDY,
-                         funeral_subsidy_fen(refs.city_average_on(region, day), levels), day,
-                         rules)]
+                         funeral_subsidy_fen(refs.city_average_on(region, day), levels),
+                         owed_from, rules)]
     if work_related:
         full = death_subsidy_fen(refs.urban_income(day.year - 1, day), levels)
         owed = rest_after_advance_fen(full, advanced_fen) if facts.declared else full
-        out.append(OneTimeAmount(OneTimeBenefit.DEATH_SUBSIDY, owed, day, rules))
+        out.append(OneTimeAmount(OneTimeBenefit.DEATH_SUBSIDY, owed, owed_from, rules))
     return tuple(out)
 
 

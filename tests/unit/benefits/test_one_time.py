@@ -107,7 +107,7 @@ def test_xm_25_on_a_declaration_of_death_the_rest_less_what_was_advanced() -> No
     got = death_benefits(facts, REFS, advanced_fen=51_821_000)
     assert [(g.benefit, g.amount_fen) for g in got] == [
         (OneTimeBenefit.FUNERAL_SUBSIDY, 4_800_000), (OneTimeBenefit.DEATH_SUBSIDY, 56_555_000)]
-    assert all(g.rules == ("NR-41", "XM-25") for g in got)
+    assert all(g.rules == ("NR-41", "XM-25") and g.on == date(2025, 4, 1) for g in got)
     assert death_benefits(facts, REFS)[1].amount_fen == 108_376_000  # nothing advanced
     assert rest_after_advance_fen(100, 150) == 0  # never negative
     with pytest.raises(Rejected):
