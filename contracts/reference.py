@@ -5,7 +5,9 @@ Decisions look up the version in force on the *business date* of what they decid
 previous one from its `effective_from`; nothing is edited in place.
 
 Keys on `reference-data`: `institution:<id>`, `catalog:<kind>:<region>`, `pilot:<scheme>`,
-`wage:<region>`, `policy:<name>`, `credential:<institution id>`.
+`wage:<region>`, `policy:<name>`, `credential:<institution id>`; the benefit levels and
+their bases (contracts/benefits.py, issue 19): `benefit-levels:<region|national>`,
+`income:national`, `minimum-wage:<region>`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.benefits import BenefitLevelsPublished, MinimumWagePublished, UrbanIncomePublished
 from contracts.message import ReferenceData
 from contracts.types import Code, InstitutionId, NonNegativeFen, RegionCode, Text
 
@@ -98,7 +101,9 @@ class PilotConfigured(ReferenceData):
 
 
 class WageAveragePublished(ReferenceData):
-    """A region's average monthly wage for a year (XM-26 death subsidy base)."""
+    """A region's average monthly wage for a year (XM-26 death subsidy base); the city
+    average of the benefits (contracts/benefits.py): NR-34 care fee, NR-39 funeral subsidy,
+    NR-64 wage-base bounds."""
 
     region: RegionCode
     year: int = Field(ge=1990, le=2100)
@@ -160,4 +165,10 @@ def dataset_key(message: ReferenceData) -> str:
         return f"credential:{message.institution_id}"
     if isinstance(message, PolicyParameterPublished):
         return f"policy:{message.name}"
+    if isinstance(message, BenefitLevelsPublished):
+        return f"benefit-levels:{message.region or 'national'}"
+    if isinstance(message, UrbanIncomePublished):
+        return "income:national"
+    if isinstance(message, MinimumWagePublished):
+        return f"minimum-wage:{message.region}"
     raise TypeError(f"no dataset key for {type(message).__name__}")

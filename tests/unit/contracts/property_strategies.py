@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 from stdnum.cn import ric
 
-from contracts import clearing, envelope, settlement
+from contracts import benefits, clearing, envelope, settlement
 from contracts import types as ctypes
 from contracts.message import Message
 
@@ -204,12 +204,39 @@ def balanced_entries(draw: st.DrawFn) -> tuple[dict[str, Any], ...]:
     return tuple({"account": draw(accounts), "amount_fen": a} for a in amounts)
 
 
+# Benefit facts whose two dates must be in order (contracts/benefits.py validators).
+_ORDERED: dict[type[BaseModel], tuple[str, str]] = {
+    benefits.InjuryRecognised: ("injured_on", "recognised_on"),
+    benefits.RecurrenceConfirmed: ("injured_on", "confirmed_on"),
+    benefits.LabourCapacityAssessed: ("injured_on", "assessed_on"),
+    benefits.WorkerWentMissing: ("accident_on", "found_missing_on"),
+    benefits.DeathDeclared: ("missing_since", "declared_on"),
+    benefits.ReleasedFromPrison: ("imprisoned_on", "released_on"),
+    benefits.WageBaseBounds: ("floor_percent", "ceiling_percent"),
+}
+
+
 def _fix(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
-    """Make a drawn valid payload's money consistent (what the model validators demand)."""
+    """Make a drawn valid payload's money consistent (what the model validators demand), and
+    a benefit fact's dates and flags coherent."""
     if issubclass(model, settlement.EncounterSettled | settlement.EncounterReimbursable):
         for name in ("submitted_fen", "fund_fen", "self_fen", "employer_fen"):
             data[name] = sum(line[name] for line in data["lines"])
+    if model in _ORDERED:
+        lo, hi = _ORDERED[model]
+        if data.get(lo) is not None and data[lo] > data[hi]:
+            data[lo], data[hi] = data[hi], data[lo]
+    if model is benefits.DependantRegistered:
+        if data.get("posthumous"):
+            data["relation"] = benefits.Relation.CHILD
+        if data["relation"] is benefits.Relation.SPOUSE:
+            data["alone"] = False
     return data
+
+
+def _each_once(model: type[BaseModel], field: str, values: list[Any]) -> st.SearchStrategy[Any]:
+    """One drawn `model` per value of `field`, each value once (levels per grade / care)."""
+    return st.tuples(*(model_dicts(model).map(lambda d, v=v: {**d, field: v}) for v in values))
 
 
 @functools.cache
@@ -220,6 +247,11 @@ def _field_strategy(model: type[BaseModel], name: str, loose: bool) -> st.Search
             return st.lists(adjudicated_lines(), max_size=3).map(tuple)
         if issubclass(model, clearing._Balanced) and name == "entries":
             return balanced_entries()
+        if model is benefits.BenefitLevelsPublished and name == "grades":
+            return _each_once(benefits.GradeLevel, "grade", list(range(1, 11)))
+        if model is benefits.BenefitLevelsPublished and name == "care_levels":
+            return _each_once(benefits.CareLevelRate, "care_level",
+                              [c for c in benefits.CareLevel if c is not benefits.CareLevel.NONE])
     return for_type(info.annotation, info.metadata, loose=loose, money=name.endswith("_fen"))
 
 

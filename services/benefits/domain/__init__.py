@@ -1,0 +1,1 @@
+"""Pure benefits rules: months, levels, wage base, monthly entitlements, one-time benefits."""
