@@ -59,16 +59,23 @@ def authorize(actor: Actor | None, command: Message, regions: Iterable[str] | No
     needed = PERMITS.get(type(command))
     if needed is None or actor.kind is not ActorKind.STAFF:
         raise Rejected("forbidden_role", f"{actor.id} ({actor.kind}) may not send {name}")
-    if not needed & set(actor.roles):
-        raise Rejected("forbidden_role", f"{name} needs the role {_either(needed)}; "
-                       f"{actor.id} has {_either(actor.roles) or 'no role'}")
+    require(actor, needed, regions, f"{name} needs", f"{name} acts for")
+    return actor
+
+
+def require(actor: Actor, roles: Iterable[str], regions: Iterable[str] | None, needs: str,
+            concerns: str) -> None:
+    """Refuse an actor with none of `roles`, or acting for none of `regions` (None: any);
+    `needs` and `concerns` begin the reasons ("ApproveRegistration needs the role …")."""
+    if not set(roles) & set(actor.roles):
+        raise Rejected("forbidden_role", f"{needs} the role {either_of(roles)}; "
+                       f"{actor.id} has {either_of(actor.roles) or 'no role'}")
     if regions is None:
-        return actor
+        return
     places = sorted(set(regions))
     if not any(actor.acts_for(place) for place in places):
-        raise Rejected("forbidden_region", f"{name} acts for region {_either(places)}; "
-                       f"{actor.id} acts for {_either(actor.regions) or 'no region'}")
-    return actor
+        raise Rejected("forbidden_region", f"{concerns} region {either_of(places) or 'none'}; "
+                       f"{actor.id} acts for {either_of(actor.regions) or 'no region'}")
 
 
 def four_eyes(actor: Actor, earlier: Iterable[str], act: str, earlier_act: str) -> None:
@@ -77,5 +84,5 @@ def four_eyes(actor: Actor, earlier: Iterable[str], act: str, earlier_act: str) 
         raise Rejected("four_eyes", f"{actor.id} {earlier_act}, so another person must {act}")
 
 
-def _either(items: Iterable[str]) -> str:
+def either_of(items: Iterable[str]) -> str:
     return " or ".join(sorted(str(i) for i in items))

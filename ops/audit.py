@@ -10,7 +10,9 @@ service missing is incomplete, never silently shorter.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import re
 import sys
 import urllib.error
@@ -29,6 +31,7 @@ from ops.lag import HEALTH_PORTS
 
 EPILOG = """\
 examples:
+  export WIC_TOKEN=$(wic users add qian.hui --role auditor --region 370000)
   wic audit --worker-id 370102198501010011          everything done about one worker
   wic audit --actor staff:zhang.wei --from 2024-05-01 --until 2024-06-01
   wic audit --cycle-id '2024-05:370100|370200' --json
@@ -41,15 +44,18 @@ recorded without one (before actors existed, or by the system itself); a refusal
 as "refused <type> (<reason code>)".
 
 exit status: 0 if every service asked answered, 1 if one did not (the others' entries are
-still printed), 2 if a service refused the filters (its reason is printed).
+still printed), 2 if a service refused the filters or the token (its reason is printed),
+or no token was given. The trails are read by auditors and operators only (issue 16).
 """
 
 Fetch = Callable[[str], tuple[int, Any]]
 
 
-def _get(url: str) -> tuple[int, Any]:
+def _get(url: str, token: str | None = None) -> tuple[int, Any]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}
+                                 if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         try:
@@ -200,12 +206,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--url", action="append", default=[], metavar="SERVICE=URL",
                    help="a service's base URL, instead of --host and its default port")
     p.add_argument("--json", action="store_true", help="the merged entries as JSON")
+    p.add_argument("--token", default=os.environ.get("WIC_TOKEN"),
+                   help="the staff bearer token of an auditor or operator (default "
+                   "$WIC_TOKEN): the audit trail is read only by them (docs/security.md)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args: argparse.Namespace) -> int:
+    if not args.token:
+        print("wic audit: no staff token: give --token or set WIC_TOKEN (locally: "
+              "`wic users add NAME --role auditor --region 370000`)", file=sys.stderr)
+        return 2
     params = {name: value for name in ("actor", *SUBJECTS)
               if (value := getattr(args, name)) is not None}
     params.update({k: v for k, v in (("from", args.since), ("until", args.until)) if v})
     urls = urls_for(args.host, args.url, args.service or SERVICES)
-    return audit(urls, params, args.limit, args.json)
+    return audit(urls, params, args.limit, args.json,
+                 fetch=functools.partial(_get, token=args.token))

@@ -19,6 +19,7 @@ import faust
 from faust.web import Request, Response, View
 
 from contracts.audit import SUBJECTS, AuditActor, AuditEntry, AuditPage, Cursor
+from contracts.read_authority import Resource
 from contracts.runtime.http import (
     BadRequest,
     install_error_bodies,
@@ -32,6 +33,7 @@ from contracts.runtime.http import (
     text,
 )
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -116,14 +118,17 @@ async def page(pool: asyncpg.Pool, service: str, asked: AuditQuery) -> AuditPage
     return AuditPage(service=service, entries=entries, next_cursor=cursor)
 
 
-def wire(app: faust.App, service: str, pool: LazyPool) -> None:
-    """Serve `GET /audit` from the service's `audit_trail` (search_path = its schema)."""
+def wire(app: faust.App, service: str, pool: LazyPool, readers: Readers
+         ) -> None:
+    """Serve `GET /audit` from the service's `audit_trail` (search_path = its schema), to
+    auditors and operators of the whole agency (docs/assumptions.md, "Who may read")."""
     install_error_bodies(app)
 
     @app.page("/audit")
     class Audit(View):
         @refusing
         async def get(self, request: Request) -> Response:
+            readers.reader(request, Resource.AUDIT)
             asked = parse(query(request))
             body = await page(await pool.get(), service, asked)
             return self.json(body.model_dump(mode="json"))

@@ -45,7 +45,7 @@ from contracts.runtime.http import (
     wire_refusal,
 )
 from contracts.runtime.rejection import Rejector
-from contracts.runtime.tokens import TokenRefused, Verifier
+from contracts.runtime.tokens import TokenRefused, Verifier, cached
 from contracts.settings import Settings
 from contracts.topics import Topic, Writer
 
@@ -81,7 +81,7 @@ class CommandDesk:
 def mount(app: faust.App, settings: Settings, desk: CommandDesk,
           verifier: Callable[[], Verifier] | None = None, path: str = "/commands") -> None:
     """`verifier` gives the token verifier (default: from the environment, loaded once)."""
-    get_verifier = verifier or _cached(Verifier.from_environment)
+    get_verifier = verifier or cached(Verifier.from_environment)
     answers = Answers(settings, [desk.replies])
 
     @app.task
@@ -153,18 +153,6 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
             return self.json({"status": "accepted", "event_id": str(env.event_id),
                               "type": env.type, "actor": who.id,
                               "reply": reply.model_dump(mode="json")})
-
-
-def _cached(load: Callable[[], Verifier]) -> Callable[[], Verifier]:
-    """Load once it succeeds; until then every request tries again (and answers 503)."""
-    loaded: list[Verifier] = []
-
-    def get() -> Verifier:
-        if not loaded:
-            loaded.append(load())
-        return loaded[0]
-
-    return get
 
 
 def openapi_path(desk: CommandDesk) -> dict[str, Any]:

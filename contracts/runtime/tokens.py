@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,15 @@ class Verifier:
                 return key.key
         raise TokenRefused("token_unknown_key",
                            f"no key {kid!r} among the identity provider's published keys")
+
+
+def cached(load: Callable[[], Verifier]) -> Callable[[], Verifier]:
+    """Load once it succeeds; until then every request tries again (and answers 503)."""
+    loaded: list[Verifier] = []
+
+    def get() -> Verifier:
+        if not loaded:
+            loaded.append(load())
+        return loaded[0]
+
+    return get

@@ -78,9 +78,12 @@ def post_json(url: str, body: dict[str, Any], token: str | None = None,
         return err.code, json.loads(err.read() or b"{}")
 
 
-def get_json(url: str, timeout: float = 10.0) -> tuple[int, Any]:
+def get_json(url: str, timeout: float = 10.0, token: str | None = None) -> tuple[int, Any]:
+    """An HTTP GET as the reader `token` names (a staff JWT or a hospital's credential)."""
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}
+                                 if token else {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"null")

@@ -124,11 +124,14 @@ async def quiescent(settings: Settings, polls: int = 3) -> None:
 
 
 async def coverage_known(run: Run, people: dict[str, registrations.Registered]) -> None:
-    """The encounter service has absorbed every approved registration (SD-ENC-1)."""
+    """The encounter service has absorbed every approved registration (SD-ENC-1), asked
+    as a hospital asks before admitting (with its credential: reads are authorized)."""
     url = run.procs["encounter"].url
+    credential = f"sample-token-{w.HOSPITAL[w.JINAN]}"
 
     async def known() -> bool:
-        codes = [get_json(f"{url}/workers/{p.worker.worker_id}/coverage")[0]
+        codes = [get_json(f"{url}/workers/{p.worker.worker_id}/coverage",
+                          token=credential)[0]
                  for p in people.values()]
         return all(code == 200 for code in codes)
     await until("encounter to know every registration", known)

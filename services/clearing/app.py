@@ -7,6 +7,7 @@ import faust
 from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
+from contracts.runtime.reads import Readers
 from contracts.settings import load
 from services.clearing.adapters import commands, gateway_agent, http, ledger_agent
 from services.clearing.adapters.projection import PROJECTIONS
@@ -18,6 +19,7 @@ faust_app.add_health(app, settings, read_models)
 ledger_agent.register(app, settings)
 gateway_agent.register(app, settings)
 pool = LazyPool(settings.database_url, http.SCHEMA).attach(app)
-http.register(app, pool)
-audit_view.wire(app, "clearing", pool)
+readers = Readers()
+http.register(app, pool, readers)
+audit_view.wire(app, "clearing", pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)

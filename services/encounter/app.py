@@ -30,9 +30,10 @@ waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
 
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
-http.register(app, settings, book, reference_ready, waiter, pool)
-audit_view.wire(app, "encounter", pool)
-http.register_coverage_view(app, coverage_by_worker)
+readers = http.readers_of(book)
+http.register(app, settings, book, reference_ready, waiter, pool, readers)
+audit_view.wire(app, "encounter", pool, readers)
+http.register_coverage_view(app, coverage_by_worker, readers)
 
 
 @app.task

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts import topics
 from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers
 from contracts.settings import load
 from services.registration import DEFAULT_WEB_PORT, SERVICE
 from services.registration.adapters import agents, commands, http, projection
@@ -18,7 +19,8 @@ worker_state = faust_app.table(app, "worker_state", topics.REGISTRATION_COMMANDS
 agents.wire(app, commands_topic, worker_state, settings.topic_prefix)
 read_models = projection.wire(app, settings)
 pool = LazyPool(settings.database_url, projection.SCHEMA).attach(app)
-http.wire(app, settings, pool)
-audit_view.wire(app, SERVICE, pool)
+readers = Readers()
+http.wire(app, settings, pool, readers)
+audit_view.wire(app, SERVICE, pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)
 faust_app.add_health(app, settings, read_models)

@@ -9,6 +9,7 @@ from contracts import topics
 from contracts.runtime import audit_view, faust_app, ingress
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
+from contracts.runtime.reads import Readers
 from services.settlement.adapters import agents, commands, http
 from services.settlement.adapters.projection import PROJECTIONS, SCHEMA
 from services.settlement.adapters.reference import ReferenceStore
@@ -32,8 +33,9 @@ settler = agents.Settler(app, settings, worker_state, reference)
 agents.register(app, settler, encounter_events, claim_commands)
 
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
-http.register(app, pool)
-audit_view.wire(app, "settlement", pool)
+readers = Readers()
+http.register(app, pool, readers)
+audit_view.wire(app, "settlement", pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)
 
 async def _shutdown(sender: Any, *args: Any, **kwargs: Any) -> None:

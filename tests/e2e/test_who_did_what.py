@@ -18,6 +18,7 @@ third officer settles it (SD-FUND-2).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -63,6 +64,7 @@ REVIEWER = person("reviewer", "王强", (Role.REGISTRATION_REVIEWER,), w.QINGDAO
 OFFICER_JINAN = person("officer.jn", "陈静", (Role.CLEARING_OFFICER,), w.JINAN)
 OFFICER_QINGDAO = person("officer.qd", "杨帆", (Role.CLEARING_OFFICER,), w.QINGDAO)
 SETTLER = person("settler", "周宇", (Role.CLEARING_OFFICER,), w.SHANDONG)
+AUDITOR = person("auditor", "钱慧", (Role.AUDITOR,), w.SHANDONG)
 HOSPITAL = f"hospital:{JINAN_HOSPITAL}"
 
 
@@ -112,7 +114,8 @@ def wic_audit(stack: dict[str, ServiceProcess], *filters: str) -> list[dict[str,
     urls = [f"--url={name}={proc.url}" for name, proc in stack.items()]
     proc = subprocess.run([sys.executable, "-m", "wic", "audit", "--json", "--limit", "1000",
                            *urls, *filters], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=60, check=False,
+                          env={**os.environ, "WIC_TOKEN": token_for(AUDITOR)})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout)["entries"]
 
@@ -148,7 +151,8 @@ def story(stack: dict[str, ServiceProcess], worker: w.Worker) -> dict[str, Servi
                                   reason="moved to Jinan")
     accepted(command(stack, "registration", CLERK_2, move, wid, w.at(date(2024, 4, 10))))
     until("encounter to know the registration", lambda: get_json(
-        f"{stack['encounter'].url}/workers/{wid}/coverage")[0] == 200)
+        f"{stack['encounter'].url}/workers/{wid}/coverage",
+        token=f"sample-token-{JINAN_HOSPITAL}")[0] == 200)
 
     no = f"ZY20240506{RUN.upper()}"
     common = dict(institution_id=JINAN_HOSPITAL, encounter_no=no, worker_id=wid)
@@ -177,7 +181,7 @@ def story(stack: dict[str, ServiceProcess], worker: w.Worker) -> dict[str, Servi
 
     until(f"cycle {CYCLE} to hold the settlement", lambda: any(
         c["cycle_id"] == CYCLE for c in get_json(
-            f"{stack['clearing'].url}/cycles?month=2024-05")[1]))
+            f"{stack['clearing'].url}/cycles?month=2024-05", token=token_for(SETTLER))[1]))
     key = CYCLE
     accepted(command(stack, "clearing", SETTLER, cl.CloseCycle(
         cycle_id=CYCLE, closed_on=date(2024, 6, 3)), key, w.at(date(2024, 6, 3), 15)))
@@ -254,3 +258,64 @@ def test_a_hospital_cannot_write_for_another_institution(
     assert [(e["event_type"], e["reason_code"]) for e in tried] == [
         ("MessageDeadLettered", "wrong_institution")]
     assert tried[0]["actor"]["institution"] == QINGDAO_HOSPITAL
+
+
+def read(story: dict[str, ServiceProcess], service: str, path: str,
+         token: str | None) -> tuple[int, Any]:
+    return get_json(f"{story[service].url}{path}", token=token)
+
+
+def code(answer: tuple[int, Any]) -> tuple[int, str | None]:
+    status, body = answer
+    return status, body.get("reason_code") if isinstance(body, dict) else None
+
+
+def test_reads_are_authorized_by_role_region_and_institution(
+        story: dict[str, ServiceProcess], worker: w.Worker) -> None:
+    """Issue 16 item 6: personal data and balances only for the roles and regions that may
+    see them, hospitals only their own encounters; no token is 401 on every service."""
+    wid, rid = worker.worker_id, f"BA20240110{RUN.upper()}"
+    eid = enc.encounter_id(JINAN_HOSPITAL, f"ZY20240506{RUN.upper()}")
+    beijing_clerk = person("clerk.bj", "北京", (Role.REGISTRATION_CLERK,), "110100")
+    beijing_finance = person("finance.bj", "北京", (Role.FINANCE,), "110100")
+    jinan, qingdao = f"sample-token-{JINAN_HOSPITAL}", f"sample-token-{QINGDAO_HOSPITAL}"
+    for service, path in (("registration", f"/registrations/{rid}"),
+                          ("encounter", f"/encounters/{eid}"),
+                          ("settlement", f"/encounters/{eid}/settlement"),
+                          ("clearing", f"/cycles/{CYCLE}/statement"),
+                          ("clearing", "/audit")):
+        assert code(read(story, service, path, None)) == (401, "unauthenticated"), path
+
+    # registrations: the clerks of the worker's places, not another region nor another job
+    assert read(story, "registration", f"/registrations/{rid}", token_for(CLERK_2))[0] == 200
+    assert code(read(story, "registration", f"/workers/{wid}/history",
+                     token_for(beijing_clerk))) == (403, "forbidden_region")
+    assert code(read(story, "registration", f"/registrations/{rid}",
+                     token_for(OFFICER_JINAN))) == (403, "forbidden_role")
+
+    # encounters: the hospital that treated, not another one; lists only its own
+    status, body = read(story, "encounter", f"/encounters/{eid}", jinan)
+    assert status == 200 and body["institution_id"] == JINAN_HOSPITAL, body
+    assert code(read(story, "encounter", f"/encounters/{eid}", qingdao)) == (
+        403, "forbidden_institution")
+    assert read(story, "encounter", f"/encounters?worker_id={wid}", qingdao) == (
+        200, {"encounters": []})
+    assert [e["encounter_id"] for e in read(story, "encounter", f"/encounters?worker_id={wid}",
+                                            jinan)[1]["encounters"]] == [eid]
+    assert code(read(story, "settlement", f"/encounters/{eid}/settlement", jinan))[0] == 401
+
+    # money: each side's officer reads its cycle; Beijing's finance neither sees nor lists it
+    status, body = read(story, "clearing", f"/cycles/{CYCLE}/statement",
+                        token_for(OFFICER_QINGDAO))
+    assert status == 200 and body["cycle_id"] == CYCLE, body
+    assert code(read(story, "clearing", f"/cycles/{CYCLE}/statement",
+                     token_for(beijing_finance))) == (403, "forbidden_region")
+    assert CYCLE not in [c["cycle_id"] for c in read(
+        story, "clearing", "/cycles?month=2024-05", token_for(beijing_finance))[1]]
+    assert code(read(story, "clearing", f"/accounts/fund:{w.QINGDAO}/balance",
+                     token_for(beijing_finance))) == (403, "forbidden_region")
+
+    # the audit trail: auditors, not the clerks whose acts it records
+    assert code(read(story, "registration", "/audit", token_for(CLERK_1))) == (
+        403, "forbidden_role")
+    assert read(story, "registration", f"/audit?worker_id={wid}", token_for(AUDITOR))[0] == 200

@@ -38,7 +38,7 @@ from contracts.runtime.http import MAX_BODY_BYTES
 from contracts.topics import ENCOUNTER_DEADLETTERS, REGISTRATION_DEADLETTERS
 from infra.services import ServiceProcess
 from tests.support.actors import EVERY_PROVINCE
-from tests.support.identity import token_for
+from tests.support.identity import read_headers, token_for
 from tests.support.kafka import Bus
 from tests.support.processes import stack_fixture
 from tests.unit.encounter.samples import SAMPLE, admission, charge, discharge, line, worker_id
@@ -59,10 +59,13 @@ stack = stack_fixture(SAMPLE)
 
 def request(svc: ServiceProcess, method: str, target: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    """One request over a fresh connection; `target` is sent as given (already quoted)."""
+    """One request over a fresh connection; `target` is sent as given (already quoted); a
+    GET without `headers` reads as an auditor of everything (issue 16 item 6)."""
+    if headers is None:
+        headers = read_headers() if method == "GET" else {}
     conn = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=TIMEOUT)
     try:
-        conn.request(method, target, body=body, headers=headers or {})
+        conn.request(method, target, body=body, headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -491,8 +494,10 @@ def _fuzz(stack: dict[str, ServiceProcess], service: str) -> dict[str, Counter[s
         headers = {"Content-Type": "application/json"}
         if path == "/commands":  # agency commands: a member of staff with every role
             headers = staff_headers()
-        elif op.get("security"):
+        elif method == "post" and op.get("security"):  # the hospital ingress
             headers["Authorization"] = f"Bearer {TOKEN}"
+        elif op.get("security"):  # a query: a reader of everything
+            headers.update(read_headers())
         out[f"{method.upper()} {path}"] = _fuzz_operation(svc, doc, path, method.upper(), op,
                                                           headers)
     return out
@@ -508,3 +513,23 @@ def test_fuzz_openapi_operations_never_5xx(stack: dict[str, ServiceProcess],
     assert seen and all(sum(c.values()) >= min(EXAMPLES, 10) for c in seen.values()), seen
     for op, counts in seen.items():  # the inputs were refused for what they are, not routing
         assert any(not k.endswith("no_such_route") for k in counts), (op, counts)
+
+
+@pytest.mark.parametrize("service", ["registration", "encounter", "settlement", "clearing"])
+def test_every_documented_read_needs_a_token(stack: dict[str, ServiceProcess],
+                                             service: str) -> None:
+    """Issue 16 item 6: every query but the open ones (health, metrics, the API document)
+    answers 401 without a token and with a forged one — a view that forgot to ask who
+    reads would show here, since the documents list every route."""
+    svc = stack[service]
+    doc = orjson.loads(request(svc, "GET", "/openapi.json")[1])
+    reads = [path for path, method, op in operations(doc) if method == "get"
+             and op.get("security")]
+    assert "/audit" in reads and len(reads) >= 2, reads
+    for path in reads:
+        target = re.sub(r"\{[^}]+\}", "x", path) + ("?month=2024-05" if path == "/cycles"
+                                                     else "")
+        for headers in ({}, {"Authorization": "Bearer forged.jwt.token"}):
+            status, code = refused(*request(svc, "GET", target, headers=headers), target)
+            assert status == 401 and code in ("unauthenticated", "token_malformed"), \
+                (path, headers, code)

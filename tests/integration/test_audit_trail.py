@@ -11,6 +11,7 @@ rebuilds the trail and notices a changed row. The other services' trails run in-
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import uuid
 from datetime import date, timedelta
@@ -36,6 +37,7 @@ from services.encounter.adapters.audit import AUDIT as ENCOUNTER_AUDIT
 from services.settlement.adapters.audit import AUDIT as SETTLEMENT_AUDIT
 from tests.integration.registration.helpers import http, http_until
 from tests.support.audit import CLERK, HOSPITAL, REVIEWER, WHEN, dead_letter, env
+from tests.support.identity import reader_token
 from tests.support.kafka import Bus
 from tests.support.processes import ServiceProcess, free_port, service_fixture
 from tests.unit.encounter import samples
@@ -169,8 +171,9 @@ async def test_wic_audit_merges_and_names_the_services_that_do_not_answer(
     silent = f"http://127.0.0.1:{free_port()}"
     urls = {"registration": service.url, "clearing": silent}
     out, err = io.StringIO(), io.StringIO()
+    as_auditor = functools.partial(wic_audit._get, token=reader_token())
     code = await asyncio.to_thread(wic_audit.audit, urls, {"worker_id": W1}, 100, False,
-                                   out, err)
+                                   out, err, as_auditor)
     assert code == 1
     assert f"clearing DID NOT ANSWER ({silent}" in err.getvalue()
     lines = out.getvalue().splitlines()

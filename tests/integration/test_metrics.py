@@ -123,10 +123,16 @@ async def test_refusals_dead_letters_latency_lag_and_health_on_metrics(
     # projection lag of the read model following registration-events: caught up soon
     # (the reply may be acknowledged before the events it came with: one batch's records
     # are delivered together, so wait until the events were applied, not merely lag 0)
-    caught_up = await scrape_until(service.url, lambda s: all(
-        v == 0 for labels, v in named(s, "wic_projection_lag") if labels["topic"] == events)
-        and sum(v for labels, v in named(s, "wic_projection_position")
-                if labels["topic"] == events) >= 1)
+    # (a partition's lag is published once its highwater is known: wait for all of them)
+    def lags(s: Samples) -> list[float]:
+        return [v for labels, v in named(s, "wic_projection_lag") if labels["topic"] == events]
+
+    def at(s: Samples) -> list[float]:
+        return [v for labels, v in named(s, "wic_projection_position")
+                if labels["topic"] == events]
+
+    caught_up = await scrape_until(service.url, lambda s: all(v == 0 for v in lags(s))
+                                   and len(lags(s)) == len(at(s)) and sum(at(s)) >= 1)
     positions = [(labels, v) for labels, v in named(caught_up, "wic_projection_position")
                  if labels["topic"] == events]
     assert positions and sum(v for _, v in positions) >= 1  # REG-M1's events applied

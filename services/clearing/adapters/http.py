@@ -13,6 +13,7 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel
 
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
+from contracts.read_authority import Resource, account_regions, may_read
 from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import (
     BadRequest,
@@ -30,6 +31,7 @@ from contracts.runtime.http import (
     schemas,
 )
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers, allow, secure
 from services.clearing.adapters.commands import COMMAND_DESK
 
 SCHEMA = "clearing"
@@ -78,7 +80,7 @@ def openapi() -> dict[str, Any]:
           fmt: str | None = None) -> dict[str, Any]:
         return param(name, where, required=required or where == "path", kind=kind, fmt=fmt)
 
-    return {"openapi": "3.0.3",
+    return secure({"openapi": "3.0.3",
             "info": {"title": "clearing", "version": "1"},
             "paths": {
                 "/accounts/{account}/balance": op(
@@ -97,10 +99,10 @@ def openapi() -> dict[str, Any]:
                 **audit_view.openapi_paths()},
             "components": ingress.openapi_components(
                 COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody),
-                               **audit_view.openapi_schemas()})}
+                               **audit_view.openapi_schemas()})})
 
 
-def register(app: faust.App, pool: LazyPool) -> None:
+def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
     install_error_bodies(app)
 
     @app.page("/openapi.json")
@@ -112,8 +114,10 @@ def register(app: faust.App, pool: LazyPool) -> None:
     class AccountBalance(View):
         @refusing
         async def get(self, request: Request, account: str) -> Response:
+            who = readers.reader(request, Resource.LEDGER)
             q = query(request)
             account = required_text(account, "account")
+            allow(who, Resource.LEDGER, account_regions(account))
             out = Balance(account=account, balance_fen=0, as_of=instant(q.get("as_of"), "as_of"),
                           offset=integer(q.get("offset"), "offset"))
             conn = await pool.get()
@@ -136,15 +140,18 @@ def register(app: faust.App, pool: LazyPool) -> None:
     class Cycles(View):
         @refusing
         async def get(self, request: Request) -> Response:
+            who = readers.reader(request, Resource.LEDGER)
             asked = month(query(request).get("month"))
             rows = await (await pool.get()).fetch(
                 "SELECT * FROM cycles WHERE month = $1 ORDER BY cycle_id", asked)
-            return self.json([_cycle(r).model_dump(mode="json") for r in rows])
+            return self.json([_cycle(r).model_dump(mode="json") for r in rows
+                              if may_read(who, Resource.LEDGER, (r["region_a"], r["region_b"]))])
 
     @app.page("/cycles/{cycle_id}/statement")
     class CycleStatement(View):
         @refusing
         async def get(self, request: Request, cycle_id: str) -> Response:
+            who = readers.reader(request, Resource.LEDGER)
             cycle_id = required_text(cycle_id, "cycle_id")
             try:
                 parse_cycle_id(cycle_id)
@@ -154,6 +161,7 @@ def register(app: faust.App, pool: LazyPool) -> None:
             row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
             if row is None:
                 return error(self, 404, "unknown_cycle", f"no cycle {cycle_id}")
+            allow(who, Resource.LEDGER, (row["region_a"], row["region_b"]))
             lines = [CycleLine(debtor=r["debtor"], creditor=r["creditor"],
                                institution_id=r["institution_id"], settled_fen=r["settled_fen"],
                                refused_fen=r["refused_fen"],
@@ -174,9 +182,12 @@ def register(app: faust.App, pool: LazyPool) -> None:
 
     @app.page("/prepayments")
     class Prepayments(View):
+        @refusing
         async def get(self, request: Request) -> Response:
-            rows = await (await pool.get()).fetch(
+            who = readers.reader(request, Resource.LEDGER)
+            rows = [r for r in await (await pool.get()).fetch(
                 "SELECT * FROM prepayment_positions ORDER BY account")
+                if may_read(who, Resource.LEDGER, account_regions(r["account"]))]
             return self.json([Prepayment(
                 account=r["account"], funded_fen=r["funded_fen"], balance_fen=r["balance_fen"],
                 warning_line_fen=r["warning_line_fen"],

@@ -16,7 +16,6 @@ of `contracts.runtime.http` ("Input limits" in docs/operations.md).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,9 +26,10 @@ from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 
 from contracts import topics, wire
-from contracts.actor import Actor, ActorKind, Channel
 from contracts.decision import BY_WORKER
 from contracts.encounter import hospital_source
+from contracts.read_authority import Resource, region_patterns
+from contracts.registration import WorkerCoverage
 from contracts.replies import MessageRejected
 from contracts.runtime import faust_app
 from contracts.runtime.answers import Answers
@@ -48,6 +48,7 @@ from contracts.runtime.http import (
     wire_refusal,
 )
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers, allow, hospital_actor
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from services.encounter.adapters.openapi import document
@@ -76,14 +77,13 @@ def _fill(data: dict[str, Any], institution: str) -> dict[str, Any]:
             **data}
 
 
-def hospital_actor(institution: str) -> Actor:
-    """The hospital a credential belongs to, as the actor of what it sends."""
-    return Actor(id=hospital_source(institution), kind=ActorKind.HOSPITAL,
-                 channel=Channel.HTTP, institution=institution)
+def readers_of(book: ReferenceBook) -> Readers:
+    """Hospitals read with their institution's credential, staff with their token."""
+    return Readers(institutions=book.institution_for_token)
 
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asyncio.Event,
-             waiter: Answers, pool: LazyPool) -> None:
+             waiter: Answers, pool: LazyPool, readers: Readers) -> None:
     install_error_bodies(app)
 
     hospital_topic = topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)
@@ -125,22 +125,20 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 await asyncio.wait_for(ready.wait(), REPLY_TIMEOUT)
             except TimeoutError:
                 return error(self, 503, "not_ready", "reference data still loading; retry")
-            auth = request.headers.get("Authorization", "")
-            token = auth[7:] if auth.startswith("Bearer ") else ""
-            digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
-            institution = book.institution_for_token(digest)
-            if not token or institution is None:
+            hospital = readers.hospital(request.headers.get("Authorization"))
+            if hospital is None or hospital.institution is None:
                 return error(self, 401, "unauthenticated", "unknown or missing bearer token")
+            institution = hospital.institution
             try:
                 raw = await read_body(request)
             except BodyTooLarge as exc:  # dead-lettered with what was read (the limit)
                 return await refuse_body(self, rejector, ROUTE, exc.head, exc,
-                                         hospital_actor(institution))
+                                         hospital)
             try:
                 env = validated(raw, institution, received_at)
             except BadRequest as exc:
                 return await refuse_body(self, rejector, ROUTE, raw, exc,
-                                         hospital_actor(institution))
+                                         hospital)
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),
@@ -165,12 +163,15 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
     class OneEncounter(View):
         @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
+            who = readers.reader(request, Resource.ENCOUNTER)
             encounter_id = required_text(encounter_id, "encounter_id")
             async with (await pool.get()).acquire() as conn:
                 row = await conn.fetchrow("SELECT * FROM encounters WHERE encounter_id = $1",
                                           encounter_id)
                 if row is None:
                     return error(self, 404, "not_found", f"no encounter {encounter_id}")
+                allow(who, Resource.ENCOUNTER, (row["insured_region"], row["treatment_region"]),
+                      row["institution_id"])
                 lines = await conn.fetch("SELECT * FROM charge_lines WHERE encounter_id = $1"
                                          " ORDER BY line_no", encounter_id)
             return _ok(self, {**dict(row), "lines": [dict(r) for r in lines]})
@@ -179,13 +180,20 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
     class Encounters(View):
         @refusing
         async def get(self, request: Request) -> Response:
+            who = readers.reader(request, Resource.ENCOUNTER)
             q = query(request)
-            args = (text(q.get("worker_id"), "worker_id", required=False),
-                    text(q.get("institution_id"), "institution_id", required=False),
-                    text(q.get("status"), "status", required=False, choices=STATUSES))
+            institution = text(q.get("institution_id"), "institution_id", required=False)
+            allow(who, Resource.ENCOUNTER, None, institution)
+            # a hospital sees its own encounters; staff those of their regions
+            own = who.institution if who.institution is not None else institution
+            regions = None if who.institution is not None else region_patterns(who)
+            args = (text(q.get("worker_id"), "worker_id", required=False), own,
+                    text(q.get("status"), "status", required=False, choices=STATUSES), regions)
             sql = ("SELECT * FROM encounters WHERE ($1::text IS NULL OR worker_id = $1)"
                    " AND ($2::text IS NULL OR institution_id = $2)"
-                   " AND ($3::text IS NULL OR status = $3) ORDER BY encounter_id LIMIT 500")
+                   " AND ($3::text IS NULL OR status = $3)"
+                   " AND ($4::text[] IS NULL OR insured_region LIKE ANY($4)"
+                   " OR treatment_region LIKE ANY($4)) ORDER BY encounter_id LIMIT 500")
             async with (await pool.get()).acquire() as conn:
                 rows = await conn.fetch(sql, *args)
             return _ok(self, {"encounters": [dict(r) for r in rows]})
@@ -202,15 +210,21 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             return _ok(self, document())
 
 
-def register_coverage_view(app: faust.App, coverage_by_worker: Any) -> None:
+def register_coverage_view(app: faust.App, coverage_by_worker: Any, readers: Readers
+                           ) -> None:
     """`GET /workers/{worker_id}/coverage`: the registration snapshot this worker holds for
-    the worker (local table; with several workers, ask the one that owns the partition)."""
+    the worker (local table; with several workers, ask the one that owns the partition).
+    Hospitals may ask (before admitting); staff for the places of the worker's windows."""
 
     @app.page("/workers/{worker_id}/coverage")
     class Coverage(View):
         @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
+            who = readers.reader(request, Resource.COVERAGE)
             raw = coverage_by_worker.get(required_text(worker_id, "worker_id").encode())
             if raw is None:
                 return error(self, 404, "not_found", f"no coverage known for {worker_id}")
+            windows = WorkerCoverage.model_validate_json(raw).windows
+            allow(who, Resource.COVERAGE, {p for w in windows
+                                           for p in (w.insured_region, w.treatment_region)})
             return self.bytes(raw, content_type="application/json")

@@ -17,6 +17,7 @@ from contracts.encounter import (
 from contracts.replies import MessageAccepted
 from contracts.runtime import audit_view
 from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, refusal, schemas
+from contracts.runtime.reads import secure
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
             RecordDischarge, CancelEncounter)
@@ -44,7 +45,7 @@ def document() -> dict[str, Any]:
         (413, f"body_too_large: more than {MAX_BODY_BYTES} bytes"),
         (422, "refused by the encounter service (reason_code says why); nothing recorded"),
     )}
-    return {
+    return secure({
         "openapi": "3.0.3",
         "info": {"title": "Encounter service (就医)", "version": "1"},
         "components": {
@@ -92,4 +93,4 @@ def document() -> dict[str, Any]:
             }},
             **audit_view.openapi_paths(),
         },
-    }
+    })

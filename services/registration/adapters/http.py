@@ -15,6 +15,8 @@ from faust.web import Request, Response, View
 from pydantic import TypeAdapter, ValidationError
 
 from contracts import wire as codec
+from contracts.actor import Actor
+from contracts.read_authority import Resource
 from contracts.registration import CoverageWindow
 from contracts.runtime.http import (
     BadRequest,
@@ -27,6 +29,7 @@ from contracts.runtime.http import (
     required_text,
 )
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers, allow
 from contracts.settings import Settings
 from contracts.types import RegionCode, ResidentId, city_of
 from services.registration.adapters import openapi
@@ -101,10 +104,16 @@ class Queries:
         return CoverageAnswer(worker_id=worker, place=place, date=day, covered=False,
                               reason=reason)
 
-    async def history(self, worker: str) -> HistoryAnswer:
+    async def insured_regions(self, worker: str) -> list[str]:
+        rows = await (await self.pool()).fetch(
+            "SELECT DISTINCT insured_region FROM registrations WHERE worker_id = $1", worker)
+        return [r["insured_region"] for r in rows]
+
+    async def history(self, worker: str, who: Actor) -> HistoryAnswer:
         regs = await self.registrations("worker_id", worker)
         if not regs:
             raise BadRequest("unknown_worker", f"no registration events for {worker}", 404)
+        allow(who, Resource.WORKER_HISTORY, _places(regs))
         rows = await (await self.pool()).fetch(
             "SELECT seq, event_id, event_type, registration_id, occurred_at, payload::text"
             " AS payload FROM registration_history WHERE worker_id = $1 ORDER BY seq", worker)
@@ -113,7 +122,13 @@ class Queries:
         return HistoryAnswer(worker_id=worker, registrations=regs, events=events)
 
 
-def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
+def _places(regs: list[RegistrationBody]) -> set[str]:
+    """A registration concerns its insured place and its place of treatment."""
+    return {r.insured_region for r in regs} | {r.treatment_region for r in regs}
+
+
+def wire(app: faust.App, settings: Settings, pool: LazyPool,
+         readers: Readers) -> None:
     install_error_bodies(app)
     queries = Queries(pool)
 
@@ -128,6 +143,7 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
     class RegistrationStatus(View):
         @refusing
         async def get(self, request: Request, registration_id: str) -> Response:
+            who = readers.reader(request, Resource.REGISTRATION)
             reg_id = required_text(registration_id, "registration_id")
             as_of = day(query(request).get("as_of"), "as_of", required=False)
             regs = await queries.registrations("registration_id", reg_id, as_of)
@@ -136,15 +152,19 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
             if len(regs) > 1:
                 raise BadRequest("ambiguous_registration_id",
                                  f"{reg_id} is used by several workers", 409)
+            allow(who, Resource.REGISTRATION, _places(regs))
             return answer(self, regs[0])
 
     @app.page("/workers/{worker_id}/coverage")
     class WorkerCoverage(View):
         @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
+            who = readers.reader(request, Resource.COVERAGE)
             q = query(request)
             worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
             place = _check(_REGION, q.get("place"), "invalid_region_code", "place")
+            # the staff of the place of treatment, or of the worker's insured place
+            allow(who, Resource.COVERAGE, {place, *await queries.insured_regions(worker)})
             return answer(self, await queries.coverage(worker, place,
                                                        required_day(q.get("date"), "date")))
 
@@ -152,8 +172,9 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool) -> None:
     class WorkerHistory(View):
         @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
+            who = readers.reader(request, Resource.WORKER_HISTORY)
             worker = _check(_WORKER, worker_id, "invalid_worker_id", "worker_id")
-            return answer(self, await queries.history(worker))
+            return answer(self, await queries.history(worker, who))
 
     @app.page("/openapi.json")
     class OpenAPI(View):

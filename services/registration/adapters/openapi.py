@@ -7,6 +7,7 @@ from typing import Any
 
 from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import ErrorBody, param, responses, schemas
+from contracts.runtime.reads import secure
 from services.registration.adapters.commands import COMMAND_DESK
 from services.registration.adapters.views import (
     CoverageAnswer,
@@ -17,7 +18,7 @@ from services.registration.adapters.views import (
 
 def document() -> dict[str, Any]:
     worker = param("worker_id", "path", "resident id (18 chars, check digit verified)")
-    return {
+    return secure({
         "openapi": "3.0.3",
         "info": {"title": "Registration service (异地就医备案)", "version": "1"},
         "paths": {
@@ -43,4 +44,4 @@ def document() -> dict[str, Any]:
         "components": ingress.openapi_components(
             COMMAND_DESK, {**schemas(ErrorBody, RegistrationBody, CoverageAnswer, HistoryAnswer),
                            **audit_view.openapi_schemas()}),
-    }
+    })

@@ -20,6 +20,7 @@ import orjson
 from faust.web import Request, Response, View
 
 from contracts.business_time import business_date
+from contracts.read_authority import Resource, region_patterns
 from contracts.runtime.http import (
     day,
     error,
@@ -30,6 +31,7 @@ from contracts.runtime.http import (
     text,
 )
 from contracts.runtime.pool import LazyPool
+from contracts.runtime.reads import Readers, allow
 from contracts.settlement import ClaimStatus
 from services.settlement.adapters.openapi import document
 from services.settlement.domain.workdays import claim_overdue
@@ -52,12 +54,14 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
                       status=status)
 
 
-def register(app: faust.App, pool: LazyPool) -> None:
+def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
     install_error_bodies(app)
+
     @app.page("/encounters/{encounter_id}/settlement")
     class EncounterSettlement(View):
         @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
+            who = readers.reader(request, Resource.SETTLEMENT)
             encounter_id = required_text(encounter_id, "encounter_id")
             rows = await (await pool.get()).fetch(
                 "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
@@ -65,6 +69,9 @@ def register(app: faust.App, pool: LazyPool) -> None:
             if not rows:
                 return error(self, 404, "unknown_encounter",
                               f"no settlement recorded for encounter {encounter_id}")
+            allow(who, Resource.SETTLEMENT, {p for r in rows
+                                             for p in (r["insured_region"],
+                                                       r["treatment_region"])})
             revisions = [_row(r) for r in rows]
             return _json(self, {"encounter_id": encounter_id, "current": revisions[-1],
                                 "revisions": revisions})
@@ -73,15 +80,20 @@ def register(app: faust.App, pool: LazyPool) -> None:
     class Claims(View):
         @refusing
         async def get(self, request: Request) -> Response:
+            who = readers.reader(request, Resource.CLAIM)
             q = query(request)
             status = text(q.get("status"), "status", required=False, choices=_STATUSES)
             asked = day(q.get("overdue_on"), "overdue_on", required=False)
             as_of = asked or business_date(datetime.now(UTC))
             only_overdue = q.get("overdue_on") is not None
-            sql = "SELECT * FROM claims WHERE ($1::text IS NULL OR status=$1)"
+            # the claims of the insured places the reader acts for (a claim is filed and
+            # paid by the fund of the insured place, XM-10…12)
+            sql = ("SELECT * FROM claims WHERE ($1::text IS NULL OR status=$1)"
+                   " AND insured_region LIKE ANY($2)")
             sql += f" AND {_WAITING}" if only_overdue else ""
             sql += " ORDER BY COALESCE(payment_due_on, review_due_on), claim_id"
-            claims = [_row(r, as_of) for r in await (await pool.get()).fetch(sql, status)]
+            rows = await (await pool.get()).fetch(sql, status, region_patterns(who))
+            claims = [_row(r, as_of) for r in rows]
             if only_overdue:  # the domain's rule decides, not a copy of it in SQL
                 claims = [c for c in claims if c["overdue"]]
             return _json(self, {"as_of": as_of, "claims": claims})
@@ -90,6 +102,7 @@ def register(app: faust.App, pool: LazyPool) -> None:
     class Claim(View):
         @refusing
         async def get(self, request: Request, claim_id: str) -> Response:
+            who = readers.reader(request, Resource.CLAIM)
             claim_id = required_text(claim_id, "claim_id")
             as_of = (day(query(request).get("as_of"), "as_of", required=False)
                      or business_date(datetime.now(UTC)))
@@ -97,6 +110,7 @@ def register(app: faust.App, pool: LazyPool) -> None:
                                                     claim_id)
             if row is None:
                 return error(self, 404, "unknown_claim", f"no claim {claim_id}")
+            allow(who, Resource.CLAIM, (row["insured_region"],))
             return _json(self, _row(row, as_of))
 
     @app.page("/openapi.json")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import ErrorBody, param, responses, schemas
+from contracts.runtime.reads import secure
 from contracts.settlement import AdjudicatedLine, ClaimCost, ClaimStatus
 from services.settlement.adapters.commands import COMMAND_DESK
 
@@ -80,7 +81,7 @@ class ClaimList(BaseModel):
 
 @cache
 def document() -> dict[str, Any]:
-    return {
+    return secure({
         "openapi": "3.1.0",
         "info": {"title": "Settlement service query API", "version": "1"},
         "paths": {
@@ -111,4 +112,4 @@ def document() -> dict[str, Any]:
         "components": ingress.openapi_components(
             COMMAND_DESK, {**schemas(ErrorBody, EncounterSettlementView, ClaimView, ClaimList,
                                      mode="serialization"), **audit_view.openapi_schemas()}),
-    }
+    })

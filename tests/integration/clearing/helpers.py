@@ -17,6 +17,7 @@ from contracts.envelope import Envelope
 from contracts.message import Message
 from tests.support.actors import acting_for
 from tests.support.gateway import KEY_IDS, T0, signed_answer, signed_claim
+from tests.support.identity import read_headers
 
 __all__ = ["KEY_IDS", "T0", "env", "get", "signed_answer", "signed_claim", "until"]
 
@@ -27,9 +28,11 @@ def env(payload: Message, key: str, at: datetime = T0, source: str = "test-agenc
                         actor=acting_for(payload))
 
 
-def get(url: str) -> tuple[int, Any]:
+def get(url: str, token: str | None = None) -> tuple[int, Any]:
+    """GET as `token` (default: a reader of everything, tests.support.identity)."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        req = urllib.request.Request(url, headers=read_headers(token))
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")

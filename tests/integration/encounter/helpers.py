@@ -10,6 +10,7 @@ import aiohttp
 import orjson
 
 from contracts.message import Message
+from tests.support.identity import read_headers
 
 
 def body(cmd: Message, **extra: Any) -> dict[str, Any]:
@@ -26,8 +27,11 @@ async def post(url: str, institution: str, data: dict[str, Any], token: str | No
         return resp.status, await resp.json()
 
 
-async def get(url: str, path: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{url}{path}") as resp:
+async def get(url: str, path: str, token: str | None = None) -> tuple[int, Any]:
+    """GET as `token` (default: a reader of everything; a hospital's sample token reads
+    as that hospital)."""
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{url}{path}", headers=read_headers(token)) as resp:
         return resp.status, await resp.json()
 
 

@@ -12,6 +12,7 @@ from contracts import topics
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.replies import MessageAccepted, MessageRejected
+from tests.support.identity import read_headers
 from tests.support.kafka import Bus
 
 
@@ -45,9 +46,12 @@ async def rejected(bus: Bus, env: Envelope[Message]) -> MessageRejected:
 
 def http(base: str, path: str, body: bytes | None = None, token: str | None = None
          ) -> tuple[int, Any]:
-    """GET, or POST `body`; `token`: a staff bearer token (tests.support.identity)."""
+    """GET, or POST `body`; `token`: a staff bearer token (tests.support.identity; a GET
+    without one reads as an auditor of everything, with "" as nobody)."""
     headers = {"Content-Type": "application/json"}
-    if token is not None:
+    if body is None:
+        headers.update(read_headers(token))
+    elif token is not None:
         headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(base + path, data=body, method="POST" if body else "GET",
                                  headers=headers)

@@ -16,6 +16,7 @@ from contracts import envelope
 from contracts.message import Message
 from contracts.reference import ReferenceData, dataset_key
 from tests.support.actors import acting_for
+from tests.support.identity import read_headers
 
 
 def worker_id(n: int) -> str:
@@ -39,9 +40,11 @@ def ref_env(payload: ReferenceData) -> envelope.Envelope[Message]:
     return env(payload, dataset_key(payload), source="operator")
 
 
-def get(url: str) -> tuple[int, Any]:
+def get(url: str, token: str | None = None) -> tuple[int, Any]:
+    """GET as `token` (default: a reader of everything, tests.support.identity)."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        req = urllib.request.Request(url, headers=read_headers(token))
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())

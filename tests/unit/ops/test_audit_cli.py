@@ -103,3 +103,21 @@ def test_replay_and_verify_rebuild_the_audit_trail_of_every_service(service: str
     assert any(f.name.endswith("_audit.sql") for f in model.sql_files)
     [selected] = projections.select([model], f"{service}_audit")
     assert selected.tables == ["audit_trail"]  # `wic verify <service>_audit` compares it
+
+
+def test_the_audit_needs_a_token_and_sends_it_to_every_service(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 16 item 6: the trails are read by auditors and operators only, so `wic audit`
+    refuses to ask without a staff token and sends the one it has as the bearer."""
+    monkeypatch.delenv("WIC_TOKEN", raising=False)
+    args = build_parser().parse_args(["audit"])
+    assert args.func(args) == 2 and "no staff token" in capsys.readouterr().err
+    seen: list[tuple[str, str | None]] = []
+
+    def fake_get(url: str, token: str | None = None) -> tuple[int, Any]:
+        seen.append((url.split("/audit")[0], token))
+        return 200, {"service": "x", "entries": [], "next_cursor": None}
+    monkeypatch.setattr(audit, "_get", fake_get)
+    args = build_parser().parse_args(["audit", "--token", "T", "--host", "h"])
+    assert args.func(args) == 0
+    assert sorted(seen) == sorted((f"http://h:{audit.HEALTH_PORTS[s]}", "T") for s in SERVICES)
