@@ -12,7 +12,7 @@ from contracts import benefits as b
 from contracts.benefits import CareLevel
 from contracts.clearing import Entry
 from contracts.decision import Rejected
-from contracts.message import Event
+from contracts.message import Event, Message
 from services.benefits.domain.months import Month
 from services.benefits.domain.payment_run import (
     PaymentKey,
@@ -174,8 +174,12 @@ def test_nr_39_xm_23_2_dependants_are_paid_into_their_own_accounts_until_18() ->
 OTHER = "370102198501010011"
 
 
-def _other(event: object) -> object:
-    return event.model_copy(update={"worker_id": OTHER})  # type: ignore[attr-defined]
+def _in_qingdao(event: Message) -> Message:
+    """The same fact for another worker insured in Qingdao (370200)."""
+    update = {"worker_id": OTHER}
+    if "insured_region" in type(event).model_fields:
+        update["insured_region"] = "370200"
+    return event.model_copy(update=update)
 
 
 def test_one_run_pays_every_worker_and_holds_one_it_cannot_compute() -> None:
@@ -183,10 +187,8 @@ def test_one_run_pays_every_worker_and_holds_one_it_cannot_compute() -> None:
     other is paid; once the average is published, a rerun pays the held months in arrears."""
     from services.benefits.domain.facts import fold
 
-    qingdao = [*f.wages_up_to(f.INJURED_ON), f.injury(),
-               f.assessed(date(2024, 6, 20), 4)]
-    qingdao = [_other(e.model_copy(update={"insured_region": "370200"})
-                      if hasattr(e, "insured_region") else e) for e in qingdao]
+    qingdao = [_in_qingdao(e) for e in (*f.wages_up_to(f.INJURED_ON), f.injury(),
+                                        f.assessed(date(2024, 6, 20), 4))]
     workers = [known_facts([GRADE_3], Month(2024, 7)), fold(OTHER, qingdao)]
     log: list[Event] = []
     events = run(workers, f.refs(), Month(2024, 7), log)
