@@ -11,19 +11,24 @@ NR-64); a province publishes its own the same way and the later `effective_from`
 A fact that carries two dates refuses an impossible order here (an assessment before the
 injury it assesses, a release before the imprisonment); the other "before the injury" checks
 need the worker's recorded injury and are made by the fold (services/benefits/domain/facts.py).
-Not yet on any topic: the benefits service that will write them is not wired (architecture.md
-"Benefits (issue 19): the pure core").
+Claims for one-time benefits (XM-10, XM-13…15, XM-17, XM-21) and the monthly payment run's
+payments and reversals (XM-21(3)) follow the levels, each money event with its balanced
+entries. Not yet on any topic: the benefits service that will write them is not wired
+(architecture.md "Benefits (issue 19): the pure core").
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.message import Event, ReferenceData
+from contracts.clearing import Entry
+from contracts.message import Command, Event, ReferenceData
+from contracts.settlement import PaymentChannel
 from contracts.types import Code, NonNegativeFen, RegionCode, ResidentId, Text
 
 Grade = Annotated[int, Field(strict=True, ge=1, le=10)]
@@ -340,3 +345,247 @@ class MinimumWagePublished(ReferenceData):
     monthly_minimum_wage_fen: NonNegativeFen
     effective_from: date
     source: Text = ""
+
+
+# --- Claims for one-time benefits (XM-10, XM-13…15, XM-17, XM-21) ------------------------------
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MonthText = Annotated[str, Field(pattern=_MONTH)]
+"""A calendar month, `YYYY-MM`."""
+
+RuleId = Annotated[str, Field(min_length=1, max_length=40)]
+"""A rule id as cited in the docs, e.g. `XM-23(4)`, `NR-35`."""
+
+
+class BenefitClaimKind(StrEnum):
+    """What a benefit claim (待遇申请) asks the fund for."""
+
+    DISABILITY_SUBSIDY = "one_time_disability_subsidy"  # XM-10, NR-35…37
+    FUNERAL_SUBSIDY = "funeral_subsidy"  # XM-10(6), NR-39, NR-41
+    DEATH_SUBSIDY = "one_time_death_subsidy"  # XM-10(6), NR-39, XM-25
+    DEATH_SUBSIDY_ADVANCE = "death_subsidy_advance"  # XM-14, NR-41
+    MEDICAL_EMPLOYMENT_SUBSIDY = "medical_employment_subsidy"  # XM-15, XM-2(11), NR-37
+    DEPENDANT_PENSION = "dependant_pension"  # XM-13, XM-10(9): monthly, paid by the run
+
+
+class BenefitDocument(StrEnum):
+    """The documents of XM-10 (a benefit claim), XM-13 (a dependant), XM-14 (the advance to
+    a missing worker's family) and XM-15 (the subsidy toward the one-time medical and
+    employment subsidies)."""
+
+    REVIEW_FORM = "benefit_review_form"  # XM-10(1) 工伤保险待遇审核表
+    INJURY_DETERMINATION = "injury_determination"  # XM-10(2) 工伤确认表(书)
+    LABOUR_CAPACITY_ASSESSMENT = "labour_capacity_assessment"  # XM-10(3), XM-13(8) 鉴定书
+    ID_COPY = "id_copy"  # XM-10(4) 身份证复印件
+    MEDICAL_RECORDS = "medical_records"  # XM-10(6) 病历、出院小结
+    DEATH_CERTIFICATE = "death_certificate"  # XM-10(6) 死亡证明
+    HOUSEHOLD_DEREGISTRATION = "household_deregistration"  # XM-10(6) 户籍注销证明
+    COURT_DECLARATION = "court_declaration_of_death"  # XM-25 宣告死亡判决书
+    SOCIAL_SECURITY_CARD = "social_security_card"  # XM-10(7) 社会保障卡
+    BANK_CARD_COPY = "bank_card_copy"  # XM-10(9) 银联银行卡复印件 (periodic benefits)
+    HOUSEHOLD_REGISTER = "household_register_and_id"  # XM-13(1) 户口簿和身份证复印件
+    RELATION_PROOF = "relation_proof"  # XM-13(2) 与工亡职工关系证明
+    NO_INCOME_PROOF = "no_income_proof"  # XM-13(3) 无经济来源证明
+    BIRTH_CERTIFICATE = "birth_certificate"  # XM-13(4) 遗腹子出生证明
+    ALONE_PROOF = "orphan_or_lone_elderly_proof"  # XM-13(5) 孤寡老人或孤儿证明
+    SCHOOLING_PROOF = "schooling_proof"  # XM-13(6) 16–18 岁就学/未就业证明
+    DIFFICULTY_PROOF = "difficulty_proof"  # XM-14 单位及居(村)委会生活困难证明
+    SUBSIDY_APPLICATION_FORM = "subsidy_application_form"  # XM-15(1) 补助申请表
+    CONTRACT_TERMINATION = "contract_termination_proof"  # XM-15(2) 解除/终止劳动关系证明
+    SUBSIDY_AGREEMENT = "subsidy_agreement"  # XM-15(3) 支付补助金协议
+    EMPLOYER_PAYMENT_RECEIPT = "employer_payment_receipt"  # XM-15(4) 已支付凭据
+    BENEFIT_NOTICE = "benefit_notice"  # XM-15(5) 工伤保险待遇通知书
+
+
+class PayeeKind(StrEnum):
+    """XM-21: one-time benefits go to the employer (who pays them on in full); monthly
+    benefits to the person's own bank account (the worker's or the dependant's)."""
+
+    EMPLOYER = "employer"
+    PERSON = "person"
+
+
+class _BenefitClaimCommand(Command):
+    worker_id: ResidentId
+    claim_id: Code
+
+
+class FileBenefitClaim(_BenefitClaimCommand):
+    """An employer or a family files a benefit claim with the documents handed in so far.
+    `employer_id`: the employer a one-time benefit is paid to (XM-21(1)); `dependant_id`: the
+    dependant a pension is claimed for (XM-13); `claimed_fen`: what the employer asks for the
+    XM-15 subsidy (its level is the province's, not in the national levels)."""
+
+    injury_id: Code
+    kind: BenefitClaimKind
+    employer_id: Code | None = None
+    dependant_id: Code | None = None
+    claimed_fen: NonNegativeFen | None = None
+    documents: tuple[BenefitDocument, ...] = ()
+    filed_on: date
+
+
+class SubmitBenefitClaimDocuments(_BenefitClaimCommand):
+    documents: tuple[BenefitDocument, ...] = Field(min_length=1)
+    submitted_on: date
+
+
+class ReviewBenefitClaim(_BenefitClaimCommand):
+    """The review department's conclusion (审核, XM-17): the amount follows from the facts
+    and the levels; only the XM-15 subsidy carries an `approved_fen`."""
+
+    reviewed_on: date
+    approved_fen: NonNegativeFen | None = None
+
+
+class PayBenefitClaim(_BenefitClaimCommand):
+    """Finance pays a reviewed claim (拨款, XM-17)."""
+
+    paid_on: date
+
+
+class BenefitClaimFiled(Event):
+    claim_id: str
+    worker_id: ResidentId
+    injury_id: Code
+    kind: BenefitClaimKind
+    employer_id: Code | None
+    dependant_id: Code | None
+    claimed_fen: NonNegativeFen | None
+    documents: tuple[BenefitDocument, ...]
+    missing_documents: tuple[BenefitDocument, ...]
+    filed_on: date
+
+
+class BenefitClaimDocumentsReceived(Event):
+    claim_id: str
+    worker_id: ResidentId
+    documents: tuple[BenefitDocument, ...]
+    missing_documents: tuple[BenefitDocument, ...]
+    received_on: date
+
+
+class BenefitClaimCompleted(Event):
+    """XM-17: every document on the claim's checklist is in; review due 15 working days
+    later (`calendar_estimated`: counted Monday–Friday, outside the official calendar)."""
+
+    claim_id: str
+    worker_id: ResidentId
+    completed_on: date
+    review_due_on: date
+    calendar_estimated: bool = False
+
+
+class BenefitClaimReviewed(Event):
+    """XM-17, XM-21: the reviewed amount (None: a monthly benefit, paid by the run), who is
+    paid and how; payment due 10 working days later."""
+
+    claim_id: str
+    worker_id: ResidentId
+    kind: BenefitClaimKind
+    amount_fen: NonNegativeFen | None
+    payee: PayeeKind
+    payee_id: Code
+    channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
+    rules: tuple[RuleId, ...]
+    reviewed_on: date
+    payment_due_on: date
+    calendar_estimated: bool = False
+
+
+class _Posted(Event):
+    """A money event with its balanced entries (> 0 debit, < 0 credit; they sum to zero)."""
+
+    entries: tuple[Entry, ...]
+
+    @model_validator(mode="after")
+    def _balanced(self) -> _Posted:
+        total = sum(e.amount_fen for e in self.entries)
+        if total != 0:
+            raise ValueError(f"entries do not balance: they sum to {total} fen")
+        return self
+
+
+class BenefitClaimPaid(_Posted):
+    """A one-time benefit paid by bank transfer to the employer (XM-21(1)(2))."""
+
+    claim_id: str
+    worker_id: ResidentId
+    injury_id: Code
+    insured_region: RegionCode
+    kind: BenefitClaimKind
+    amount_fen: NonNegativeFen
+    payee: PayeeKind
+    payee_id: Code
+    channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
+    paid_on: date
+
+
+# --- The monthly payment run (XM-21(3), XM-22…26) ----------------------------------------------
+
+
+class PeriodicBenefit(StrEnum):
+    """Periodic benefits the fund pays monthly (XM-2), to the person's own account (XM-21)."""
+
+    DISABILITY_ALLOWANCE = "disability_allowance"  # 伤残津贴, NR-35
+    RETIREMENT_TOP_UP = "retirement_top_up"  # XM-24: allowance above the pension
+    LIVING_CARE_FEE = "living_care_fee"  # 生活护理费, NR-34
+    DEPENDANT_PENSION = "dependant_pension"  # 供养亲属抚恤金, NR-39 / NR-41
+
+
+class _MonthlyMove(_Posted):
+    payment_id: uuid.UUID
+    run_month: MonthText
+    worker_id: ResidentId
+    injury_id: Code
+    insured_region: RegionCode
+    person_id: Code  # the worker's resident id or a dependant's id
+    benefit: PeriodicBenefit
+    benefit_month: MonthText
+    revision: int = Field(strict=True, ge=1, le=10_000)
+    amount_fen: NonNegativeFen
+    arrears: bool  # for a month before the run's month
+    paid_on: date
+
+
+class MonthlyBenefitPaid(_MonthlyMove):
+    """One person's benefit for one month, by bank into their own account (XM-21(3));
+    `revision` counts the payments of that (person, benefit, month), the first is 1."""
+
+    payee: PayeeKind = PayeeKind.PERSON
+    channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
+    rules: tuple[RuleId, ...] = ()
+
+
+class MonthlyBenefitReversed(_MonthlyMove):
+    """A payment cancelled in full (a later fact changed what the month is owed); never an
+    edit: a new payment of the right amount, if any, follows it."""
+
+    reverses: uuid.UUID
+    reason: Text = ""
+
+
+class HeldWorker(BaseModel):
+    """A worker the run could not compute (e.g. no city average yet), with the reason code;
+    a later run pays the months as arrears once the data is there."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    worker_id: ResidentId
+    code: Code
+    detail: Text = ""
+
+
+class PaymentRunCompleted(Event):
+    """The monthly run for `run_month` (`fresh`: the first; else a rerun that found
+    differences): counts and totals of what it emitted."""
+
+    run_id: Code
+    run_month: MonthText
+    ran_on: date
+    fresh: bool
+    payments: int = Field(strict=True, ge=0)
+    reversals: int = Field(strict=True, ge=0)
+    paid_fen: NonNegativeFen
+    reversed_fen: NonNegativeFen
+    held: tuple[HeldWorker, ...] = ()

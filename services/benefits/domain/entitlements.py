@@ -2,7 +2,7 @@
 
 `monthly_entitlements(facts, refs, month)` is a pure function of the facts known and the
 reference data: the same inputs give the same amounts for any month, before or after it, so
-a payment run (not built yet) pays `entitlement(month)` and a later fact changes only the
+the payment run (payment_run.py) pays `entitlement(month)` and a later fact changes only the
 months the rules let it change. Months are calendar months (months.py); a fact's day within
 its month never matters.
 
@@ -21,13 +21,13 @@ its month never matters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from contracts.benefits import (
     AllowancePayer,
     CareLevel,
     DependantRegistered,
     LabourCapacityAssessed,
+    PeriodicBenefit,
     Relation,
 )
 from services.benefits.domain.facts import Dependant, Imprisonment, WorkerFacts
@@ -39,13 +39,8 @@ MINORS = frozenset({Relation.CHILD, Relation.GRANDCHILD, Relation.SIBLING})  # X
 RETIREMENT_GRADES = range(1, 5)  # XM-24: grades 1–4
 
 
-class Benefit(StrEnum):
-    """Periodic benefits the fund pays monthly (XM-2), to the person's own account (XM-21)."""
-
-    DISABILITY_ALLOWANCE = "disability_allowance"  # 伤残津贴, NR-35
-    RETIREMENT_TOP_UP = "retirement_top_up"  # XM-24: allowance above the pension
-    LIVING_CARE_FEE = "living_care_fee"  # 生活护理费, NR-34
-    DEPENDANT_PENSION = "dependant_pension"  # 供养亲属抚恤金, NR-39 / NR-41
+Benefit = PeriodicBenefit
+"""The periodic benefits (contracts.benefits.PeriodicBenefit: a payment names one)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from contracts.reference import WageAveragePublished
 from services.benefits.domain.facts import WorkerFacts, fold
 from services.benefits.domain.levels import NATIONAL_2011, References
 from services.benefits.domain.months import Month
+from services.benefits.domain.workdays import WorkCalendar
 
 WORKER = "11010519491231002X"
 INJURY = "INJ-1"
@@ -108,3 +109,22 @@ def dependant_died(dependant_id: str, on: date) -> b.DependantDied:
 def facts(*events: Any, injured_on: date = INJURED_ON, wage_fen: int = WAGE) -> WorkerFacts:
     """Twelve months of wages, the injury, then `events` in order."""
     return fold(WORKER, [*wages_up_to(injured_on, wage_fen), injury(injured_on), *events])
+
+
+EMPLOYER = "EMP-1"
+INCOME_2023 = 5_182_100  # national urban per-capita disposable income 2023 (51,821 yuan)
+
+
+def official_calendar() -> WorkCalendar:
+    """XM-17's official PRC calendar as data, filled the way an adapter would fill it."""
+    import chinese_calendar
+
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    return WorkCalendar(days_off=frozenset(chinese_calendar.holidays),
+                        working_weekends=frozenset(chinese_calendar.workdays),
+                        first_year=years[0], last_year=years[-1])
+
+
+def income(year: int = 2023, fen: int = INCOME_2023,
+           since: date = date(2024, 1, 17)) -> b.UrbanIncomePublished:
+    return b.UrbanIncomePublished(year=year, annual_income_fen=fen, effective_from=since)

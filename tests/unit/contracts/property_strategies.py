@@ -245,7 +245,7 @@ def _field_strategy(model: type[BaseModel], name: str, loose: bool) -> st.Search
     if not loose:
         if info.annotation == tuple[settlement.AdjudicatedLine, ...]:
             return st.lists(adjudicated_lines(), max_size=3).map(tuple)
-        if issubclass(model, clearing._Balanced) and name == "entries":
+        if issubclass(model, clearing._Balanced | benefits._Posted) and name == "entries":
             return balanced_entries()
         if model is benefits.BenefitLevelsPublished and name == "grades":
             return _each_once(benefits.GradeLevel, "grade", list(range(1, 11)))

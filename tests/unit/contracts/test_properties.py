@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from contracts import clearing, settlement, wire
+from contracts import benefits, clearing, settlement, wire
 from contracts.message import Message, registered
 from contracts.types import MAX_FEN
 from tests.unit.contracts import property_strategies as ps
@@ -87,7 +87,7 @@ def money_invariants(value: Any, where: str = "payload") -> None:
         for name in ("submitted_fen", "fund_fen", "self_fen", "employer_fen"):
             assert getattr(value, name) == sum(getattr(ln, name) for ln in value.lines)
         assert value.fund_fen + value.self_fen + value.employer_fen == value.submitted_fen
-    if isinstance(value, clearing._Balanced):
+    if isinstance(value, clearing._Balanced | benefits._Posted):
         assert sum(e.amount_fen for e in value.entries) == 0
     if isinstance(value, clearing.RefuseItems):
         assert value.amount_fen > 0
@@ -102,7 +102,8 @@ def test_every_registered_message_is_fuzzed() -> None:
         ps.payloads(model)  # derivable: raises NotImplementedError for an unknown annotation
     assert {m.__name__ for m in MONEY_MODELS} >= {
         "EncounterSettled", "EncounterReimbursable", "LedgerPosted", "ClearingCycleSettled",
-        "ClaimPaid", "FileClaim", "RefuseItems", "RecordChargeLine", "EncounterDischarged"}
+        "ClaimPaid", "FileClaim", "RefuseItems", "RecordChargeLine", "EncounterDischarged",
+        "BenefitClaimPaid", "MonthlyBenefitPaid", "MonthlyBenefitReversed"}
 
 
 @FUZZ
