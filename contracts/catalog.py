@@ -6,6 +6,7 @@ from contracts import (  # noqa: F401
     deadletter,
     encounter,
     gateway,
+    presettlement,
     reference,
     registration,
     replies,

@@ -123,6 +123,13 @@ class CancelEncounter(_HospitalMessage):
     reason: Text
 
 
+class RequestPreSettlement(_HospitalMessage):
+    """Pre-settlement (预结算, national 2303/2206) of an open encounter: what the fund would
+    pay if the worker were discharged now (`occurred_at`), line by line. Answered on
+    `hospital-replies` with `contracts.presettlement.PreSettlementAnswered`; records nothing.
+    """
+
+
 class EncounterRecord(BaseModel):
     """The whole encounter as the encounter service knows it."""
 

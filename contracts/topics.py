@@ -100,6 +100,18 @@ HOSPITAL_REPLIES = Topic(
     readers=(Writer.HOSPITAL,),
     retention_ms=WEEK_MS, doc="Answers to hospital messages: acknowledged or refused.",
 )
+PRE_SETTLEMENT_REQUESTS = Topic(
+    "pre-settlement-requests", "worker id", "contracts.presettlement", Writer.ENCOUNTER,
+    readers=(Writer.SETTLEMENT,), retention_ms=WEEK_MS,
+    doc="Pre-settlement (2303/2206) of an open encounter as it stands, asked by encounter "
+    "for a hospital: a query, not a record.",
+)
+PRE_SETTLEMENT_ANSWERS = Topic(
+    "pre-settlement-answers", "worker id", "contracts.presettlement", Writer.SETTLEMENT,
+    readers=(Writer.ENCOUNTER,), retention_ms=WEEK_MS,
+    doc="Settlement's pre-settlement answers, handed to the hospital by encounter on "
+    "hospital-replies.",
+)
 CLAIM_COMMANDS = Topic(
     "claim-commands", "worker id", "contracts.settlement", Writer.AGENCY,
     readers=(Writer.SETTLEMENT,),
@@ -158,6 +170,7 @@ ALL: tuple[Topic, ...] = (
     REFERENCE_DATA,
     REGISTRATION_COMMANDS, REGISTRATION_EVENTS, REGISTRATION_COVERAGE, REGISTRATION_REPLIES,
     HOSPITAL_MESSAGES, ENCOUNTER_EVENTS, HOSPITAL_REPLIES,
+    PRE_SETTLEMENT_REQUESTS, PRE_SETTLEMENT_ANSWERS,
     CLAIM_COMMANDS, SETTLEMENT_EVENTS, CLAIM_REPLIES,
     CLEARING_COMMANDS, CLEARING_EVENTS, CLEARING_REPLIES,
     GATEWAY_INBOUND, GATEWAY_OUTBOUND,

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 from stdnum.cn import ric
 
-from contracts import benefits, clearing, envelope, settlement
+from contracts import benefits, clearing, envelope, presettlement, settlement
 from contracts import types as ctypes
 from contracts.message import Message
 
@@ -219,7 +219,8 @@ _ORDERED: dict[type[BaseModel], tuple[str, str]] = {
 def _fix(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     """Make a drawn valid payload's money consistent (what the model validators demand), and
     a benefit fact's dates and flags coherent."""
-    if issubclass(model, settlement.EncounterSettled | settlement.EncounterReimbursable):
+    if issubclass(model, settlement.EncounterSettled | settlement.EncounterReimbursable
+                  | presettlement.PreSettlementAnswered):
         for name in ("submitted_fen", "fund_fen", "self_fen", "employer_fen"):
             data[name] = sum(line[name] for line in data["lines"])
     if model in _ORDERED:
