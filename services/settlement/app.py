@@ -23,14 +23,16 @@ faust_app.add_health(app, settings, read_models)
 
 encounter_events = faust_app.topic(app, topics.ENCOUNTER_EVENTS, settings)
 claim_commands = faust_app.topic(app, topics.CLAIM_COMMANDS, settings)
+pre_settlement_requests = faust_app.topic(app, topics.PRE_SETTLEMENT_REQUESTS, settings)
 
 # Decision state per worker id (JSON of `domain.state.WorkerState`), co-partitioned with
-# encounter-events and claim-commands (both keyed by worker id, 4 partitions).
+# encounter-events, claim-commands and pre-settlement-requests (keyed by worker id, 4
+# partitions).
 worker_state = faust_app.table(app, "worker_to_settlement_state")
 
 reference = ReferenceStore(settings.bootstrap, settings.topic_prefix)
 settler = agents.Settler(app, settings, worker_state, reference)
-agents.register(app, settler, encounter_events, claim_commands)
+agents.register(app, settler, encounter_events, claim_commands, pre_settlement_requests)
 
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = Readers()

@@ -1,8 +1,9 @@
-"""Faust agents, both through the shared runner (`contracts.runtime.runner`): registration
+"""Faust agents, all through the shared runner (`contracts.runtime.runner`): registration
 coverage into a local table (`contracts.coverage`); hospital messages through the domain's
-handler map (`domain/handlers.py`). Both topics are keyed by worker id with 4 partitions,
-so faust co-partitions them and the worker's coverage is on the partition that processes
-the worker's hospital messages.
+handler map (`domain/handlers.py`); settlement's pre-settlement answers to the hospitals
+(`domain/presettlement.py`). The topics are keyed by worker id with 4 partitions, so faust
+co-partitions them and the worker's coverage is on the partition that processes the
+worker's hospital messages.
 
 Hospital messages are handled a batch at a time (`contracts.runtime.batching`): decided in
 log order, a later message of the same worker seeing the state its predecessors left, every
@@ -38,6 +39,7 @@ from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner
 from contracts.settings import Settings
 from services.encounter.domain.handlers import HANDLERS, Context
+from services.encounter.domain.presettlement import ANSWER_HANDLERS
 from services.encounter.domain.reference_book import ReferenceBook
 from services.encounter.domain.state import WorkerState
 
@@ -84,7 +86,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     runner = Runner(app, BatchedState(encounters_by_worker, WorkerState.from_bytes,
                                       WorkerState.to_bytes, WorkerState),
                     InputPositions(app, encounters_by_worker).attach(
-                        app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix)),
+                        app, topics.HOSPITAL_MESSAGES.name(settings.topic_prefix),
+                        topics.PRE_SETTLEMENT_ANSWERS.name(settings.topic_prefix)),
                     deferred, tables=[encounters_by_worker])
 
     def context(record: RawRecord) -> Context:
@@ -110,5 +113,16 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
         async for batch in batches(stream):
             await reference_ready.wait()
             await runner.run(batch, hospital_messages)
+
+    pre_settlement_answers = Route(
+        "pre-settlement-answers", ANSWER_HANDLERS,
+        Rejector(topics.Writer.ENCOUNTER, None, settings.topic_prefix, deferred.send),
+        lambda _record: None, keyed_by=BY_WORKER)
+
+    @app.agent(faust_app.topic(app, topics.PRE_SETTLEMENT_ANSWERS, settings), concurrency=1)
+    async def hand_pre_settlements_to_hospitals(stream: Any) -> None:
+        await faust_app.changelogs_ready(app, [encounters_by_worker])
+        async for batch in batches(stream):
+            await runner.run(batch, pre_settlement_answers)
 
     return coverage_by_worker, encounters_by_worker

@@ -5,7 +5,8 @@ Ingress: a hospital authenticates with its bearer token (only SHA-256 digests ar
 Kafka (fields it leaves out are filled in), and may only speak for its own institution. The
 message is validated, published to `hospital-messages`, and the reply from `hospital-replies`
 is awaited (at most `REPLY_TIMEOUT` s) so the hospital gets the admission answer in the
-response. Queries read the PostgreSQL read model.
+response — or the pre-settlement (`RequestPreSettlement`, 2303/2206), which settlement
+answers and encounter hands back on hospital-replies. Queries read the PostgreSQL read model.
 
 Every refused message (400, 403, 413) goes to `encounter-deadletters` with its bytes, like
 one refused on Kafka; a request without a known token (401) is not a message of any
@@ -52,7 +53,7 @@ from contracts.runtime.reads import Readers, allow, hospital_actor
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
 from services.encounter.adapters.openapi import document
-from services.encounter.domain.encounter import HOSPITAL_MESSAGES
+from services.encounter.domain.encounter import ACCEPTED
 from services.encounter.domain.reference_book import ReferenceBook
 
 REPLY_TIMEOUT = 5.0
@@ -105,7 +106,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
         except wire.WireError as exc:
             raise BadRequest(*wire_refusal(exc)) from None
         cmd = env.payload
-        if not isinstance(cmd, HOSPITAL_MESSAGES):
+        if not isinstance(cmd, ACCEPTED):
             raise BadRequest("unexpected_type", f"{env.type} is not a hospital message")
         if cmd.institution_id != institution or env.source != hospital_source(institution):
             raise BadRequest("wrong_institution",

@@ -12,15 +12,18 @@ from contracts.encounter import (
     RecordAdmission,
     RecordChargeLine,
     RecordDischarge,
+    RequestPreSettlement,
     ReverseChargeLine,
 )
+from contracts.presettlement import PreSettlementAnswered
 from contracts.replies import MessageAccepted
 from contracts.runtime import audit_view
 from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, refusal, schemas
 from contracts.runtime.reads import secure
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
-            RecordDischarge, CancelEncounter)
+            RecordDischarge, CancelEncounter, RequestPreSettlement)
+ANSWERS = (AdmissionAnswered, MessageAccepted, PreSettlementAnswered)
 
 
 def _envelope(model: type) -> dict[str, Any]:
@@ -49,18 +52,31 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "Encounter service (就医)", "version": "1"},
         "components": {
-            "schemas": {**schemas(*PAYLOADS, AdmissionAnswered, MessageAccepted, ErrorBody),
+            "schemas": {**schemas(*PAYLOADS, *ANSWERS, ErrorBody),
                         **audit_view.openapi_schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
             "/hospital/messages": {"post": {
                 "summary": "Publish a hospital message; answered synchronously (≤5 s)",
+                "description": "RequestPreSettlement (预结算, 2303/2206) asks what the fund "
+                "would pay for an open encounter if discharged now: answered "
+                "PreSettlementAnswered (per line fund_fen / self_fen / employer_fen), nothing "
+                "recorded. Refused 422 encounter_not_admitted, encounter_cancelled, "
+                "encounter_discharged; 403 wrong_institution.",
                 "security": [{"bearer": []}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "oneOf": [_envelope(m) for m in PAYLOADS]}}}},
                 "responses": {
-                    "200": {"description": "AdmissionAnswered or MessageAccepted (in `reply`)"},
+                    "200": {"description": "AdmissionAnswered, MessageAccepted or "
+                            "PreSettlementAnswered (in `reply`)",
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["type", "event_id", "reply"],
+                                "properties": {
+                                    "type": {"enum": [m.__name__ for m in ANSWERS]},
+                                    "event_id": {"type": "string", "format": "uuid"},
+                                    "reply": {"oneOf": [{"$ref": REF.format(model=m.__name__)}
+                                                        for m in ANSWERS]}}}}}},
                     "202": {"description": "published, answer not yet available"},
                     **errors,
                 },

@@ -24,8 +24,10 @@ from contracts.encounter import (
     RecordAdmission,
     RecordChargeLine,
     RecordDischarge,
+    RequestPreSettlement,
     ReverseChargeLine,
     encounter_id,
+    hospital_source,
 )
 from contracts.message import Event, Message
 from contracts.registration import WorkerCoverage
@@ -44,6 +46,18 @@ HospitalMessage = (RecordAdmission | RecordChargeLine | CorrectChargeLine | Reve
 HOSPITAL_MESSAGES = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
                      RecordDischarge, CancelEncounter)
 LineMessage = RecordChargeLine | CorrectChargeLine | ReverseChargeLine
+QUERIES = (RequestPreSettlement,)
+"""Hospital messages that ask and record nothing (answered, never remembered)."""
+ACCEPTED = (*HOSPITAL_MESSAGES, *QUERIES)
+"""Every type a hospital may send on hospital-messages or `POST /hospital/messages`."""
+
+
+def check_source(source: str, cmd: HospitalMessage | RequestPreSettlement) -> None:
+    """A hospital speaks only for its own institution (`wrong_institution`)."""
+    if source != hospital_source(cmd.institution_id):
+        raise Rejected("wrong_institution",
+                       f"source {source!r} may not write for institution {cmd.institution_id}"
+                       f" (expected source {hospital_source(cmd.institution_id)!r})")
 
 
 def _message_key(cmd: HospitalMessage) -> str:
@@ -79,7 +93,8 @@ def already_answered(state: WorkerState, event_id: uuid.UUID) -> bool:
     return event_id in state.decided
 
 
-def _encounter(state: WorkerState, cmd: HospitalMessage) -> EncounterState:
+def _encounter(state: WorkerState, cmd: HospitalMessage | RequestPreSettlement
+               ) -> EncounterState:
     """The encounter a message refers to; out-of-order or unknown encounters are refused."""
     found = state.encounters.get(encounter_id(cmd.institution_id, cmd.encounter_no))
     if found is None:
@@ -91,6 +106,18 @@ def _encounter(state: WorkerState, cmd: HospitalMessage) -> EncounterState:
         raise Rejected("encounter_cancelled",
                        f"encounter {found.record.encounter_id} was cancelled")
     return found
+
+
+def open_encounter(state: WorkerState, cmd: RequestPreSettlement) -> EncounterState:
+    """The open encounter a pre-settlement asks about (2303/2206): admitted, neither
+    cancelled nor discharged (a discharged one has its final settlement)."""
+    enc = _encounter(state, cmd)
+    if enc.status is EncounterStatus.DISCHARGED:
+        raise Rejected("encounter_discharged",
+                       f"encounter {enc.record.encounter_id} is discharged: pre-settlement is "
+                       "for an open encounter; its final settlement is at settlement's "
+                       f"GET /encounters/{enc.record.encounter_id}/settlement")
+    return enc
 
 
 def _open_or_correcting(enc: EncounterState, cmd: LineMessage) -> bool:

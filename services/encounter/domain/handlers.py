@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from contracts import topics
 from contracts.decision import Decision, Outgoing, Rejected
-from contracts.encounter import AdmissionAnswered, EncounterAdmitted, hospital_source
+from contracts.encounter import AdmissionAnswered, EncounterAdmitted, RequestPreSettlement
 from contracts.envelope import Envelope, derive
 from contracts.message import Message
 from contracts.registration import WorkerCoverage
@@ -23,11 +23,13 @@ from services.encounter.domain.encounter import (
     HOSPITAL_MESSAGES,
     HospitalMessage,
     already_answered,
+    check_source,
     decide,
     evolve,
     is_resend,
     remember,
 )
+from services.encounter.domain.presettlement import ask_settlement
 from services.encounter.domain.reference_book import ReferenceBook
 from services.encounter.domain.state import WorkerState
 
@@ -48,10 +50,7 @@ def check_envelope(env: Envelope[Message]) -> HospitalMessage:
     cmd = env.payload
     if not isinstance(cmd, HOSPITAL_MESSAGES):
         raise Rejected("unexpected_type", f"{env.type} is not a hospital message")
-    if env.source != hospital_source(cmd.institution_id):
-        raise Rejected("wrong_institution",
-                       f"source {env.source!r} may not write for institution {cmd.institution_id}"
-                       f" (expected source {hospital_source(cmd.institution_id)!r})")
+    check_source(env.source, cmd)
     return cmd
 
 
@@ -86,6 +85,10 @@ def answer_hospital_message(state: WorkerState, env: Envelope[Message], ctx: Con
 
 
 Handler = Callable[[WorkerState, Envelope[Message], Context], Decision[WorkerState]]
-HANDLERS: dict[type[Message], Handler] = {m: answer_hospital_message for m in HOSPITAL_MESSAGES}
-"""Every hospital message goes the same way; another type on hospital-messages is refused
+HANDLERS: dict[type[Message], Handler] = {
+    **{m: answer_hospital_message for m in HOSPITAL_MESSAGES},
+    RequestPreSettlement: ask_settlement,
+}
+"""Every hospital message that records goes the same way; a pre-settlement (2303/2206) is
+asked of settlement (`presettlement.py`); another type on hospital-messages is refused
 `unexpected_type` by the runner."""

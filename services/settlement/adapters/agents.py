@@ -1,9 +1,10 @@
-"""Settlement's agents: discharges from encounter-events and claim commands, through the
-shared runner (`contracts.runtime.runner`) to the handler maps of `domain/worker.py`.
+"""Settlement's agents: discharges from encounter-events, claim commands and pre-settlement
+requests, through the shared runner (`contracts.runtime.runner`) to the handler maps of
+`domain/worker.py` and `domain/presettlement.py`.
 
-Both agents change the same per-worker state, so they share one runner (one batch at a
-time). A batch that holds a discharge first brings the catalogs up to date
-(`ReferenceStore.sync`), so the handlers themselves do no I/O.
+The agents read and change the same per-worker state, so they share one runner (one batch
+at a time). A batch that holds a discharge or a pre-settlement first brings the catalogs
+up to date (`ReferenceStore.sync`), so the handlers themselves do no I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
 from services.settlement.domain.adjudication import Catalogs
+from services.settlement.domain.presettlement import (
+    PRE_SETTLEMENT_HANDLERS,
+    PRE_SETTLEMENT_KEYED_BY,
+)
 from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import (
     CLAIM_COMMAND_HANDLERS,
@@ -41,7 +46,7 @@ dead-lettered (issue 14)."""
 
 
 class Settler:
-    """The runner and the two routes of settlement's agents, over one state table."""
+    """The runner and the three routes of settlement's agents, over one state table."""
 
     def __init__(self, app: faust.App, settings: Settings, table: Any,
                  store: ReferenceStore) -> None:
@@ -49,7 +54,8 @@ class Settler:
         deferred = DeferredSends(app)  # delivered before "done" is stored
         positions = InputPositions(app, table).attach(
             app, *(t.name(settings.topic_prefix)
-                   for t in (topics.ENCOUNTER_EVENTS, topics.CLAIM_COMMANDS)))
+                   for t in (topics.ENCOUNTER_EVENTS, topics.CLAIM_COMMANDS,
+                             topics.PRE_SETTLEMENT_REQUESTS)))
         self.runner = Runner(app, BatchedState(table, WorkerState.model_validate_json,
                                                _encode, WorkerState),
                              positions, deferred, tables=[table])
@@ -66,6 +72,10 @@ class Settler:
             "claim-command", CLAIM_COMMAND_HANDLERS,
             Rejector(Writer.SETTLEMENT, topics.CLAIM_REPLIES, prefix, deferred.send), catalogs,
             keyed_by=BY_WORKER)
+        self.pre_settlements = Route(  # refused: dead-lettered (encounter checked them)
+            "pre-settle", PRE_SETTLEMENT_HANDLERS,
+            Rejector(Writer.SETTLEMENT, None, prefix, deferred.send), catalogs,
+            keyed_by=PRE_SETTLEMENT_KEYED_BY)
 
     async def settle(self, events: Sequence[faust.EventT]) -> None:
         await self.runner.run(events, self.discharges, prepare=self._catalogs_for)
@@ -73,9 +83,13 @@ class Settler:
     async def answer(self, events: Sequence[faust.EventT]) -> None:
         await self.runner.run(events, self.claim_commands)
 
+    async def pre_settle(self, events: Sequence[faust.EventT]) -> None:
+        await self.runner.run(events, self.pre_settlements, prepare=self._catalogs_for)
+
     async def _catalogs_for(self, events: Sequence[Any]) -> None:
         # called only for a batch with records left to decide: on encounter-events those are
-        # discharges and corrections (all else is passed by), so no second look at types
+        # discharges and corrections (all else is passed by), on pre-settlement-requests
+        # every record, so no second look at types
         await read_until_done(self.store.sync)
 
 
@@ -100,7 +114,7 @@ def _encode(state: WorkerState) -> bytes:
 
 
 def register(app: faust.App, settler: Settler, encounter_topic: faust.TopicT,
-             claim_topic: faust.TopicT) -> None:
+             claim_topic: faust.TopicT, pre_settlement_topic: faust.TopicT) -> None:
     @app.agent(encounter_topic, name="settle_discharged_encounters", concurrency=1)
     async def settle_discharged_encounters(stream: faust.StreamT) -> None:
         async for events in batches(stream):
@@ -110,3 +124,8 @@ def register(app: faust.App, settler: Settler, encounter_topic: faust.TopicT,
     async def decide_claim_commands(stream: faust.StreamT) -> None:
         async for events in batches(stream):
             await settler.answer(events)
+
+    @app.agent(pre_settlement_topic, name="answer_pre_settlements", concurrency=1)
+    async def answer_pre_settlements(stream: faust.StreamT) -> None:
+        async for events in batches(stream):
+            await settler.pre_settle(events)

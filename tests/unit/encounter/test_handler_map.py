@@ -12,7 +12,7 @@ import pytest
 from contracts import envelope, topics
 from contracts.decision import Rejected
 from contracts.encounter import AdmissionAnswered, EncounterAdmitted, hospital_source
-from services.encounter.domain.encounter import HOSPITAL_MESSAGES
+from services.encounter.domain.encounter import ACCEPTED
 from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.state import WorkerState
 from tests.unit.encounter.samples import admission, coverage, sample_book, worker_id
@@ -44,4 +44,4 @@ def test_a_hospital_may_not_write_for_another_institution() -> None:
 
 
 def test_every_hospital_message_has_a_handler() -> None:
-    assert set(HANDLERS) == set(HOSPITAL_MESSAGES)
+    assert set(HANDLERS) == set(ACCEPTED)
