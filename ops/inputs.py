@@ -84,6 +84,11 @@ SPECS: tuple[InputSpec, ...] = (
     # correction at the revision already settled changes nothing, so only discharges count
     InputSpec(topics.ENCOUNTER_EVENTS, Writer.SETTLEMENT, (topics.SETTLEMENT_EVENTS,),
               required=frozenset({encounter.EncounterDischarged.message_type})),
+    # a pre-settlement (2303/2206) is answered to encounter, which hands the answer to the
+    # hospital with the hospital's message as its cause (so hospital-messages counts it;
+    # pre-settlement-answers, whose relayed answers name that cause, is not an input here)
+    InputSpec(topics.PRE_SETTLEMENT_REQUESTS, Writer.SETTLEMENT,
+              (topics.PRE_SETTLEMENT_ANSWERS,)),
     InputSpec(topics.CLAIM_COMMANDS, Writer.SETTLEMENT,
               (topics.SETTLEMENT_EVENTS, topics.CLAIM_REPLIES)),
     InputSpec(topics.CLEARING_COMMANDS, Writer.CLEARING,
