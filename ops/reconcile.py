@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 Check = Callable[[asyncpg.Connection], Awaitable[list[str]]]
-SCHEMAS = ("registration", "encounter", "settlement", "clearing")
+SCHEMAS = ("registration", "encounter", "settlement", "clearing", "benefits")
 
 
 async def settlements_posted_once(conn: asyncpg.Connection) -> list[str]:
