@@ -128,7 +128,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     h = subparsers.add_parser(
         "health", help="GET /health of every service (ports 18081-18085)",
         description="Asks each service's HTTP /health: 200 once it has joined its consumer "
-        "group and recovered its tables. Exit 0 only if all four are ready.",
+        "group and recovered its tables. Exit 0 only if all five are ready.",
         epilog="example:\n  wic health --host 10.0.0.5",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     h.add_argument("--host", default="127.0.0.1", help="where the services run (default "

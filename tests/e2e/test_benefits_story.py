@@ -185,3 +185,23 @@ def test_bad_facts_are_refused_with_their_reason_and_change_nothing(
     shown = wic(story, "benefits", "show", f.WORKER, "--as-of", "2026-03-31",
                 token=token_for(AUDITOR))
     assert shown.returncode == 0 and "dependant_pension" in shown.stdout, shown.stderr
+
+
+async def test_verify_names_a_benefit_payment_missing_from_the_ledger(
+        story: dict[str, ServiceProcess], database_url: str) -> None:
+    """`wic verify`'s cross-service check: every payment posted once (here one posting is
+    removed from the ledger's read model, as a lost posting would look)."""
+    import asyncpg
+
+    from ops.reconcile import benefit_payments_posted_once
+    conn = await asyncpg.connect(database_url)
+    try:
+        assert await benefit_payments_posted_once(conn) == []
+        gone = await conn.fetchval(
+            "DELETE FROM clearing.ledger_events WHERE ledger_seq = (SELECT max(ledger_seq)"
+            " FROM clearing.ledger_events WHERE payload->>'kind' = 'benefit_paid')"
+            " RETURNING payload->>'reference'")
+        problems = await benefit_payments_posted_once(conn)
+        assert problems == [f"benefit_paid {gone} is posted 0 times in the ledger, not once"]
+    finally:
+        await conn.close()

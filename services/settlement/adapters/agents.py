@@ -8,19 +8,18 @@ time). A batch that holds a discharge first brings the catalogs up to date
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
 
 from contracts import topics
 from contracts.decision import BY_WORKER
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner, passing_by_all_but
+from contracts.runtime.topic_reader import read_until_done
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
@@ -77,22 +76,6 @@ class Settler:
         # called only for a batch with records left to decide: on encounter-events those are
         # discharges and corrections (all else is passed by), so no second look at types
         await read_until_done(self.store.sync)
-
-
-async def read_until_done(read: Callable[[], Awaitable[None]], first_wait: float = 0.5,
-                          max_wait: float = 10.0) -> None:
-    """Read the catalogs published so far before deciding on a discharge, retrying while
-    the broker is away: a failed read is not the discharge's fault, and dead-lettering it
-    as `internal_error` lost its settlement (issue 14, the 10,000-encounter chaos run)."""
-    wait = first_wait
-    while True:
-        try:
-            await read()
-            return
-        except (KafkaError, OSError) as exc:
-            log.warning("reading the catalogs failed (%s); trying again in %.1f s", exc, wait)
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, max_wait)
 
 
 def _encode(state: WorkerState) -> bytes:
