@@ -19,7 +19,7 @@ from contracts import topics
 from contracts.topics import Topic, Writer
 
 SERVICES: tuple[Writer, ...] = (Writer.REGISTRATION, Writer.ENCOUNTER, Writer.SETTLEMENT,
-                                Writer.CLEARING)
+                                Writer.CLEARING, Writer.BENEFITS)
 OPERATOR = "operator"
 HOSPITAL_GATEWAY = "hospital-gateway"
 ADMIN = "admin"  # `wic up`: creates topics and ACLs

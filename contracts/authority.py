@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from contracts import benefits as b
 from contracts import clearing as c
 from contracts import registration as r
 from contracts import settlement as s
@@ -44,6 +45,13 @@ PERMITS: Mapping[type[Message], frozenset[Role]] = {
     c.SettleCycle: frozenset({CLEARING}),
     c.AbortCycle: frozenset({CLEARING}),
     c.RefuseItems: frozenset({AUDITOR}),
+    # benefits (issue 19): the facts are recorded by benefit reviewers (待遇审核)
+    **{fact: frozenset({CLAIMS}) for fact in b.FACTS},
+    b.FileBenefitClaim: frozenset({CLERK, CLAIMS}),
+    b.SubmitBenefitClaimDocuments: frozenset({CLERK, CLAIMS}),
+    b.ReviewBenefitClaim: frozenset({CLAIMS}),
+    b.PayBenefitClaim: frozenset({FINANCE}),
+    b.RunMonthlyPayments: frozenset({FINANCE}),
 }
 """Every agency command, and the roles any one of which may send it."""
 

@@ -230,6 +230,14 @@ class DependantDied(_Fact):
 # --- Levels: reference data -------------------------------------------------------------------
 
 
+FACTS: tuple[type[Event], ...] = (
+    ContributionWageRecorded, InjuryRecognised, RecurrenceConfirmed, LabourCapacityAssessed,
+    WorkerDied, WorkerWentMissing, DeathDeclared, ImprisonmentBegan, ReleasedFromPrison,
+    RetirementApproved, DependantRegistered, DependantDied)
+"""Every benefit fact: recorded by agency staff on `benefits-commands`, kept on
+`benefits-events` once the benefits service found it possible."""
+
+
 class _Level(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -442,6 +450,16 @@ class PayBenefitClaim(_BenefitClaimCommand):
     """Finance pays a reviewed claim (拨款, XM-17)."""
 
     paid_on: date
+
+
+class RunMonthlyPayments(Command):
+    """The monthly payment run (XM-21(3)) for `month`, made on `ran_on`: one payment per
+    person and benefit owed, arrears for months a late fact changed. `fresh` False: a rerun
+    of a month already run, paying only what changed since."""
+
+    month: MonthText
+    ran_on: date
+    fresh: bool = True
 
 
 class BenefitClaimFiled(Event):

@@ -61,6 +61,8 @@ class PostingKind(StrEnum):
     REFUSAL = "refusal"
     GATEWAY_CLAIM = "gateway_claim"
     CLAIM_ACCEPTED = "claim_accepted"  # the insured province accepted our claim: no money moves
+    BENEFIT_PAID = "benefit_paid"  # a one-time or monthly benefit (benefits-events, issue 19)
+    BENEFIT_REVERSED = "benefit_reversed"  # a monthly payment cancelled by a later run
 
 
 class PrepaymentStatus(BaseModel):

@@ -30,6 +30,7 @@ class Resource(StrEnum):
     SETTLEMENT = "settlement"  # 结算: what the fund pays for an encounter, line by line
     CLAIM = "claim"  # 零星报销: a reimbursement claim and its deadlines
     LEDGER = "ledger"  # 清算: balances, cycles, statements, prepayments
+    BENEFITS = "benefits"  # 待遇: a worker's facts, entitlements, claims and payments; runs
     AUDIT = "audit"  # 审计: who did what
 
 
@@ -45,6 +46,7 @@ READ_PERMITS: Mapping[Resource, frozenset[Role]] = {
     Resource.SETTLEMENT: frozenset({CLAIMS, FINANCE, CLEARING, AUDITOR}),
     Resource.CLAIM: frozenset({CLERK, CLAIMS, FINANCE, AUDITOR}),
     Resource.LEDGER: frozenset({FINANCE, CLEARING, AUDITOR}),
+    Resource.BENEFITS: frozenset({CLAIMS, FINANCE, AUDITOR}),
     Resource.AUDIT: frozenset({AUDITOR, OPERATOR}),
 }
 """Every resource, and the staff roles any one of which may read it."""

@@ -29,6 +29,7 @@ class Writer(StrEnum):
     ENCOUNTER = "encounter"
     SETTLEMENT = "settlement"
     CLEARING = "clearing"
+    BENEFITS = "benefits"
     OPERATOR = "operator"  # the `wic` CLI: reference data, re-drives
     AGENCY = "agency"  # insured-place agency clients (counter, online channel, offline upload)
     HOSPITAL = "hospital"  # agreement institutions' information systems (or our HTTP ingress)
@@ -62,8 +63,9 @@ class Topic:
 
 REFERENCE_DATA = Topic(
     "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR,
-    readers=(Writer.ENCOUNTER, Writer.SETTLEMENT), partitions=1,
-    doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages.",
+    readers=(Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.BENEFITS), partitions=1,
+    doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages, "
+    "benefit levels.",
 )
 REGISTRATION_COMMANDS = Topic(
     "registration-commands", "worker id", "contracts.registration", Writer.AGENCY,
@@ -149,6 +151,22 @@ GATEWAY_OUTBOUND = Topic(
     readers=(Writer.GATEWAY,),
     doc="Our signed claims and answers to other provinces' gateways.",
 )
+BENEFIT_COMMANDS = Topic(
+    "benefits-commands", "worker id (a run: its month)", "contracts.benefits", Writer.AGENCY,
+    readers=(Writer.BENEFITS,), partitions=1,
+    doc="Benefit facts (wages, assessments, death, prison, retirement, dependants), one-time "
+    "benefit claims, the monthly payment run: one order, as the run reads every worker.",
+)
+BENEFIT_EVENTS = Topic(
+    "benefits-events", "worker id (a run: its month)", "contracts.benefits", Writer.BENEFITS,
+    readers=(Writer.CLEARING,), partitions=1,
+    doc="Recorded benefit facts, claims, monthly payments and reversals (待遇): the source "
+    "of truth; payments are posted by clearing's ledger.",
+)
+BENEFIT_REPLIES = Topic(
+    "benefits-replies", "command source", "contracts.replies", Writer.BENEFITS,
+    retention_ms=WEEK_MS, doc="Answers to benefit commands.",
+)
 REGISTRATION_DEADLETTERS = Topic(
     "registration-deadletters", "stage", "contracts.deadletter", Writer.REGISTRATION,
     partitions=1, doc="Rejected input of the registration service, with the original bytes.",
@@ -165,6 +183,10 @@ CLEARING_DEADLETTERS = Topic(
     "clearing-deadletters", "stage", "contracts.deadletter", Writer.CLEARING,
     partitions=1, doc="Rejected input of the clearing service, with the original bytes.",
 )
+BENEFIT_DEADLETTERS = Topic(
+    "benefits-deadletters", "stage", "contracts.deadletter", Writer.BENEFITS,
+    partitions=1, doc="Rejected input of the benefits service, with the original bytes.",
+)
 
 ALL: tuple[Topic, ...] = (
     REFERENCE_DATA,
@@ -174,8 +196,9 @@ ALL: tuple[Topic, ...] = (
     CLAIM_COMMANDS, SETTLEMENT_EVENTS, CLAIM_REPLIES,
     CLEARING_COMMANDS, CLEARING_EVENTS, CLEARING_REPLIES,
     GATEWAY_INBOUND, GATEWAY_OUTBOUND,
+    BENEFIT_COMMANDS, BENEFIT_EVENTS, BENEFIT_REPLIES,
     REGISTRATION_DEADLETTERS, ENCOUNTER_DEADLETTERS, SETTLEMENT_DEADLETTERS,
-    CLEARING_DEADLETTERS,
+    CLEARING_DEADLETTERS, BENEFIT_DEADLETTERS,
 )
 
 DEADLETTERS: dict[Writer, Topic] = {
@@ -183,6 +206,7 @@ DEADLETTERS: dict[Writer, Topic] = {
     Writer.ENCOUNTER: ENCOUNTER_DEADLETTERS,
     Writer.SETTLEMENT: SETTLEMENT_DEADLETTERS,
     Writer.CLEARING: CLEARING_DEADLETTERS,
+    Writer.BENEFITS: BENEFIT_DEADLETTERS,
 }
 
 

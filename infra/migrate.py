@@ -18,7 +18,7 @@ from pathlib import Path
 from infra.errors import StackError
 from infra.layout import ROOT
 
-SERVICES = ("registration", "encounter", "settlement", "clearing")
+SERVICES = ("registration", "encounter", "settlement", "clearing", "benefits")
 LOCK_KEY = 0x57494300  # "WIC\0": arbitrary, constant advisory-lock id
 
 BOOKKEEPING = """

@@ -26,11 +26,11 @@ from infra import gateway_keys
 from infra.errors import StackError
 from infra.layout import ROOT
 
-SERVICES = ("registration", "encounter", "settlement", "clearing")
+SERVICES = ("registration", "encounter", "settlement", "clearing", "benefits")
 CALLER_IDENTITY = ("WIC_KAFKA_PRINCIPAL", "WIC_KAFKA_CREDENTIALS", "WIC_KAFKA_USERNAME",
                    "WIC_KAFKA_PASSWORD")
 DEFAULT_PORTS = {"registration": 18081, "encounter": 18082, "settlement": 18083,
-                 "clearing": 18084}
+                 "clearing": 18084, "benefits": 18085}
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""`wic audit`: who did what, from the four services' `GET /audit`, merged by business time.
+"""`wic audit`: who did what, from every service's `GET /audit`, merged by business time.
 
 Each service keeps the audit trail of its own topics (`contracts.runtime.audit_trail`);
 this asks them all with the same filters (at the ports `wic health` uses, or `--url`),
@@ -183,7 +183,7 @@ def audit(urls: Mapping[str, str], params: Mapping[str, str], limit: int = 100,
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
-        "audit", help="who did what: the four services' audit trails, merged by time",
+        "audit", help="who did what: every service's audit trail, merged by time",
         description="Ask every service's GET /audit with the same filters, merge the "
         "entries by business time (then log position) and print time, service, actor, "
         "action and subject; or --json. Each entry is an event or a refusal on the "
@@ -200,7 +200,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--limit", type=int, default=100, metavar="N",
                    help="at most N entries in all, 1..1000 (default 100)")
     p.add_argument("--service", action="append", choices=SERVICES, default=[],
-                   help="ask only this service (repeatable; default: all four)")
+                   help="ask only this service (repeatable; default: all five)")
     p.add_argument("--host", default="127.0.0.1",
                    help="where the services run, at their default ports (default 127.0.0.1)")
     p.add_argument("--url", action="append", default=[], metavar="SERVICE=URL",

@@ -19,27 +19,25 @@ import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import asyncpg
 
 from contracts import clearing as c
-from contracts import envelope, wire
-from contracts.business_time import CHINA, business_date
+from contracts.business_time import business_date
 from contracts.message import Command
-from contracts.replies import MessageAccepted, MessageRejected
+from contracts.replies import MessageAccepted
 from contracts.settings import Settings, load
+from ops import desk
 
 SCHEMA = "clearing"
 TIMEOUT = 10.0
 CLEARING_PORT = 18084
 SOURCE = "wic-clearing"  # the channel; the person is the token's
-Answer = MessageAccepted | MessageRejected
+Answer = desk.Answer
 
 
 def parse_yuan(text: str) -> int:
@@ -72,32 +70,8 @@ async def send_command(settings: Settings, command: Command, *, key: str, on: da
                        url: str | None = None, timeout: float = TIMEOUT) -> Answer:
     """Send `command` as the staff member `token` names and return the service's answer
     (TimeoutError if it is not decided within `timeout` seconds)."""
-    env = envelope.new(command, key=key, source=SOURCE,
-                       occurred_at=datetime.combine(on, time(0), CHINA))
-    status, body = await asyncio.to_thread(
-        _post, f"{url or clearing_url()}/commands", wire.encode(env), token, timeout + 5)
-    if status == 200:
-        return MessageAccepted.model_validate(body["reply"])
-    if status == 202:
-        raise TimeoutError(f"published, but not decided within {timeout:g} s; the answer "
-                           f"to {env.event_id} will be on clearing-replies")
-    if status >= 500 and "reason_code" not in body:
-        raise TimeoutError(f"the clearing service answered {status}: is it up?")
-    return MessageRejected(ref_event_id=env.event_id, ref_type=env.type,
-                           reason_code=str(body.get("reason_code", f"http_{status}")),
-                           reason=str(body.get("reason", "")))
-
-
-def _post(url: str, body: bytes, token: str, timeout: float) -> tuple[int, dict[str, Any]]:
-    req = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-    except (urllib.error.URLError, OSError) as exc:
-        raise TimeoutError(f"cannot reach the clearing service at {url}: {exc}") from None
+    return await desk.send_command(url or clearing_url(), command, key=key, on=on,
+                                   token=token, source=SOURCE, timeout=timeout)
 
 
 async def prepay(settings: Settings, insured: str, treatment: str, amount_fen: int, on: date,
@@ -279,7 +253,7 @@ def _pair(text: str) -> tuple[str, str]:
     return a, b
 
 
-def _month(text: str) -> str:
+def month_arg(text: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM")
     return text
@@ -405,7 +379,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pp.add_argument("--amount-yuan", required=True, type=_yuan_arg, help="e.g. 1000000.00")
     pp.add_argument("--id", help="prepayment id (default: derived, so a repeat is a no-op)")
     cl = _sub(sub, "close")
-    cl.add_argument("--month", required=True, type=_month, help="YYYY-MM")
+    cl.add_argument("--month", required=True, type=month_arg, help="YYYY-MM")
     cl.add_argument("--pair", type=_pair, help="REGION:REGION (default: all open cycles)")
     for name in ("confirm", "dispute"):
         q = _sub(sub, name)
@@ -423,7 +397,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rf.add_argument("--id", help="refusal id (default: derived, so a repeat is a no-op)")
     sm = _sub(sub, "statement", command=False)
     sm.add_argument("cycle_id", metavar="CYCLE_ID", nargs="?")
-    sm.add_argument("--month", type=_month, help="YYYY-MM: every cycle of the month")
+    sm.add_argument("--month", type=month_arg, help="YYYY-MM: every cycle of the month")
     sm.set_defaults(func=_statement)
     pr = _sub(sub, "prepayments", command=False)
     pr.add_argument("--warnings", action="store_true", help="only warning / overdrawn ones")

@@ -15,10 +15,22 @@ from types import ModuleType
 from infra import cli as infra_cli
 from infra import keys_cli
 from infra.errors import StackError
-from ops import audit, chaos, clearing, demo, dlq, lag, reference, replay, users, verify
+from ops import (
+    audit,
+    benefits,
+    chaos,
+    clearing,
+    demo,
+    dlq,
+    lag,
+    reference,
+    replay,
+    users,
+    verify,
+)
 
 COMMANDS: list[ModuleType] = [infra_cli, keys_cli, demo, replay, verify, dlq, lag, audit,
-                             reference, clearing, users, chaos]
+                             reference, clearing, benefits, users, chaos]
 """The operator's commands, in `wic --help` order (`wic.cli` puts `bench` before `chaos`)."""
 
 EPILOG = """\
@@ -29,14 +41,15 @@ examples:
   wic down               stop both (data kept)
   wic down --wipe        stop both and delete all local data (and the generated keys)
   wic keys generate      gateway dev keys into .local/secrets/gateway (no stack needed)
-  wic demo               a realistic month through all four services, proved by replay
+  wic demo               a realistic month through all five services, proved by replay
   wic reference load reference/sample     publish effective-dated reference data
   wic replay all --into NAME              rebuild every read model from offset zero
   wic verify             live read models == a rebuild? ledger zero sum? services agree?
   wic dlq list; wic dlq redrive ID        rejected messages: inspect, re-drive after a fix
   wic lag; wic health    consumer lag per group and partition; service health
-  wic audit --worker-id W                 who did what about worker W (all four services)
+  wic audit --worker-id W                 who did what about worker W (all five services)
   wic clearing statement --month 2024-05  a month's clearing statement
+  wic benefits run --month 2024-07        the month's benefit payment run
   wic users add li.na --role registration_clerk --region 370100   a staff token
   wic bench all          figures beside the raw Kafka limit (docs/performance.md)
 

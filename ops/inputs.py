@@ -38,7 +38,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts import encounter, gateway, settlement, topics
+from contracts import benefits, encounter, gateway, settlement, topics
 from contracts.settings import Settings, kafka_security
 from contracts.topics import DEADLETTERS, Topic, Writer
 from ops.progress import Progress
@@ -49,6 +49,9 @@ MONEY_EVENTS = frozenset(m.message_type for m in (
     settlement.EncounterSettled, settlement.SettlementReversed, settlement.ClaimPaid,
     settlement.AdvanceGranted, settlement.AdvanceOffset, settlement.EmployerReceivableRaised))
 """The settlement events the clearing ledger posts (services/clearing/domain/decide.py)."""
+BENEFIT_MONEY = frozenset(m.message_type for m in (
+    benefits.BenefitClaimPaid, benefits.MonthlyBenefitPaid, benefits.MonthlyBenefitReversed))
+"""The benefit events it posts."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,11 @@ SPECS: tuple[InputSpec, ...] = (
     # a refused money event is also answered MessageRejected on clearing-replies
     InputSpec(topics.SETTLEMENT_EVENTS, Writer.CLEARING,
               (topics.CLEARING_EVENTS, topics.CLEARING_REPLIES), required=MONEY_EVENTS),
+    # benefit payments and reversals are posted (issue 19); facts and claims pass by
+    InputSpec(topics.BENEFIT_EVENTS, Writer.CLEARING,
+              (topics.CLEARING_EVENTS, topics.CLEARING_REPLIES), required=BENEFIT_MONEY),
+    InputSpec(topics.BENEFIT_COMMANDS, Writer.BENEFITS,
+              (topics.BENEFIT_EVENTS, topics.BENEFIT_REPLIES)),
     # claims are answered on gateway-outbound; answers to our claims post on clearing-events
     # or change nothing (outbound.apply_answer: a repeated or second answer)
     InputSpec(topics.GATEWAY_INBOUND, Writer.CLEARING,

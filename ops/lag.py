@@ -23,7 +23,7 @@ from contracts import settings as settings_mod
 from contracts.settings import Settings, kafka_security
 from infra.migrate import SERVICES
 
-HEALTH_PORTS = dict(zip(SERVICES, (18081, 18082, 18083, 18084), strict=True))
+HEALTH_PORTS = dict(zip(SERVICES, (18081, 18082, 18083, 18084, 18085), strict=True))
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="include the consumer groups of past replays and verifies")
     p.set_defaults(func=lambda a: asyncio.run(lag(settings_mod.load(), a.all)))
     h = subparsers.add_parser(
-        "health", help="GET /health of every service (ports 18081-18084)",
+        "health", help="GET /health of every service (ports 18081-18085)",
         description="Asks each service's HTTP /health: 200 once it has joined its consumer "
-        "group and recovered its tables. Exit 0 only if all four are ready.",
+        "group and recovered its tables. Exit 0 only if all five are ready.",
         epilog="example:\n  wic health --host 10.0.0.5",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     h.add_argument("--host", default="127.0.0.1", help="where the services run (default "

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 Check = Callable[[asyncpg.Connection], Awaitable[list[str]]]
-SCHEMAS = ("registration", "encounter", "settlement", "clearing")
+SCHEMAS = ("registration", "encounter", "settlement", "clearing", "benefits")
 
 
 async def settlements_posted_once(conn: asyncpg.Connection) -> list[str]:
@@ -61,7 +61,32 @@ async def settlements_trace_to_registrations(conn: asyncpg.Connection) -> list[s
     return problems
 
 
-CHECKS: tuple[Check, ...] = (settlements_posted_once, settlements_trace_to_registrations)
+async def benefit_payments_posted_once(conn: asyncpg.Connection) -> list[str]:
+    """Issue 19: every monthly payment and reversal, and every paid one-time claim, of the
+    benefits read model is posted exactly once by clearing, at the same amount."""
+    rows = await conn.fetch("""
+        WITH made AS (
+            SELECT payment_id::text AS reference, 'benefit_paid' AS kind, amount_fen
+              FROM benefits.payments
+            UNION ALL
+            SELECT reversal_id::text, 'benefit_reversed', amount_fen FROM benefits.reversals
+            UNION ALL
+            SELECT claim_id, 'benefit_paid', paid_fen FROM benefits.benefit_claims
+             WHERE status = 'paid' AND paid_fen > 0),
+        posted AS (
+            SELECT payload->>'reference' AS reference, payload->>'kind' AS kind,
+                   count(*) AS n
+              FROM clearing.ledger_events WHERE event_type = 'LedgerPosted'
+               AND payload->>'kind' IN ('benefit_paid', 'benefit_reversed') GROUP BY 1, 2)
+        SELECT m.reference, m.kind, COALESCE(p.n, 0) AS n
+          FROM made m LEFT JOIN posted p USING (reference, kind)
+         WHERE COALESCE(p.n, 0) <> 1 AND m.amount_fen > 0 ORDER BY 1, 2 LIMIT 10""")
+    return [f"{r['kind']} {r['reference']} is posted {r['n']} times in the ledger, not once"
+            for r in rows]
+
+
+CHECKS: tuple[Check, ...] = (settlements_posted_once, settlements_trace_to_registrations,
+                             benefit_payments_posted_once)
 
 
 async def reconcile(database_url: str) -> list[tuple[str, list[str]]]:

@@ -7,13 +7,18 @@ ledger's rebuild read this way: a faust GlobalTable gives no "caught up" point t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from contracts.settings import kafka_security
 from contracts.topics import Topic
+
+log = logging.getLogger(__name__)
 
 Apply = Callable[[ConsumerRecord[Any, Any]], None]
 """What the reader does with each record, in log order per partition."""
@@ -131,3 +136,19 @@ async def read_topic(bootstrap: str, topic: Topic, prefix: str, apply: Apply) ->
         await reader.read_to_end(apply)
     finally:
         await reader.stop()
+
+
+async def read_until_done(read: Callable[[], Awaitable[None]], first_wait: float = 0.5,
+                          max_wait: float = 10.0) -> None:
+    """Read reference data published so far before deciding, retrying while the broker is
+    away: a failed read is not the input's fault, and dead-lettering a discharge as
+    `internal_error` lost its settlement (issue 14, the 10,000-encounter chaos run)."""
+    wait = first_wait
+    while True:
+        try:
+            await read()
+            return
+        except (KafkaError, OSError) as exc:
+            log.warning("reading reference data failed (%s); trying again in %.1f s", exc, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, max_wait)

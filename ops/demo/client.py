@@ -24,7 +24,7 @@ from contracts.runtime.answers import Answers
 from contracts.settings import Settings, kafka_security
 
 REPLY_TOPICS = (topics.REGISTRATION_REPLIES, topics.HOSPITAL_REPLIES, topics.CLAIM_REPLIES,
-                topics.CLEARING_REPLIES, topics.GATEWAY_OUTBOUND)
+                topics.CLEARING_REPLIES, topics.GATEWAY_OUTBOUND, topics.BENEFIT_REPLIES)
 
 
 class Client:

@@ -63,6 +63,35 @@ async def claims(database_url: str) -> str:
         await conn.close()
 
 
+async def benefits(database_url: str) -> str:
+    """Benefit payments (XM-21): each run, then each payment with its reversal, if any; the
+    one-time claims; and the ledger's fund and payee accounts, which must agree."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        out = ["BENEFITS (XM-21…27): monthly runs"]
+        for r in await conn.fetch("SELECT * FROM benefits.runs ORDER BY run_month, run_id"):
+            out.append(f"  {r['run_id']:<18} ran {r['ran_on']}: {r['payments']} paid "
+                       f"{yuan(r['paid_fen'])}, {r['reversals']} reversed "
+                       f"{yuan(r['reversed_fen'])}")
+        for p in await conn.fetch("SELECT * FROM benefits.payments ORDER BY benefit_month,"
+                                  " revision"):
+            gone = f"  reversed in the {p['reversed_in']} run" if p["reversed_by"] else ""
+            late = " (arrears)" if p["arrears"] else ""
+            out.append(f"    {p['benefit_month']} {p['benefit']:<22} {yuan(p['amount_fen']):>10}"
+                       f"  run {p['run_month']}{late}{gone}")
+        for c in await conn.fetch("SELECT * FROM benefits.benefit_claims ORDER BY claim_id"):
+            out.append(f"  claim {c['claim_id']} {c['kind']}: {c['status']} "
+                       f"{yuan(c['paid_fen'] or 0)} to {c['payee']} {c['payee_id']}")
+        ledger = await conn.fetch(
+            "SELECT account, SUM(amount_fen) AS fen FROM clearing.ledger_entries"
+            " WHERE kind LIKE 'benefit_%' GROUP BY account ORDER BY account")
+        out.append("  on the ledger: " + ", ".join(f"{r['account']} {yuan(int(r['fen']))}"
+                                                   for r in ledger))
+        return "\n".join(out)
+    finally:
+        await conn.close()
+
+
 async def _cycle(conn: asyncpg.Connection, s: str, cycle: asyncpg.Record) -> list[str]:
     a, b = cycle["region_a"], cycle["region_b"]
     out = [f"  cycle {cycle['cycle_id']}  {region(a)} <-> {region(b)}  "

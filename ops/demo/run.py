@@ -20,7 +20,7 @@ from infra import databases, services
 from infra.layout import LOCAL
 from infra.topics import ensure_topics
 from ops import reference
-from ops.demo import claims, clearing, gateway, hospitals, registrations, report
+from ops.demo import benefits, claims, clearing, gateway, hospitals, registrations, report
 from ops.demo import world as w
 from ops.demo.client import Client, get_json, post_json
 from ops.demo.story import Step
@@ -179,6 +179,8 @@ async def scenario(run: Run, size: int) -> None:
     await quiescent(run.settings)
     ids = {s.person: s.encounter_id for s in stays}
     await run.steps("reimbursement claims (XM-10/17/19/20)", claims.build(regs.people, ids))
+    await run.steps("benefits: facts, a one-time claim, monthly runs (XM-21…27)",
+                    benefits.build(cast.worker(w.JINAN, "benefits")))
     stranger = cast.worker(w.JINAN, "stranger")
     await run.steps("cross-provincial gateway (Ed25519-signed)",
                     gateway.build(regs.people, stranger))
@@ -196,6 +198,7 @@ async def prove(run: Run, months: tuple[str, ...]) -> str:
     """Print the statement, then rebuild every read model from offset zero and compare."""
     live = await report.render(run.settings.database_url, "clearing", months)
     run.say("\n" + await report.claims(run.settings.database_url))
+    run.say("\n" + await report.benefits(run.settings.database_url))
     run.say("\n" + live)
     run.say("\n== proof: rebuild every read model from offset zero and compare with live")
     code = await verify(run.settings, "all")

@@ -1,6 +1,12 @@
-"""Benefits beyond medical costs (issue 19): for now only the pure domain (`domain/`).
+"""Benefits service (待遇): the one-time and monthly benefits beyond medical costs (issue 19).
 
-Not a running service yet: no `__main__`, adapters, topics or tables, so nothing discovers
-it (infra/migrate.py SERVICES, contracts/topics.py). docs/architecture.md "Benefits
-(issue 19): the pure core" says why it is a fifth service.
+Reads:   benefits-commands (the facts of contracts.benefits.FACTS, FileBenefitClaim,
+         SubmitBenefitClaimDocuments, ReviewBenefitClaim, PayBenefitClaim,
+         RunMonthlyPayments; one partition), reference-data (benefit levels, city average
+         wages, minimum wages, the national urban income; read to its end before a batch).
+Writes:  benefits-events (the facts as recorded, claim events, MonthlyBenefitPaid /
+         MonthlyBenefitReversed, PaymentRunCompleted), benefits-replies, benefits-deadletters.
+State:   the book (domain/book.py), in memory, rebuilt from benefits-events at start.
+Tables:  PostgreSQL schema `benefits`: facts, injuries, benefit_claims, payments,
+         reversals, runs, audit_trail.
 """

@@ -503,7 +503,8 @@ def _fuzz(stack: dict[str, ServiceProcess], service: str) -> dict[str, Counter[s
     return out
 
 
-@pytest.mark.parametrize("service", ["registration", "encounter", "settlement", "clearing"])
+@pytest.mark.parametrize("service", ["registration", "encounter", "settlement", "clearing",
+                                     "benefits"])
 def test_fuzz_openapi_operations_never_5xx(stack: dict[str, ServiceProcess],
                                            service: str) -> None:
     """Issue 14 "What to build" 4: generated malformed requests on every documented
@@ -515,7 +516,8 @@ def test_fuzz_openapi_operations_never_5xx(stack: dict[str, ServiceProcess],
         assert any(not k.endswith("no_such_route") for k in counts), (op, counts)
 
 
-@pytest.mark.parametrize("service", ["registration", "encounter", "settlement", "clearing"])
+@pytest.mark.parametrize("service", ["registration", "encounter", "settlement", "clearing",
+                                     "benefits"])
 def test_every_documented_read_needs_a_token(stack: dict[str, ServiceProcess],
                                              service: str) -> None:
     """Issue 16 item 6: every query but the open ones (health, metrics, the API document)

@@ -15,7 +15,7 @@ import yaml
 from infra.gateway_keys import DevKeys
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("registration", "encounter", "settlement", "clearing")
+APP_SERVICES = ("registration", "encounter", "settlement", "clearing", "benefits")
 # Files whose WIC_* variables a service process reads (settings, the faust worker's web
 # host/port and state directory, clearing's thresholds and gateway key files).
 ENV_SOURCES = ("contracts/settings.py", "contracts/runtime/faust_app.py",

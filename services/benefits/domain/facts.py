@@ -199,3 +199,13 @@ def fold(worker_id: str, events: Iterable[Message]) -> WorkerFacts:
     for event in events:
         facts = evolve(facts, event)
     return facts
+
+
+def business_day(fact: Message) -> date:
+    """The day a fact is about: a wage's recording day, an injury's recognition, else the
+    day it happened."""
+    if isinstance(fact, ContributionWageRecorded):
+        return fact.recorded_on
+    if isinstance(fact, InjuryRecognised):
+        return fact.recognised_on
+    return _fact_day(fact)

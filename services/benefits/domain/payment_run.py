@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from contracts.benefits import (
@@ -78,16 +78,25 @@ def history_of(events: Iterable[Message]) -> PaymentHistory:
     """Fold the run's own events (payments, reversals, completed runs) in order."""
     h = PaymentHistory()
     for event in events:
-        if isinstance(event, MonthlyBenefitPaid):
-            h.live[key_of(event)] = event
-            h.revisions[key_of(event)] = event.revision
-        elif isinstance(event, MonthlyBenefitReversed):
-            if h.live.get(key_of(event)) is not None \
-                    and h.live[key_of(event)].payment_id == event.reverses:
-                del h.live[key_of(event)]
-        elif isinstance(event, PaymentRunCompleted):
-            m = Month(*map(int, event.run_month.split("-")))
-            h.runs[m] = h.runs.get(m, 0) + 1
+        h = recorded(h, event)
+    return h
+
+
+def recorded(h: PaymentHistory, event: Message) -> PaymentHistory:
+    """The history after one of the run's events (a new history; `h` is left as it was)."""
+    if isinstance(event, MonthlyBenefitPaid):
+        key = key_of(event)
+        return replace(h, live={**h.live, key: event},
+                       revisions={**h.revisions, key: event.revision})
+    if isinstance(event, MonthlyBenefitReversed):
+        key = key_of(event)
+        live = h.live.get(key)
+        if live is None or live.payment_id != event.reverses:
+            return h
+        return replace(h, live={k: v for k, v in h.live.items() if k != key})
+    if isinstance(event, PaymentRunCompleted):
+        m = Month(*map(int, event.run_month.split("-")))
+        return replace(h, runs={**h.runs, m: h.runs.get(m, 0) + 1})
     return h
 
 

@@ -26,6 +26,7 @@ from contracts.runtime.runner import OneState, PassesBy, Route, Runner, passing_
 from contracts.runtime.topic_reader import read_topic
 from contracts.settings import Settings
 from contracts.topics import (
+    BENEFIT_EVENTS,
     CLEARING_COMMANDS,
     CLEARING_EVENTS,
     GATEWAY_INBOUND,
@@ -34,6 +35,7 @@ from contracts.topics import (
 )
 from services.clearing.adapters import config, records
 from services.clearing.domain.handlers import (
+    BENEFIT_PAYMENT_HANDLERS,
     COMMAND_HANDLERS,
     GATEWAY_ANSWER_HANDLERS,
     MONEY_EVENT_HANDLERS,
@@ -62,9 +64,10 @@ async def rebuild(settings: Settings) -> ClearingState:
 
 def register(app: faust.App, settings: Settings) -> None:
     p = settings.topic_prefix
-    settled, commands, outbound, inbound = (t.name(p) for t in (
-        SETTLEMENT_EVENTS, CLEARING_COMMANDS, GATEWAY_OUTBOUND, GATEWAY_INBOUND))
-    names = (settled, commands, outbound, inbound)
+    settled, commands, outbound, inbound, benefits = (t.name(p) for t in (
+        SETTLEMENT_EVENTS, CLEARING_COMMANDS, GATEWAY_OUTBOUND, GATEWAY_INBOUND,
+        BENEFIT_EVENTS))
+    names = (settled, commands, outbound, inbound, benefits)
     source = app.topic(*names, key_type=bytes, value_type=bytes)
     gw = config.gateway()  # NotConfigured without its key files: the service does not start
     ctx = LedgerContext(config.policy(gw), gw.private_key, gw.key_id)
@@ -84,6 +87,8 @@ def register(app: faust.App, settings: Settings) -> None:
         settled: Route("ledger", MONEY_EVENT_HANDLERS, rejector, context,
                                         passes_by=_passing_by_all_but(MONEY_EVENT_HANDLERS)),
         commands: Route("ledger", COMMAND_HANDLERS, rejector, context),
+        benefits: Route("ledger", BENEFIT_PAYMENT_HANDLERS, rejector, context,
+                        passes_by=_passing_by_all_but(BENEFIT_PAYMENT_HANDLERS)),
         outbound: Route("ledger", GATEWAY_ANSWER_HANDLERS, rejector, context,
                                        passes_by=_passing_by_all_but(GATEWAY_ANSWER_HANDLERS)),
         # claims and garbage on gateway-inbound are the gateway agent's business

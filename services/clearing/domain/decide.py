@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from contracts import benefits as b
 from contracts import clearing as c
 from contracts import settlement as s
 from contracts.gateway import GatewayClaimAnswered
@@ -37,6 +38,8 @@ def decide(state: ClearingState, policy: Policy, msg: Message,
             return postings.reversed_(state, policy, msg, cause)
         case s.ClaimPaid():
             return postings.claim_paid(state, msg, cause)
+        case b.BenefitClaimPaid() | b.MonthlyBenefitPaid() | b.MonthlyBenefitReversed():
+            return postings.benefit(state, msg, cause)
         case s.AdvanceGranted():
             return postings.advance_granted(state, msg, cause)
         case s.AdvanceOffset():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contracts import benefits as b
 from contracts import envelope
 from contracts import settlement as s
 from contracts.clearing import LEDGER_KEY
@@ -86,5 +87,8 @@ MONEY_EVENT_HANDLERS: dict[type[Message], Handler] = {
     m: post for m in (s.EncounterSettled, s.SettlementReversed, s.ClaimPaid, s.AdvanceGranted,
                       s.AdvanceOffset, s.EmployerReceivableRaised)}
 """settlement-events that move money; settlement's other facts pass the ledger by."""
+BENEFIT_MONEY = (b.BenefitClaimPaid, b.MonthlyBenefitPaid, b.MonthlyBenefitReversed)
+BENEFIT_PAYMENT_HANDLERS: dict[type[Message], Handler] = {m: post for m in BENEFIT_MONEY}
+"""benefits-events that move money (issue 19); facts, claims and runs pass the ledger by."""
 GATEWAY_ANSWER_HANDLERS: dict[type[Message], Handler] = {GatewayClaimAnswered: post}
 COMMAND_HANDLERS: dict[type[Message], Handler] = {m: answer_command for m in COMMANDS}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from contracts.benefits import BenefitClaimPaid, MonthlyBenefitPaid, MonthlyBenefitReversed
 from contracts.clearing import Entry, LedgerPosted, PostingKind
 from contracts.gateway import CrossProvincialClaim
 from contracts.settlement import (
@@ -131,3 +132,19 @@ def receivable(state: ClearingState, ev: EmployerReceivableRaised,
                    ev.receivable_id, ev.raised_on, r,
                    (accounts.employer(ev.employer_id), ev.amount_fen),
                    (accounts.fund(r), -ev.amount_fen))
+
+
+def benefit(state: ClearingState, ev: BenefitClaimPaid | MonthlyBenefitPaid
+            | MonthlyBenefitReversed, cause: uuid.UUID) -> LedgerPosted:
+    """XM-21: a benefit paid (or a monthly payment reversed) with the balanced entries the
+    benefits service decided (fund charged, payee credited), posted as they are."""
+    if isinstance(ev, BenefitClaimPaid):
+        kind, reference, on = PostingKind.BENEFIT_PAID, ev.claim_id, ev.paid_on
+    else:
+        reversed_ = isinstance(ev, MonthlyBenefitReversed)
+        kind = PostingKind.BENEFIT_REVERSED if reversed_ else PostingKind.BENEFIT_PAID
+        reference, on = str(ev.payment_id), ev.paid_on
+    return LedgerPosted(ledger_seq=state.seq, entries=ev.entries, kind=kind,
+                        reference=reference, cause_event_id=cause,
+                        cause_type=ev.message_type, business_date=on,
+                        insured_region=ev.insured_region)

@@ -9,19 +9,18 @@ up to date (`ReferenceStore.sync`), so the handlers themselves do no I/O.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
 
 from contracts import topics
 from contracts.decision import BY_WORKER
 from contracts.runtime.batching import BatchedState, DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner, passing_by_all_but
+from contracts.runtime.topic_reader import read_until_done
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
@@ -91,22 +90,6 @@ class Settler:
         # discharges and corrections (all else is passed by), on pre-settlement-requests
         # every record, so no second look at types
         await read_until_done(self.store.sync)
-
-
-async def read_until_done(read: Callable[[], Awaitable[None]], first_wait: float = 0.5,
-                          max_wait: float = 10.0) -> None:
-    """Read the catalogs published so far before deciding on a discharge, retrying while
-    the broker is away: a failed read is not the discharge's fault, and dead-lettering it
-    as `internal_error` lost its settlement (issue 14, the 10,000-encounter chaos run)."""
-    wait = first_wait
-    while True:
-        try:
-            await read()
-            return
-        except (KafkaError, OSError) as exc:
-            log.warning("reading the catalogs failed (%s); trying again in %.1f s", exc, wait)
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, max_wait)
 
 
 def _encode(state: WorkerState) -> bytes:

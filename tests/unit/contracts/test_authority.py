@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from contracts import benefits as bf
 from contracts import clearing as c
 from contracts import registration as r
 from contracts import settlement as s
@@ -40,6 +41,13 @@ EXPECTED: dict[type[Message], set[Role]] = {
     c.SettleCycle: {Role.CLEARING_OFFICER},
     c.AbortCycle: {Role.CLEARING_OFFICER},
     c.RefuseItems: {Role.AUDITOR},
+    # issue 19: benefit facts and claims as medical claims; the monthly run by finance
+    **{fact: {Role.CLAIMS_REVIEWER} for fact in bf.FACTS},
+    bf.FileBenefitClaim: {Role.REGISTRATION_CLERK, Role.CLAIMS_REVIEWER},
+    bf.SubmitBenefitClaimDocuments: {Role.REGISTRATION_CLERK, Role.CLAIMS_REVIEWER},
+    bf.ReviewBenefitClaim: {Role.CLAIMS_REVIEWER},
+    bf.PayBenefitClaim: {Role.FINANCE},
+    bf.RunMonthlyPayments: {Role.FINANCE},
 }
 JINAN, QINGDAO, BEIJING = "370100", "370200", "110100"
 
@@ -52,7 +60,8 @@ def staff(role: Role, *regions: str) -> Actor:
 def test_every_agency_command_is_in_the_matrix() -> None:
     """A new command type without a rule would be refused to everyone: caught here."""
     agency_commands = {t for t in registered().values() if issubclass(t, Command)
-                       and t.__module__ in {r.__name__, s.__name__, c.__name__}}
+                       and t.__module__ in {r.__name__, s.__name__, c.__name__, bf.__name__}
+                       } | set(bf.FACTS)
     assert agency_commands == set(EXPECTED) == set(PERMITS)
 
 

@@ -41,6 +41,7 @@ EXPECTED: dict[Resource, set[Role]] = {
     Resource.SETTLEMENT: {CL, F, CO, A},
     Resource.CLAIM: {C, CL, F, A},
     Resource.LEDGER: {F, CO, A},
+    Resource.BENEFITS: {CL, F, A},
     Resource.AUDIT: {A, Role.OPERATOR},
 }
 JINAN, QINGDAO, SHANDONG, BEIJING = "370100", "370200", "370000", "110100"

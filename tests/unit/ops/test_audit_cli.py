@@ -40,6 +40,7 @@ def test_entries_of_every_service_are_merged_by_business_time() -> None:
         "encounter": (200, {"entries": [entry("encounter", "2024-06-01T08:30:00+08:00", 1)],
                             "next_cursor": None}),
         "settlement": (200, {"entries": [], "next_cursor": None}),
+        "benefits": (200, {"entries": [], "next_cursor": None}),
         "clearing": (200, {"entries": [entry("clearing", "2024-06-01T00:00:00+00:00", 9,
                                              reason_code="cycle_closed",
                                              refused_type="RefuseItems")],
@@ -52,7 +53,8 @@ def test_entries_of_every_service_are_merged_by_business_time() -> None:
     assert [line.split()[2] for line in lines[1:4]] == ["clearing", "encounter", "registration"]
     assert "refused RefuseItems (cycle_closed)" in lines[1]
     assert "staff:li.na" in lines[3] and "worker=W1 registration=R1" in lines[3]
-    assert lines[4] == "3 entries from registration, encounter, settlement, clearing"
+    assert lines[4] == ("3 entries from registration, encounter, settlement, clearing, "
+                        "benefits")
     assert err.getvalue() == ""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
 
-from services.settlement.adapters.agents import read_until_done
+from contracts.runtime.topic_reader import read_until_done
 
 
 async def test_issue_14_a_failed_catalog_read_is_retried_until_it_succeeds() -> None:

@@ -1,0 +1,79 @@
+"""The levels, wages and incomes benefits are computed with, from `reference-data`, and the
+official working-day calendar (XM-17) from the `chinesecalendar` package.
+
+As in settlement, `sync()` reads the one-partition topic up to its end before a batch is
+decided, so everything published before a command reached us is known. A republished
+version with the same effective date (and region, year) replaces the earlier one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import chinese_calendar
+from aiokafka import TopicPartition
+
+from contracts import benefits as b
+from contracts import topics, wire
+from contracts.reference import WageAveragePublished
+from contracts.runtime.topic_reader import TopicReader
+from services.benefits.domain.handlers import Context
+from services.benefits.domain.levels import NATIONAL_2011, References
+from services.benefits.domain.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+KINDS = (b.BenefitLevelsPublished, WageAveragePublished, b.MinimumWagePublished,
+         b.UrbanIncomePublished)
+
+
+def official_calendar() -> WorkCalendar:
+    """The State Council's notices the package holds (2004–2026 in 1.11.0), as data."""
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    return WorkCalendar(days_off=frozenset(chinese_calendar.holidays),
+                        working_weekends=frozenset(chinese_calendar.workdays),
+                        first_year=years[0], last_year=years[-1])
+
+
+def _identity(msg: Any) -> tuple[Any, ...]:
+    """Versions that replace each other: same kind, region or year, effective date."""
+    return (type(msg), getattr(msg, "region", None), getattr(msg, "year", None),
+            msg.effective_from)
+
+
+class ReferenceStore:
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        tp = TopicPartition(topics.REFERENCE_DATA.name(prefix), 0)
+        self._versions: dict[tuple[Any, ...], Any] = {}
+        self._reader = TopicReader(bootstrap, [tp], fetch_max_wait_ms=10, paused=True)
+        self._lock = asyncio.Lock()
+        self.context = Context(References(), official_calendar())
+
+    def apply(self, raw: bytes | None) -> None:
+        try:
+            msg = wire.decode(raw).payload
+        except wire.WireError as exc:
+            log.warning("reference-data: skipped undecodable record: %s", exc)
+            return
+        if isinstance(msg, KINDS):
+            self._versions[_identity(msg)] = msg
+
+    def references(self) -> References:
+        kept = list(self._versions.values())
+
+        def of(kind: type) -> tuple[Any, ...]:
+            return tuple(v for v in kept if isinstance(v, kind))
+        return References(levels=(NATIONAL_2011, *of(b.BenefitLevelsPublished)),
+                          city_averages=of(WageAveragePublished),
+                          minimum_wages=of(b.MinimumWagePublished),
+                          incomes=of(b.UrbanIncomePublished))
+
+    async def sync(self) -> None:
+        """Read `reference-data` up to its end offset as of now."""
+        async with self._lock:
+            await self._reader.read_to_end(lambda rec: self.apply(rec.value))
+            self.context = Context(self.references(), self.context.calendar)
+
+    async def stop(self) -> None:
+        await self._reader.stop()

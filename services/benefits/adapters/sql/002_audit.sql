@@ -1,0 +1,2 @@
+-- Audit trail (schema `benefits`), rebuilt from benefits-events and benefits-deadletters alone.
+-- include: contracts/runtime/sql/audit_trail.sql
