@@ -254,7 +254,8 @@ def _statement_file(pool: LazyPool, readers: Readers, suffix: str,
                                  f"line in cycle {st.cycle_id}", 404)
             doc = document_of(st, institution)
             body = await asyncio.to_thread(render, doc)  # a large cycle: off the event loop
-            return self.bytes(body, content_type=content_type, headers={
+            return self.bytes(body, headers={  # a charset is refused in content_type=
+                "Content-Type": content_type,
                 "Content-Disposition": f'attachment; filename="{doc.stem}.{suffix}"'})
 
     StatementFile.__name__ = StatementFile.__qualname__ = f"Statement{suffix.title()}"
