@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The CJK TrueType font settlement prints its slips (结算单) with (slip_pdf.KNOWN_FONTS).
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml requirements.lock ./
 COPY contracts ./contracts
 COPY services ./services

@@ -21,6 +21,13 @@ Fen = Annotated[int, Field(strict=True, ge=-MAX_FEN, le=MAX_FEN)]
 
 NonNegativeFen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]
 
+
+def yuan_text(fen: int) -> str:
+    """Fen as yuan with two decimals, by integer arithmetic (no float, no separators):
+    123456 → '1234.56', -5 → '-0.05'. What statement files and slips print."""
+    units, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}{units}.{cents:02d}"
+
 # GB/T 2260 province-level prefixes (11 Beijing … 82 Macao).
 PROVINCE_PREFIXES = frozenset({
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",

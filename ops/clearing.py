@@ -5,7 +5,8 @@ clearing service's `POST /commands` as the member of staff the bearer token name
 (`--token`, default `$WIC_TOKEN`; `wic users add` prints one locally): the service checks
 the role, the region and four-eyes, publishes it and answers within about 10 s — accepted,
 or the refusal's reason (exit 1). Reports (`statement`, `prepayments`) read the clearing read
-model in PostgreSQL (schema `clearing`).
+model in PostgreSQL (schema `clearing`); `statement --format csv|xlsx --out FILE` downloads
+the statement file from the service as the token's staff member (issue 18 item 4).
 
 The functions behind the subcommands are plain async functions with explicit parameters
 (`prepay`, `close`, …, `statement_rows`, `format_statement`) so scripts can call them.
@@ -19,6 +20,9 @@ import json
 import os
 import re
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -211,6 +215,43 @@ def format_statement(statements: list[CycleStatement]) -> str:
     return "\n\n".join(blocks)
 
 
+FILE_FORMATS = ("csv", "xlsx")
+
+
+class Refused(Exception):
+    """The service refused a read: HTTP status, reason code, reason."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(f"{status} {code}: {reason}")
+        self.status, self.code, self.reason = status, code, reason
+
+
+def download_statement(cycle_id: str, fmt: str, *, token: str, institution_id: str | None = None,
+                       url: str | None = None, timeout: float = 30.0) -> bytes:
+    """A cycle's statement file (issue 18 item 4) from the clearing service's
+    `GET /cycles/{id}/statement.<fmt>`, read as the staff member `token` names — the same
+    roles and regions as the JSON statement; `Refused` otherwise."""
+    if fmt not in FILE_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FILE_FORMATS)}")
+    target = f"{url or clearing_url()}/cycles/{urllib.parse.quote(cycle_id, safe=':')}" \
+             f"/statement.{fmt}"
+    if institution_id is not None:
+        target += "?" + urllib.parse.urlencode({"institution_id": institution_id})
+    req = urllib.request.Request(target, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return bytes(resp.read())
+    except urllib.error.HTTPError as err:
+        try:
+            body = json.loads(err.read() or b"{}")
+        except ValueError:
+            body = {}
+        raise Refused(err.code, str(body.get("reason_code", f"http_{err.code}")),
+                      str(body.get("reason", err.reason))) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise TimeoutError(f"cannot reach the clearing service at {target}: {exc}") from None
+
+
 async def prepayment_rows(database_url: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
@@ -308,12 +349,38 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _statement(args: argparse.Namespace) -> int:
+    if args.format != "text":
+        return _statement_file(args)
     if (args.cycle_id is None) == (args.month is None):
         print("wic clearing statement: give CYCLE_ID or --month", file=sys.stderr)
         return 2
     rows = asyncio.run(statement_rows(load().database_url, args.cycle_id, args.month))
     print(format_statement(rows))
     return 0 if rows else 1
+
+
+def _statement_file(args: argparse.Namespace) -> int:
+    what = f"wic clearing statement --format {args.format}"
+    if args.cycle_id is None or args.month is not None or not args.out:
+        print(f"{what}: give CYCLE_ID and --out FILE (one cycle per file)", file=sys.stderr)
+        return 2
+    if not args.token:
+        print(f"{what}: no staff token: give --token or set WIC_TOKEN (a finance, clearing "
+              "or auditor role for the cycle's regions)", file=sys.stderr)
+        return 2
+    try:
+        data = download_statement(args.cycle_id, args.format, token=args.token,
+                                  institution_id=args.institution)
+    except Refused as exc:
+        print(f"{what}: refused [{exc.code}] {exc.reason}", file=sys.stderr)
+        return 1
+    except TimeoutError as exc:
+        print(f"{what}: {exc}", file=sys.stderr)
+        return 2
+    with open(args.out, "wb") as out:
+        out.write(data)
+    print(f"wrote {args.out} ({len(data)} bytes)")
+    return 0
 
 
 def _prepayments(args: argparse.Namespace) -> int:
@@ -342,8 +409,11 @@ _HELP: dict[str, tuple[str, str]] = {
                "wic clearing refuse S-123 --amount-yuan 120.50 --code not_injury_related "
                "--reason 'SD-ENC-5: unrelated illness'"),
     "statement": ("a cycle's statement per region and per institution (yuan), from the read "
-                  "model", "wic clearing statement '2024-05:370100|370200'\n"
-                  "  wic clearing statement --month 2024-05"),
+                  "model; or as a CSV / XLSX file from the clearing service (--format, --out,"
+                  " --token)", "wic clearing statement '2024-05:370100|370200'\n"
+                  "  wic clearing statement --month 2024-05\n"
+                  "  wic clearing statement '2024-05:370100|370200' --format xlsx "
+                  "--out 2024-05.xlsx"),
     "prepayments": ("prepayment positions: balance, warning line, status, top-up requested",
                     "wic clearing prepayments --warnings"),
 }
@@ -398,6 +468,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sm = _sub(sub, "statement", command=False)
     sm.add_argument("cycle_id", metavar="CYCLE_ID", nargs="?")
     sm.add_argument("--month", type=month_arg, help="YYYY-MM: every cycle of the month")
+    sm.add_argument("--format", choices=("text", *FILE_FORMATS), default="text",
+                    help="text (default, from the read model) or a file from the service")
+    sm.add_argument("--out", metavar="FILE", help="where to write the csv/xlsx file")
+    sm.add_argument("--institution", metavar="ID", help="only this institution's lines")
+    sm.add_argument("--token", default=os.environ.get("WIC_TOKEN"),
+                    help="for --format csv/xlsx: the staff bearer token (default $WIC_TOKEN)")
     sm.set_defaults(func=_statement)
     pr = _sub(sub, "prepayments", command=False)
     pr.add_argument("--warnings", action="store_true", help="only warning / overdrawn ones")

@@ -1,10 +1,13 @@
 """Query API (faust web, PostgreSQL read model): balances as of any instant or ledger
-position, cycle statements, cycles of a month, prepayment positions, OpenAPI. Parameters
+position, cycle statements (JSON, and as CSV / XLSX files read exactly like the JSON),
+cycles of a month, prepayment positions, OpenAPI. Parameters
 are read with the bounded helpers of `contracts.runtime.http` (a 4xx with a specific code,
 never a 5xx); an account that has no ledger entry is unknown (404)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,29 +15,37 @@ import faust
 from faust.web import Request, Response, View
 from pydantic import BaseModel
 
+from contracts.actor import Actor
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
 from contracts.read_authority import Resource, account_regions, may_read
 from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import (
     BadRequest,
     ErrorBody,
-    error,
     install_error_bodies,
     instant,
     integer,
     month,
     param,
     query,
+    refusal,
     refusing,
     required_text,
     responses,
     schemas,
+    text,
 )
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.reads import Readers, allow, secure
 from services.clearing.adapters.commands import COMMAND_DESK
+from services.clearing.adapters.files import csv_file, xlsx_file
+from services.clearing.domain.statement_files import Document, statement_document
 
 SCHEMA = "clearing"
+FILES: dict[str, tuple[Callable[[Document], bytes], str]] = {
+    "csv": (csv_file.render_csv, csv_file.CONTENT_TYPE),
+    "xlsx": (xlsx_file.render_xlsx, xlsx_file.CONTENT_TYPE)}
+"""The statement's file formats (issue 18 item 4): suffix → renderer, media type."""
 
 
 class Balance(BaseModel):
@@ -93,6 +104,11 @@ def openapi() -> dict[str, Any]:
                 "/cycles/{cycle_id}/statement": op("A cycle's statement per region and "
                                                    "institution", Statement,
                                                    [p("cycle_id", "path")]),
+                **{f"/cycles/{{cycle_id}}/statement.{suffix}": _file_op(
+                    f"The cycle's statement as {suffix.upper()} (issue 18 item 4): its lines "
+                    "with totals and each party's net, or with institution_id one "
+                    "institution's lines; amounts in yuan with two decimals", content_type)
+                   for suffix, (_, content_type) in FILES.items()},
                 "/prepayments": op("Prepayment positions with warning status", Prepayment,
                                    [], True),
                 "/commands": ingress.openapi_path(COMMAND_DESK),
@@ -100,6 +116,16 @@ def openapi() -> dict[str, Any]:
             "components": ingress.openapi_components(
                 COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody),
                                **audit_view.openapi_schemas()})})
+
+
+def _file_op(summary: str, content_type: str) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": [
+        param("cycle_id", "path"),
+        param("institution_id", "query", "only this institution's lines", required=False)],
+        "responses": {"200": {"description": "the file, as an attachment", "content": {
+            content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}}},
+            "400": refusal("bad parameter"),
+            "404": refusal("unknown cycle, or no line of the institution in it")}}}
 
 
 def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
@@ -152,33 +178,12 @@ def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
         @refusing
         async def get(self, request: Request, cycle_id: str) -> Response:
             who = readers.reader(request, Resource.LEDGER)
-            cycle_id = required_text(cycle_id, "cycle_id")
-            try:
-                parse_cycle_id(cycle_id)
-            except ValueError as exc:
-                return error(self, 400, "invalid_cycle_id", str(exc))
-            conn = await pool.get()
-            row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
-            if row is None:
-                return error(self, 404, "unknown_cycle", f"no cycle {cycle_id}")
-            allow(who, Resource.LEDGER, (row["region_a"], row["region_b"]))
-            lines = [CycleLine(debtor=r["debtor"], creditor=r["creditor"],
-                               institution_id=r["institution_id"], settled_fen=r["settled_fen"],
-                               refused_fen=r["refused_fen"],
-                               amount_fen=r["settled_fen"] - r["refused_fen"])
-                     for r in await conn.fetch("SELECT * FROM statements WHERE cycle_id=$1"
-                                               " ORDER BY debtor, creditor, institution_id",
-                                               cycle_id)]
-            frozen = await conn.fetch("SELECT party, net_fen FROM cycle_nets WHERE cycle_id=$1"
-                                      " ORDER BY party", cycle_id)
-            nets = [PartyNet(party=r["party"], net_fen=r["net_fen"]) for r in frozen] or \
-                _nets(row["region_a"], row["region_b"], lines)
-            inst: dict[str, int] = {}
-            for line in lines:
-                inst[line.institution_id] = inst.get(line.institution_id, 0) + line.amount_fen
-            out = Statement(**_cycle(row).model_dump(), lines=lines, nets=nets,
-                            institutions=inst)
+            out = await _statement(pool, who, cycle_id)
             return self.json(out.model_dump(mode="json"))
+
+    for suffix, (render, content_type) in FILES.items():
+        app.page(f"/cycles/{{cycle_id}}/statement.{suffix}")(
+            _statement_file(pool, readers, suffix, render, content_type))
 
     @app.page("/prepayments")
     class Prepayments(View):
@@ -195,6 +200,66 @@ def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
                 "warning" if r["below_warning"] else "ok",
                 top_up_requested_fen=r["top_up_requested_fen"]).model_dump() for r in rows])
 
+
+
+async def _statement(pool: LazyPool, who: Actor, cycle_id: str) -> Statement:
+    """A cycle's statement, once `who` may read the ledger of its two parties."""
+    cycle_id = required_text(cycle_id, "cycle_id")
+    try:
+        parse_cycle_id(cycle_id)
+    except ValueError as exc:
+        raise BadRequest("invalid_cycle_id", str(exc)) from None
+    conn = await pool.get()
+    row = await conn.fetchrow("SELECT * FROM cycles WHERE cycle_id=$1", cycle_id)
+    if row is None:
+        raise BadRequest("unknown_cycle", f"no cycle {cycle_id}", 404)
+    allow(who, Resource.LEDGER, (row["region_a"], row["region_b"]))
+    lines = [CycleLine(debtor=r["debtor"], creditor=r["creditor"],
+                       institution_id=r["institution_id"], settled_fen=r["settled_fen"],
+                       refused_fen=r["refused_fen"],
+                       amount_fen=r["settled_fen"] - r["refused_fen"])
+             for r in await conn.fetch("SELECT * FROM statements WHERE cycle_id=$1"
+                                       " ORDER BY debtor, creditor, institution_id", cycle_id)]
+    frozen = await conn.fetch("SELECT party, net_fen FROM cycle_nets WHERE cycle_id=$1"
+                              " ORDER BY party", cycle_id)
+    nets = [PartyNet(party=r["party"], net_fen=r["net_fen"]) for r in frozen] or \
+        _nets(row["region_a"], row["region_b"], lines)
+    inst: dict[str, int] = {}
+    for line in lines:
+        inst[line.institution_id] = inst.get(line.institution_id, 0) + line.amount_fen
+    return Statement(**_cycle(row).model_dump(), lines=lines, nets=nets, institutions=inst)
+
+
+def document_of(st: Statement, institution_id: str | None = None) -> Document:
+    """The files' document of exactly what the JSON statement says."""
+    return statement_document(cycle_id=st.cycle_id, month=st.month, scope=st.scope,
+                              status=st.status, lines=st.lines, nets=st.nets,
+                              institution_id=institution_id)
+
+
+def _statement_file(pool: LazyPool, readers: Readers, suffix: str,
+                    render: Callable[[Document], bytes], content_type: str) -> type[View]:
+    """The view of `/cycles/{id}/statement.<suffix>`: the JSON statement's reader, regions
+    and refusals, then its document (optionally one institution's) rendered as a file."""
+
+    class StatementFile(View):
+        @refusing
+        async def get(self, request: Request, cycle_id: str) -> Response:
+            who = readers.reader(request, Resource.LEDGER)
+            institution = text(query(request).get("institution_id"), "institution_id",
+                               required=False)
+            st = await _statement(pool, who, cycle_id)
+            if institution is not None and institution not in st.institutions:
+                raise BadRequest("unknown_institution", f"institution {institution} has no "
+                                 f"line in cycle {st.cycle_id}", 404)
+            doc = document_of(st, institution)
+            body = await asyncio.to_thread(render, doc)  # a large cycle: off the event loop
+            return self.bytes(body, headers={  # a charset is refused in content_type=
+                "Content-Type": content_type,
+                "Content-Disposition": f'attachment; filename="{doc.stem}.{suffix}"'})
+
+    StatementFile.__name__ = StatementFile.__qualname__ = f"Statement{suffix.title()}"
+    return StatementFile
 
 
 def _cycle(r: Any) -> CycleOut:

@@ -1,6 +1,7 @@
 """Query API (faust web views over the PostgreSQL read model).
 
 GET /encounters/{encounter_id}/settlement   every revision, lines with reasons
+GET /encounters/{encounter_id}/settlement.pdf  the current one as a slip (结算单), in Chinese
 GET /claims?status=&overdue_on=YYYY-MM-DD   claims by status / overdue on a date (XM-17)
 GET /claims/{claim_id}                      one claim with its due dates
 GET /openapi.json                           the OpenAPI 3 document
@@ -11,6 +12,7 @@ helpers of `contracts.runtime.http` (a 4xx with a specific code, never a 5xx).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,9 +21,11 @@ import faust
 import orjson
 from faust.web import Request, Response, View
 
+from contracts.actor import Actor
 from contracts.business_time import business_date
 from contracts.read_authority import Resource, region_patterns
 from contracts.runtime.http import (
+    BadRequest,
     day,
     error,
     install_error_bodies,
@@ -32,8 +36,11 @@ from contracts.runtime.http import (
 )
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.reads import Readers, allow
-from contracts.settlement import ClaimStatus
+from contracts.settlement import AdjudicatedLine, ClaimStatus
+from services.settlement.adapters import slip_pdf
 from services.settlement.adapters.openapi import document
+from services.settlement.adapters.slip_pdf import FontMissing, cjk_font, render_slip
+from services.settlement.domain.slip import Slip, slip_name
 from services.settlement.domain.workdays import claim_overdue
 
 _STATUSES = frozenset(s.value for s in ClaimStatus)
@@ -54,6 +61,31 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
                       status=status)
 
 
+async def _revisions(pool: LazyPool, who: Actor, encounter_id: str) -> list[dict[str, Any]]:
+    """Every revision of an encounter's settlement, once `who` may read its places."""
+    encounter_id = required_text(encounter_id, "encounter_id")
+    rows = await (await pool.get()).fetch(
+        "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
+        encounter_id)
+    if not rows:
+        raise BadRequest("unknown_encounter",
+                         f"no settlement recorded for encounter {encounter_id}", 404)
+    allow(who, Resource.SETTLEMENT, {p for r in rows
+                                     for p in (r["insured_region"], r["treatment_region"])})
+    return [_row(r) for r in rows]
+
+
+def _slip(revision: dict[str, Any]) -> Slip:
+    return Slip(**{k: revision[k] for k in SLIP_FIELDS},
+                not_direct_reasons=tuple(revision["not_direct_reasons"]),
+                lines=tuple(AdjudicatedLine.model_validate(x) for x in revision["lines"]))
+
+
+SLIP_FIELDS = ("encounter_id", "revision", "mode", "status", "settlement_id", "worker_id",
+               "institution_id", "insured_region", "treatment_region", "decided_on",
+               "answer_due_on", "reversed_on")
+
+
 def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
     install_error_bodies(app)
 
@@ -62,19 +94,26 @@ def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
         @refusing
         async def get(self, request: Request, encounter_id: str) -> Response:
             who = readers.reader(request, Resource.SETTLEMENT)
-            encounter_id = required_text(encounter_id, "encounter_id")
-            rows = await (await pool.get()).fetch(
-                "SELECT * FROM encounter_settlements WHERE encounter_id=$1 ORDER BY revision",
-                encounter_id)
-            if not rows:
-                return error(self, 404, "unknown_encounter",
-                              f"no settlement recorded for encounter {encounter_id}")
-            allow(who, Resource.SETTLEMENT, {p for r in rows
-                                             for p in (r["insured_region"],
-                                                       r["treatment_region"])})
-            revisions = [_row(r) for r in rows]
-            return _json(self, {"encounter_id": encounter_id, "current": revisions[-1],
-                                "revisions": revisions})
+            revisions = await _revisions(pool, who, encounter_id)
+            return _json(self, {"encounter_id": revisions[-1]["encounter_id"],
+                                "current": revisions[-1], "revisions": revisions})
+
+    @app.page("/encounters/{encounter_id}/settlement.pdf")
+    class SettlementSlip(View):
+        """The current revision as a printable slip (结算单), read exactly like the JSON."""
+
+        @refusing
+        async def get(self, request: Request, encounter_id: str) -> Response:
+            who = readers.reader(request, Resource.SETTLEMENT)
+            slip = _slip((await _revisions(pool, who, encounter_id))[-1])
+            try:
+                font = cjk_font()
+            except FontMissing as exc:  # ours to fix, not the reader's
+                raise BadRequest("font_unavailable", str(exc), 503) from None
+            body = await asyncio.to_thread(render_slip, slip, font)  # off the event loop
+            return self.bytes(body, content_type=slip_pdf.CONTENT_TYPE, headers={
+                "Content-Disposition": "attachment; "
+                f'filename="{slip_name(slip.encounter_id, slip.revision)}"'})
 
     @app.page("/claims")
     class Claims(View):

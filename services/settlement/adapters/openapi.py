@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.runtime import audit_view, ingress
-from contracts.runtime.http import ErrorBody, param, responses, schemas
+from contracts.runtime.http import ErrorBody, param, refusal, responses, schemas
 from contracts.runtime.reads import secure
 from contracts.settlement import AdjudicatedLine, ClaimCost, ClaimStatus
 from services.settlement.adapters.commands import COMMAND_DESK
@@ -90,6 +90,15 @@ def document() -> dict[str, Any]:
                 "parameters": [param("encounter_id", "path")],
                 "responses": responses(EncounterSettlementView, (400, "bad parameter"),
                                        (404, "unknown encounter"))}},
+            "/encounters/{encounter_id}/settlement.pdf": {"get": {
+                "summary": "The current revision as a printable settlement slip (结算单) in "
+                           "Chinese: each line with its item code, fund / self / employer "
+                           "amounts and reason codes, and the totals (issue 18 item 4)",
+                "parameters": [param("encounter_id", "path")],
+                "responses": {"200": {"description": "the PDF, as an attachment", "content": {
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": refusal("bad parameter"), "404": refusal("unknown encounter"),
+                    "503": refusal("no CJK font on the server (font_unavailable)")}}},
             "/claims": {"get": {
                 "summary": "Claims by status; with overdue_on, only those overdue that day (XM-17)",
                 "parameters": [{**param("status", "query", required=False),

@@ -58,3 +58,21 @@ def test_every_subcommand_has_a_description_and_an_example() -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["clearing", "prepay", "--insured", "370000", "--treatment",
                            "110000", "--amount-yuan", "1.234"])
+
+
+def test_issue_18_statement_files_need_one_cycle_an_out_file_and_a_token(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wic clearing statement --format csv|xlsx` downloads from the service (issue 18)."""
+    monkeypatch.delenv("WIC_TOKEN", raising=False)
+    parser = argparse.ArgumentParser(prog="wic")
+    clearing.register(parser.add_subparsers(dest="command"))
+    cid = "2024-05:370100|370200"
+    for argv in (["--month", "2024-05", "--format", "csv", "--out", "x.csv"],
+                 [cid, "--format", "csv"], [cid, "--format", "xlsx", "--out", "x.xlsx"]):
+        args = parser.parse_args(["clearing", "statement", *argv])
+        assert args.func(args) == 2, argv
+    assert "no staff token" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["clearing", "statement", cid, "--format", "pdf"])
+    with pytest.raises(ValueError, match="format"):
+        clearing.download_statement(cid, "pdf", token="t")
