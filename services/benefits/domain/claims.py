@@ -29,7 +29,7 @@ from contracts.benefits import (
     SubmitBenefitClaimDocuments,
 )
 from contracts.decision import Rejected
-from contracts.message import Event
+from contracts.message import Command, Event
 from contracts.settlement import ClaimStatus
 from services.benefits.domain import postings
 from services.benefits.domain.checklists import missing, required_documents
@@ -187,3 +187,17 @@ def decide_pay(book: ClaimBook, facts: WorkerFacts, cmd: PayBenefitClaim) -> lis
         payee=reviewed.payee, payee_id=reviewed.payee_id, paid_on=cmd.paid_on,
         entries=postings.paid(region, postings.employer(reviewed.payee_id),
                               reviewed.amount_fen))]
+
+
+def decide(book: ClaimBook, facts: WorkerFacts, refs: References, cmd: Command,
+           calendar: WorkCalendar) -> list[Event]:
+    """Any claim command: the one of `decide_*` for its type."""
+    if isinstance(cmd, FileBenefitClaim):
+        return decide_file(book, facts, refs, cmd, calendar)
+    if isinstance(cmd, SubmitBenefitClaimDocuments):
+        return decide_documents(book, cmd, calendar)
+    if isinstance(cmd, ReviewBenefitClaim):
+        return decide_review(book, facts, refs, cmd, calendar)
+    if isinstance(cmd, PayBenefitClaim):
+        return decide_pay(book, facts, cmd)
+    raise TypeError(f"not a benefit claim command: {type(cmd).__name__}")

@@ -61,17 +61,11 @@ def decide_claim(book: BenefitsBook, env: Envelope[Message], ctx: Context) -> li
         raise Rejected("injury_not_recognised", f"no recognised injury recorded for "
                        f"{worker.facts.worker_id}: benefits follow recognition (XM-9)")
     actor = authorize(env.actor, cmd, [worker.insured_region])
-    book_, known, refs, cal = worker.claims, worker.facts, ctx.refs, ctx.calendar
-    if isinstance(cmd, b.FileBenefitClaim):
-        return claims.decide_file(book_, known, refs, cmd, cal)
-    if isinstance(cmd, b.SubmitBenefitClaimDocuments):
-        return claims.decide_documents(book_, cmd, cal)
-    if isinstance(cmd, b.ReviewBenefitClaim):
-        return claims.decide_review(book_, known, refs, cmd, cal)
-    assert isinstance(cmd, b.PayBenefitClaim)
-    four_eyes(actor, [worker.reviewers.get(cmd.claim_id, "")], "instruct its payment",
-              "reviewed this claim")
-    return claims.decide_pay(book_, known, cmd)
+    if isinstance(cmd, b.PayBenefitClaim):
+        four_eyes(actor, [worker.reviewers.get(cmd.claim_id, "")], "instruct its payment",
+                  "reviewed this claim")
+    return claims.decide(worker.claims, worker.facts, ctx.refs, cmd,  # type: ignore[arg-type]
+                         ctx.calendar)
 
 
 def decide_run(book: BenefitsBook, env: Envelope[Message], ctx: Context) -> list[Event]:

@@ -43,14 +43,7 @@ def pay(on: date, claim_id: str = "C1") -> b.PayBenefitClaim:
 
 def decide(book: ClaimBook, facts: WorkerFacts, refs: References, cmd: Command
            ) -> list[Event]:
-    if isinstance(cmd, b.FileBenefitClaim):
-        return claims.decide_file(book, facts, refs, cmd, CALENDAR)
-    if isinstance(cmd, b.SubmitBenefitClaimDocuments):
-        return claims.decide_documents(book, cmd, CALENDAR)
-    if isinstance(cmd, b.ReviewBenefitClaim):
-        return claims.decide_review(book, facts, refs, cmd, CALENDAR)
-    assert isinstance(cmd, b.PayBenefitClaim)
-    return claims.decide_pay(book, facts, cmd)
+    return claims.decide(book, facts, refs, cmd, CALENDAR)
 
 
 def run(facts: WorkerFacts, refs: References, *cmds: Command, book: ClaimBook | None = None
