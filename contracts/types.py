@@ -22,11 +22,12 @@ Fen = Annotated[int, Field(strict=True, ge=-MAX_FEN, le=MAX_FEN)]
 NonNegativeFen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]
 
 
-def yuan_text(fen: int) -> str:
-    """Fen as yuan with two decimals, by integer arithmetic (no float, no separators):
-    123456 → '1234.56', -5 → '-0.05'. What statement files and slips print."""
+def yuan_text(fen: int, grouped: bool = False) -> str:
+    """Fen as yuan with two decimals, by integer arithmetic (no float): 123456 → '1234.56',
+    -5 → '-0.05' (what statement files and slips print); `grouped`: '1,234.56' (terminals)."""
     units, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{units}.{cents:02d}"
+    whole = f"{units:,}" if grouped else str(units)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
 
 # GB/T 2260 province-level prefixes (11 Beijing … 82 Macao).
 PROVINCE_PREFIXES = frozenset({

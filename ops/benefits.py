@@ -17,7 +17,6 @@ from typing import Any
 
 from contracts.benefits import RunMonthlyPayments
 from contracts.business_time import business_date
-from contracts.replies import MessageAccepted
 from ops import desk
 from ops.clearing import month_arg, yuan
 
@@ -48,11 +47,7 @@ def run(args: argparse.Namespace) -> int:
     command = RunMonthlyPayments(month=args.month, ran_on=args.on, fresh=not args.rerun)
     answer = asyncio.run(desk.send_command(args.url, command, key=args.month, on=args.on,
                                            token=args.token, source=SOURCE, timeout=30.0))
-    if isinstance(answer, MessageAccepted):
-        print(f"payment run {args.month}: accepted ({answer.detail[:200]})")
-        return 0
-    print(f"payment run {args.month}: rejected [{answer.reason_code}] {answer.reason}")
-    return 1
+    return desk.report(answer, f"payment run {args.month}")
 
 
 def runs(args: argparse.Namespace) -> int:

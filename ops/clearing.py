@@ -33,8 +33,8 @@ import asyncpg
 from contracts import clearing as c
 from contracts.business_time import business_date
 from contracts.message import Command
-from contracts.replies import MessageAccepted
 from contracts.settings import Settings, load
+from contracts.types import yuan_text
 from ops import desk
 
 SCHEMA = "clearing"
@@ -62,8 +62,7 @@ def parse_yuan(text: str) -> int:
 
 def yuan(fen: int) -> str:
     """Exact: 12345 → '123.45', -5 → '-0.05', with thousands separators."""
-    units, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{units:,}.{cents:02d}"
+    return yuan_text(fen, grouped=True)
 
 
 def clearing_url() -> str:
@@ -300,14 +299,6 @@ def month_arg(text: str) -> str:
     return text
 
 
-def _report(answer: Answer, what: str) -> int:
-    if isinstance(answer, MessageAccepted):
-        print(f"{what}: accepted ({answer.detail})")
-        return 0
-    print(f"{what}: rejected [{answer.reason_code}] {answer.reason}")
-    return 1
-
-
 def _run(args: argparse.Namespace) -> int:
     settings = load()
     src = args.token
@@ -319,7 +310,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         match args.clearing_command:
             case "prepay":
-                return _report(asyncio.run(prepay(
+                return desk.report(asyncio.run(prepay(
                     settings, args.insured, args.treatment, args.amount_yuan, args.on,
                     prepayment_id=args.id, token=src)), "prepayment")
             case "close":
@@ -327,19 +318,19 @@ def _run(args: argparse.Namespace) -> int:
                                             token=src))
                 if not answers:
                     print(f"no open cycle in {args.month}")
-                return max([_report(a, f"close {cid}") for cid, a in answers.items()],
+                return max([desk.report(a, f"close {cid}") for cid, a in answers.items()],
                            default=0)
             case "confirm":
-                return _report(asyncio.run(confirm(settings, args.cycle_id, args.region,
+                return desk.report(asyncio.run(confirm(settings, args.cycle_id, args.region,
                                                    args.on, token=src)), "confirm")
             case "dispute":
-                return _report(asyncio.run(dispute(settings, args.cycle_id, args.region,
+                return desk.report(asyncio.run(dispute(settings, args.cycle_id, args.region,
                                                    args.reason, args.on, token=src)), "dispute")
             case "settle":
-                return _report(asyncio.run(settle(settings, args.cycle_id, args.on,
+                return desk.report(asyncio.run(settle(settings, args.cycle_id, args.on,
                                                   token=src)), "settle")
             case "refuse":
-                return _report(asyncio.run(refuse(
+                return desk.report(asyncio.run(refuse(
                     settings, args.settlement_id, args.amount_yuan, args.reason, args.on,
                     reason_code=args.code, refusal_id=args.id, token=src)), "refusal")
     except TimeoutError as exc:

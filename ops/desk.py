@@ -53,3 +53,12 @@ def request(url: str, token: str, body: bytes | None = None, timeout: float = 15
         return err.code, json.loads(err.read() or b"{}")
     except (urllib.error.URLError, OSError) as exc:
         raise TimeoutError(f"cannot reach the service at {url}: {exc}") from None
+
+
+def report(answer: Answer, what: str) -> int:
+    """Print the service's answer to `what`; the exit status (0 accepted, 1 rejected)."""
+    if isinstance(answer, MessageAccepted):
+        print(f"{what}: accepted ({answer.detail})")
+        return 0
+    print(f"{what}: rejected [{answer.reason_code}] {answer.reason}")
+    return 1

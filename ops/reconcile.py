@@ -17,24 +17,33 @@ Check = Callable[[asyncpg.Connection], Awaitable[list[str]]]
 SCHEMAS = ("registration", "encounter", "settlement", "clearing", "benefits")
 
 
-async def settlements_posted_once(conn: asyncpg.Connection) -> list[str]:
-    rows = await conn.fetch("""
-        WITH made AS (
-            SELECT settlement_id, 'settlement' AS kind FROM settlement.encounter_settlements
-             WHERE mode = 'direct' AND settlement_id IS NOT NULL
-            UNION ALL
-            SELECT settlement_id, 'reversal' FROM settlement.encounter_settlements
-             WHERE mode = 'direct' AND reversed_on IS NOT NULL),
+async def _posted_once(conn: asyncpg.Connection, made: str, kinds: tuple[str, ...]
+                       ) -> list[str]:
+    """Each (reference, kind) of `made` (a SELECT of reference, kind, amount_fen) posted
+    exactly once on the ledger, among the postings of `kinds`."""
+    rows = await conn.fetch(f"""
+        WITH made AS ({made}),
         posted AS (
-            SELECT payload->>'reference' AS settlement_id, payload->>'kind' AS kind,
+            SELECT payload->>'reference' AS reference, payload->>'kind' AS kind,
                    count(*) AS n
               FROM clearing.ledger_events WHERE event_type = 'LedgerPosted'
-               AND payload->>'kind' IN ('settlement', 'reversal') GROUP BY 1, 2)
-        SELECT m.settlement_id, m.kind, COALESCE(p.n, 0) AS n
-          FROM made m LEFT JOIN posted p USING (settlement_id, kind)
-         WHERE COALESCE(p.n, 0) <> 1 ORDER BY 1, 2 LIMIT 10""")
-    return [f"{r['kind']} {r['settlement_id']} is posted {r['n']} times in the ledger, not once"
+               AND payload->>'kind' = ANY($1::text[]) GROUP BY 1, 2)
+        SELECT m.reference, m.kind, COALESCE(p.n, 0) AS n
+          FROM made m LEFT JOIN posted p USING (reference, kind)
+         WHERE COALESCE(p.n, 0) <> 1 AND m.amount_fen > 0 ORDER BY 1, 2 LIMIT 10""",
+                            list(kinds))
+    return [f"{r['kind']} {r['reference']} is posted {r['n']} times in the ledger, not once"
             for r in rows]
+
+
+async def settlements_posted_once(conn: asyncpg.Connection) -> list[str]:
+    return await _posted_once(conn, """
+        SELECT settlement_id AS reference, 'settlement' AS kind, 1 AS amount_fen
+          FROM settlement.encounter_settlements
+         WHERE mode = 'direct' AND settlement_id IS NOT NULL
+        UNION ALL
+        SELECT settlement_id, 'reversal', 1 FROM settlement.encounter_settlements
+         WHERE mode = 'direct' AND reversed_on IS NOT NULL""", ("settlement", "reversal"))
 
 
 async def settlements_trace_to_registrations(conn: asyncpg.Connection) -> list[str]:
@@ -63,26 +72,15 @@ async def settlements_trace_to_registrations(conn: asyncpg.Connection) -> list[s
 
 async def benefit_payments_posted_once(conn: asyncpg.Connection) -> list[str]:
     """Issue 19: every monthly payment and reversal, and every paid one-time claim, of the
-    benefits read model is posted exactly once by clearing, at the same amount."""
-    rows = await conn.fetch("""
-        WITH made AS (
-            SELECT payment_id::text AS reference, 'benefit_paid' AS kind, amount_fen
-              FROM benefits.payments
-            UNION ALL
-            SELECT reversal_id::text, 'benefit_reversed', amount_fen FROM benefits.reversals
-            UNION ALL
-            SELECT claim_id, 'benefit_paid', paid_fen FROM benefits.benefit_claims
-             WHERE status = 'paid' AND paid_fen > 0),
-        posted AS (
-            SELECT payload->>'reference' AS reference, payload->>'kind' AS kind,
-                   count(*) AS n
-              FROM clearing.ledger_events WHERE event_type = 'LedgerPosted'
-               AND payload->>'kind' IN ('benefit_paid', 'benefit_reversed') GROUP BY 1, 2)
-        SELECT m.reference, m.kind, COALESCE(p.n, 0) AS n
-          FROM made m LEFT JOIN posted p USING (reference, kind)
-         WHERE COALESCE(p.n, 0) <> 1 AND m.amount_fen > 0 ORDER BY 1, 2 LIMIT 10""")
-    return [f"{r['kind']} {r['reference']} is posted {r['n']} times in the ledger, not once"
-            for r in rows]
+    benefits read model is posted exactly once by clearing."""
+    return await _posted_once(conn, """
+        SELECT payment_id::text AS reference, 'benefit_paid' AS kind, amount_fen
+          FROM benefits.payments
+        UNION ALL
+        SELECT reversal_id::text, 'benefit_reversed', amount_fen FROM benefits.reversals
+        UNION ALL
+        SELECT claim_id, 'benefit_paid', paid_fen FROM benefits.benefit_claims
+         WHERE status = 'paid'""", ("benefit_paid", "benefit_reversed"))
 
 
 CHECKS: tuple[Check, ...] = (settlements_posted_once, settlements_trace_to_registrations,

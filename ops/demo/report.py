@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from contracts.types import yuan_text
 from ops.schemas import ident
 
 NAMES = {"370000": "Shandong", "370100": "Jinan", "370200": "Qingdao", "370300": "Zibo",
@@ -16,9 +17,7 @@ NAMES = {"370000": "Shandong", "370100": "Jinan", "370200": "Qingdao", "370300":
 
 
 def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return yuan_text(fen, grouped=True)
 
 
 def region(code: str) -> str:
