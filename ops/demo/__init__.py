@@ -1,11 +1,13 @@
 """`wic demo`: the main job — a realistic month of off-site work-injury treatment.
 
-Starts the stack and the four services, loads the sample reference data, and drives May
+Starts the stack and the five services, loads the sample reference data, and drives May
 2024: registrations of the three types (some refused, one changed, one expiring), hospital
 traffic inside Shandong and across provinces (inpatient, outpatient, rehabilitation,
 devices; lines over standard, not injury-related, out of catalog; a third-party case; a
-correction after discharge), reimbursement claims with deadlines, prepayments, a
-cross-provincial gateway exchange with one refusal, and the month's clearing close. It
+correction after discharge; a pre-settlement checked against the final settlement),
+reimbursement claims with deadlines, prepayments, benefits, a cross-provincial gateway
+exchange with one refusal, and the month's clearing close (a statement CSV and a settlement
+slip PDF written to the run's directory, the file's totals checked against the JSON). It
 prints the clearing statement per region and institution and the prepayment positions,
 then proves that a rebuild of every read model from offset zero reproduces them.
 """

@@ -37,6 +37,7 @@ class Stay:
     lines: list[tuple[CatalogKind, str, str, int, bool]]  # kind, code, qty, unit fen, injury
     third_party: bool = False
     http: bool = False
+    presettle: bool = False  # ask for a pre-settlement (2303/2206) just before discharge
     steps: list[Step] = field(default_factory=list)
     count: int = 0
 
@@ -79,6 +80,11 @@ class Stay:
         self._message(message, sent or day, says or f"line {n} {code} x{qty} @ {unit / 100:.2f}",
                       expect, line=line, post_discharge_correction=correction)
 
+    def pre_settle(self) -> None:
+        """What the fund would pay if discharged now (预结算): asked on discharge day."""
+        self._message(enc.RequestPreSettlement, self.discharged,
+                      "pre-settlement before discharge (2303/2206)", expect="pre-settled")
+
     def discharge(self) -> None:
         self._message(enc.RecordDischarge, self.discharged, "discharge",
                       discharged_at=w.at(self.discharged, 16))
@@ -88,6 +94,8 @@ class Stay:
         for n, (kind, code, qty, unit, injury) in enumerate(self.lines, start=1):
             self.charge(n, kind, code, qty, unit, injury,
                         min(self.admitted + timedelta(days=n % 3), self.discharged))
+        if self.presettle:
+            self.pre_settle()
         self.discharge()
         return self.steps
 
@@ -111,7 +119,7 @@ def stays(people: dict[str, Registered], generic: int) -> list[Stay]:
         ], http=True),
         stay("residence", w.HOSPITAL[w.NANJING], inpatient, (8, 18), [
             (*BED, "10", 5500, True), (K.MEDICAL_ITEM, "MI-003", "1", 35000, True),
-            (K.DRUG, "DR-001", "20", 2000, True)]),
+            (K.DRUG, "DR-001", "20", 2000, True)], presettle=True),
         stay("stationed", w.HOSPITAL[w.NANJING], outpatient, (10, 10), [
             (K.MEDICAL_ITEM, "MI-001", "1", 2500, True), (K.DRUG, "DR-002", "30", 700, True)]),
         stay("changed", w.REHAB_JINAN, enc.CareType.REHABILITATION_INPATIENT, (2, 25), [

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import asyncpg
 
+from contracts.envelope import Envelope
+from contracts.message import Message
 from contracts.settings import Settings, load
 from infra import databases, services
 from infra.layout import LOCAL
 from infra.topics import ensure_topics
 from ops import reference
-from ops.demo import benefits, claims, clearing, gateway, hospitals, registrations, report
+from ops.demo import benefits, claims, clearing, gateway, hospitals, platform, registrations, report
 from ops.demo import world as w
 from ops.demo.client import Client, get_json, post_json
 from ops.demo.story import Step
@@ -41,12 +43,14 @@ class Run:
     client: Client
     procs: dict[str, services.ServiceProcess]
     verbose: bool
+    out: Path  # the run's directory: logs, and the files the agency files
     failures: int = 0
 
     def say(self, text: str) -> None:
         print(text, flush=True)
 
-    async def steps(self, title: str, steps: Sequence[Step], quiet_after: int = 40) -> None:
+    async def steps(self, title: str, steps: Sequence[Step], quiet_after: int = 40
+                    ) -> list[Envelope[Message]]:
         """Send every step in order, then check each answer against what was expected."""
         self.say(f"\n== {title} ({len(steps)} messages)")
         progress = Progress(title, len(steps)) if len(steps) > quiet_after else None
@@ -62,16 +66,19 @@ class Run:
             progress.finish()
         for i, (step, answer) in enumerate(zip(steps, answers, strict=True)):
             self.check(step, outcome(answer), show=self.verbose or i < quiet_after)
+        return answers
 
     def check(self, step: Step, got: str, show: bool) -> None:
-        ok = got == step.expect or got.startswith(step.expect + ":")
+        who = f"[{step.actor.name} {step.actor.id}] " if step.actor else ""
+        self.expect(who + step.says, got, step.expect, show)
+
+    def expect(self, says: str, got: str, expected: str = "equal", show: bool = True) -> None:
+        ok = got == expected or got.startswith(expected + ":")
         if not ok:
             self.failures += 1
         if show or not ok:
             mark = "ok " if ok else "UNEXPECTED"
-            who = f"[{step.actor.name} {step.actor.id}] " if step.actor else ""
-            self.say(f"  {mark} {who}{step.says}  -> {got}"
-                     + ("" if ok else f" (expected {step.expect})"))
+            self.say(f"  {mark} {says}  -> {got}" + ("" if ok else f" (expected {expected})"))
 
 
 def outcome(answer: object) -> str:
@@ -83,6 +90,10 @@ def outcome(answer: object) -> str:
         reasons = ",".join(payload.not_direct_reasons)  # type: ignore[union-attr]
         return "accepted: " + ("direct settlement" if payload.direct_settlement  # type: ignore[union-attr]
                                else f"not direct ({reasons})")
+    if kind == "PreSettlementAnswered":
+        return (f"pre-settled: fund {report.yuan(payload.fund_fen)}, self "  # type: ignore[union-attr]
+                f"{report.yuan(payload.self_fen)}, employer "  # type: ignore[union-attr]
+                f"{report.yuan(payload.employer_fen)}")  # type: ignore[union-attr]
     if kind == "GatewayClaimAnswered":
         return ("accepted" if payload.accepted  # type: ignore[union-attr]
                 else "refused: " + ",".join(payload.reason_codes))  # type: ignore[union-attr]
@@ -147,7 +158,9 @@ async def month_cycles(settings: Settings, month: str) -> list[str]:
         await conn.close()
 
 
-async def hospital_traffic(run: Run, stays: list[hospitals.Stay]) -> None:
+async def hospital_traffic(run: Run, stays: list[hospitals.Stay]
+                           ) -> dict[str, tuple[int, ...]]:
+    """Every stay's messages; returns the pre-settlements answered, per encounter id."""
     referral = stays[0]
     body = referral.build()
     admission, lines, discharge = body[0], body[1:-1], body[-1]
@@ -163,9 +176,37 @@ async def hospital_traffic(run: Run, stays: list[hospitals.Stay]) -> None:
     steps = lines + hospitals.out_of_catalog(referral) + [discharge]
     for stay in stays[1:]:
         steps += stay.build()
-    await run.steps("hospital traffic on Kafka: admissions, charge lines, discharges", steps)
+    answers = await run.steps("hospital traffic on Kafka: admissions, charge lines, "
+                              "pre-settlement, discharges", steps)
     await run.steps("a correction after discharge (SD 1(6): reverse, settle again)",
                     hospitals.correction_after_discharge(referral))
+    return {a.payload.encounter_id: platform.split_of(a.payload.model_dump())  # type: ignore[attr-defined]
+            for a in answers if type(a.payload).__name__ == "PreSettlementAnswered"}
+
+
+async def pre_settlements_held(run: Run, asked: dict[str, tuple[int, ...]]) -> None:
+    """2303/2206: discharged the same day with nothing changed, the final settlement is
+    exactly what the pre-settlement said, fund / self / employer to the fen."""
+    run.say("\n== pre-settlement against the final settlement (2303/2206)")
+    for encounter_id, said in asked.items():
+        got = await asyncio.to_thread(platform.settled_split,
+                                      run.procs["settlement"].url, encounter_id)
+        run.expect(f"{encounter_id}: settled fund/self/employer "
+                   f"{' / '.join(report.yuan(x) for x in got)}",
+                   "equal" if got == said else
+                   f"pre-settlement said {' / '.join(report.yuan(x) for x in said)}")
+
+
+async def files_filed(run: Run, cycle_id: str, encounter_id: str) -> None:
+    """The statement CSV and a settlement slip, as the finance department files them."""
+    run.say("\n== files the finance department keeps (statement CSV, settlement slip PDF)")
+    path, in_file, in_json = await asyncio.to_thread(
+        platform.statement_file, run.procs["clearing"].url, cycle_id, run.out)
+    run.expect(f"statement {cycle_id}: {path} (合计 {report.yuan(in_file)}) against the JSON",
+               "equal" if in_file == in_json else f"JSON says {report.yuan(in_json)}")
+    slip = await asyncio.to_thread(platform.settlement_slip, run.procs["settlement"].url,
+                                   encounter_id, run.out)
+    run.say(f"  ok  settlement slip (结算单) {slip} ({slip.stat().st_size} bytes)")
 
 
 async def scenario(run: Run, size: int) -> None:
@@ -175,8 +216,9 @@ async def scenario(run: Run, size: int) -> None:
     await coverage_known(run, regs.people)
     await run.steps("prepayments", clearing.prepayments())
     stays = hospitals.stays(regs.people, generic=size)
-    await hospital_traffic(run, stays)
+    asked = await hospital_traffic(run, stays)
     await quiescent(run.settings)
+    await pre_settlements_held(run, asked)
     ids = {s.person: s.encounter_id for s in stays}
     await run.steps("reimbursement claims (XM-10/17/19/20)", claims.build(regs.people, ids))
     await run.steps("benefits: facts, a one-time claim, monthly runs (XM-21…27)",
@@ -189,6 +231,7 @@ async def scenario(run: Run, size: int) -> None:
     await run.steps(f"clearing close {w.MONTH}",
                     clearing.close(cycles, date(2024, 6, 3), date(2024, 6, 5),
                                    date(2024, 6, 7)))
+    await files_filed(run, cycles[0], next(iter(asked)))
     await run.steps("audit refusal after the close",
                     clearing.refusal(f"S-{stays[0].encounter_id}-r1"))
     await quiescent(run.settings)
@@ -219,7 +262,7 @@ async def main(size: int, keep: bool, verbose: bool) -> int:
     print("services: " + ", ".join(f"{n} {p.url}" for n, p in procs.items()))
     try:
         async with Client(settings) as client:
-            run = Run(settings, client, procs, verbose)
+            run = Run(settings, client, procs, verbose, log_dir)
             await scenario(run, size)
             await prove(run, (w.MONTH, "2024-06"))
         if run.failures:

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -145,3 +146,30 @@ async def test_verify_catches_a_tampered_ledger_and_a_lost_posting(month: tuple[
         assert any(reference in p and "posted 0 times" in p for p in problems), problems
     finally:
         await conn.close()
+
+
+def test_pre_settlement_2303_equals_the_final_settlement(month: tuple[str, str]) -> None:
+    """National 2303/2206 (issue 18 item 2): the residence stay's pre-settlement, asked on
+    discharge day with nothing changed after it, is what the final settlement recorded."""
+    out, _ = month
+    asked = re.search(r"residence: pre-settlement before discharge .*-> pre-settled: fund "
+                      r"([\d,.]+), self ([\d,.]+), employer ([\d,.]+)", out)
+    assert asked, out
+    settled = re.search(r"ZY\d+RESIDENCE: settled fund/self/employer ([\d,.]+) / ([\d,.]+) / "
+                        r"([\d,.]+)  -> equal", out)
+    assert settled and settled.groups() == asked.groups(), out
+
+
+def test_statement_file_is_filed_and_totals_equal_the_json(month: tuple[str, str]) -> None:
+    """SD-FUND-2, issue 18 item 4 in the demo: the CSV the finance department files is on
+    disk, and its 合计 is the one the demo printed as equal to the JSON statement."""
+    from ops.demo.platform import csv_total_fen
+
+    out, _ = month
+    line = re.search(r"statement (\S+): (\S+\.csv) \(合计 ([\d,.]+)\) against the JSON  -> equal",
+                     out)
+    assert line, out
+    total = csv_total_fen(Path(line.group(2)).read_bytes())
+    assert f"{total // 100:,}.{total % 100:02d}" == line.group(3)
+    slip = re.search(r"settlement slip \(结算单\) (\S+\.pdf)", out)
+    assert slip and Path(slip.group(1)).read_bytes().startswith(b"%PDF")
