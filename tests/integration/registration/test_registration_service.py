@@ -193,7 +193,7 @@ async def test_http_api_validation_and_openapi(service: ServiceProcess, bus: Bus
     assert status == 400 and body["reason_code"] == "malformed_json"
     env = b.env(b.apply(w, "REG-HTTP"), b.at(D0), source="online-channel", actor=None)
     status, body = http(service.url, "/commands", wire.encode(env), clerk)
-    assert status == 200 and body["event_id"] == str(env.event_id), body
+    assert status == 201 and body["event_id"] == str(env.event_id), body
     assert body["actor"] == "staff:li.na" and body["reply"]["ref_event_id"] == str(env.event_id)
     await http_until(service.url, "/registrations/REG-HTTP", lambda s, body: s == 200)
     status, doc = http(service.url, "/openapi.json")

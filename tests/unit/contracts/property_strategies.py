@@ -151,6 +151,10 @@ def for_type(tp: Any, meta: list[Any] | None = None, *, loose: bool = False,
         lo = _bound(meta, "min_length") or 0
         return st.lists(for_type(item, loose=loose, money=money), min_size=lo,
                         max_size=max(lo, 3)).map(tuple)
+    if origin is dict:  # a recorded event's payload (replies.RecordedEvent): JSON values
+        return st.dictionaries(st.text(max_size=8), st.one_of(
+            st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10)),
+            max_size=3)
     if tp is type(None):
         return st.none()
     if isinstance(tp, type) and issubclass(tp, BaseModel):
