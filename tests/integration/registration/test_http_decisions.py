@@ -11,7 +11,7 @@ from typing import Any
 from contracts import topics, wire
 from contracts.actor import Role
 from contracts.deadletter import MessageDeadLettered
-from tests.integration.registration.helpers import http
+from tests.integration.registration.helpers import http, http_until
 from tests.support.identity import bearer
 from tests.support.kafka import Bus
 from tests.support.processes import ServiceProcess, service_fixture
@@ -87,3 +87,30 @@ async def test_sd_reg_3_4_conflicts_answer_409_with_the_rule(service: ServicePro
     status, body = post(service, b.env(b.apply(other, "REG-H5", insured_for_work_injury=False),
                                        b.at(date(2024, 5, 1)), actor=None), CLERK)
     assert (status, body["reason_code"], body["rule_id"]) == (422, "not_insured", "SD-REG-1")
+
+
+async def test_sd_reg_6_offline_upload_of_an_online_registration_is_acknowledged(
+        service: ServiceProcess, bus: Bus) -> None:
+    """SD-REG-6 dynamic management: the offline system uploads, under its own id and with
+    its original times, the registration the online channel already recorded: 200, no
+    event, the worker's history unchanged; the same upload with another treatment place is
+    409 `modified_request` (under the online id) or an overlap (under its own)."""
+    w = b.worker_id()
+    assert post(service, b.env(b.apply(w, "REG-ON-9"), b.at(date(2024, 3, 1)), actor=None),
+                CLERK)[0] == 201
+    assert post(service, b.env(b.approve(w, "REG-ON-9"), b.at(date(2024, 3, 2)), actor=None),
+                REVIEWER)[0] == 201
+    upload = b.offline(w, "OFF-370100-9", b.at(date(2024, 3, 1), 15), b.at(date(2024, 3, 2)))
+    env = b.env(upload, b.at(date(2024, 4, 2)), source="offline-channel", actor=None)
+    status, body = post(service, env, CLERK)
+    assert (status, body["events"]) == (200, []), body
+    status, body = post(service, b.env(upload.model_copy(update={
+        "registration_id": "REG-ON-9", "treatment_region": b.ZIBO}), b.at(date(2024, 4, 2)),
+        source="offline-channel", actor=None), CLERK)
+    assert (status, body["reason_code"], body["rule_id"]) == \
+        (409, "modified_request", "SD-REG-6"), body
+    history = await http_until(service.url, f"/workers/{w}/history",
+                               lambda s, body: s == 200 and len(body["events"]) >= 2)
+    assert [e["event_type"] for e in history["events"]] == \
+        ["RegistrationApplied", "RegistrationApproved"]
+    assert [r["registration_id"] for r in history["registrations"]] == ["REG-ON-9"]
