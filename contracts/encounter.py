@@ -49,7 +49,12 @@ class CareType(StrEnum):
 class NotDirectReason(StrEnum):
     """Why an encounter is not directly settleable (reimbursed at the insured place instead)."""
 
-    NO_VALID_REGISTRATION = "no_valid_registration"  # SD-ENC-1, SD-REG-3
+    NO_VALID_REGISTRATION = "no_valid_registration"  # SD-ENC-1, SD-REG-3: none at all
+    # the precise ones (issue 18 item 6.3), `contracts.registration.NotCovered`:
+    REGISTERED_FOR_OTHER_PLACE = "registered_for_other_place"  # SD-ENC-1, SD 2(4)
+    REGISTRATION_EXPIRED = "registration_expired"  # SD-ENC-1, SD-REG-4
+    REGISTRATION_NOT_YET_VALID = "registration_not_yet_valid"  # SD-ENC-1, SD-REG-3
+    REGISTRATION_CANCELLED = "registration_cancelled"  # SD-ENC-1, SD-REG-5
     TREATED_AT_INSURED_PLACE = "treated_at_insured_place"  # SD-REG-8
     INSTITUTION_NOT_ENABLED = "institution_not_enabled"  # SD-ENC-7
     CROSS_PROVINCIAL_OUTPATIENT = "cross_provincial_outpatient"  # SD-ENC-3

@@ -7,7 +7,8 @@ previous one from its `effective_from`; nothing is edited in place.
 Keys on `reference-data`: `institution:<id>`, `catalog:<kind>:<region>`, `pilot:<scheme>`,
 `wage:<region>`, `policy:<name>`, `credential:<institution id>`; the benefit levels and
 their bases (contracts/benefits.py, issue 19): `benefit-levels:<region|national>`,
-`income:national`, `minimum-wage:<region>`.
+`income:national`, `minimum-wage:<region>`; the working-day calendar of a year (XM-17):
+`calendar:<year>`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from contracts.benefits import BenefitLevelsPublished, MinimumWagePublished, UrbanIncomePublished
 from contracts.message import ReferenceData
@@ -134,6 +135,33 @@ class InstitutionCredentialPublished(ReferenceData):
     effective_from: date
 
 
+class WorkingDayCalendarPublished(ReferenceData):
+    """One year's official working-day calendar (XM-17), as the State Council publishes it
+    (国务院办公厅关于{year}年部分节假日安排的通知): the holidays (放假, weekdays and weekends
+    alike) and the weekend days worked instead (调休上班). Where it covers a year it takes
+    precedence over the `chinesecalendar` package (contracts.workdays); a corrected notice
+    is a new version with a later `effective_from`."""
+
+    year: int = Field(ge=2000, le=2100)
+    days_off: tuple[date, ...]
+    working_weekends: tuple[date, ...] = ()
+    effective_from: date  # the notice's date: counts started on or after it use it
+    source: Text = ""  # the notice (国办发明电〔…〕号)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkingDayCalendarPublished:
+        wrong = [d for d in (*self.days_off, *self.working_weekends) if d.year != self.year]
+        if wrong:
+            raise ValueError(f"dates outside {self.year}: {sorted(wrong)}")
+        weekdays = [d for d in self.working_weekends if d.weekday() < 5]
+        if weekdays:
+            raise ValueError(f"working_weekends must be Saturdays or Sundays: {weekdays}")
+        both = set(self.days_off) & set(self.working_weekends)
+        if both:
+            raise ValueError(f"both a day off and worked: {sorted(both)}")
+        return self
+
+
 class _Dated(Protocol):
     @property
     def effective_from(self) -> date: ...
@@ -171,4 +199,6 @@ def dataset_key(message: ReferenceData) -> str:
         return "income:national"
     if isinstance(message, MinimumWagePublished):
         return f"minimum-wage:{message.region}"
+    if isinstance(message, WorkingDayCalendarPublished):
+        return f"calendar:{message.year}"
     raise TypeError(f"no dataset key for {type(message).__name__}")

@@ -10,6 +10,7 @@ and clearing keep it as a local table to answer "was worker W covered at place P
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -45,13 +46,44 @@ class CoverageWindow(BaseModel):
     treatment_region: RegionCode  # a city, or a province code (xx0000) meaning the whole province
     valid_from: date
     valid_until: date  # inclusive
+    cancelled: bool = False  # it ends the day before its registration's cancellation (SD-REG-5)
 
     def covers(self, place: str, day: date) -> bool:
-        if not (self.valid_from <= day <= self.valid_until):
-            return False
+        return self.valid_from <= day <= self.valid_until and self.covers_place(place)
+
+    def covers_place(self, place: str) -> bool:
         if self.treatment_region.endswith("0000"):
             return place[:2] == self.treatment_region[:2]
         return city_of(place) == city_of(self.treatment_region)
+
+
+class NotCovered(StrEnum):
+    """Why no approved registration covers treatment at a place on a day (issue 18 item 6.3):
+    the most precise fact the coverage windows show, the same wherever coverage is decided
+    (registration's coverage query, encounter's admission check)."""
+
+    NO_VALID_REGISTRATION = "no_valid_registration"  # no approved registration at all
+    REGISTERED_FOR_OTHER_PLACE = "registered_for_other_place"  # SD-ENC-1 / SD 2(4)
+    REGISTRATION_EXPIRED = "registration_expired"  # SD-REG-4
+    REGISTRATION_NOT_YET_VALID = "registration_not_yet_valid"  # SD-REG-3/4: before approval
+    REGISTRATION_CANCELLED = "registration_cancelled"  # SD-REG-5
+
+
+def not_covered(windows: Sequence[CoverageWindow], place: str, day: date) -> NotCovered:
+    """Why none of `windows` covers (`place`, `day`). In order: a window on that day for
+    another place; else the place's windows — the latest one ended before `day` (cancelled
+    or expired), or all start after it; else windows only for other places; else none."""
+    if any(w.valid_from <= day <= w.valid_until for w in windows):
+        return NotCovered.REGISTERED_FOR_OTHER_PLACE
+    here = [w for w in windows if w.covers_place(place)]
+    ended = [w for w in here if w.valid_until < day]
+    if ended:
+        last = max(ended, key=lambda w: w.valid_until)
+        return (NotCovered.REGISTRATION_CANCELLED if last.cancelled
+                else NotCovered.REGISTRATION_EXPIRED)
+    if here:
+        return NotCovered.REGISTRATION_NOT_YET_VALID
+    return NotCovered.REGISTERED_FOR_OTHER_PLACE if windows else NotCovered.NO_VALID_REGISTRATION
 
 
 class WorkerCoverage(Snapshot):

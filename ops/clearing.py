@@ -251,6 +251,44 @@ def download_statement(cycle_id: str, fmt: str, *, token: str, institution_id: s
         raise TimeoutError(f"cannot reach the clearing service at {target}: {exc}") from None
 
 
+def fetch_accounts(*, token: str, kind: str | None = None, page_size: int = 500,
+                   url: str | None = None, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Every account the staff member `token` names may read, with its balance, from the
+    clearing service's `GET /accounts` (issue 18 item 6.4), page after page; `Refused`
+    without a ledger role."""
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": str(page_size), **({"kind": kind} if kind else {}),
+                  **({"cursor": cursor} if cursor else {})}
+        _, page = desk_read(f"{url or clearing_url()}/accounts?"
+                            + urllib.parse.urlencode(params), token, timeout)
+        rows += page["accounts"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return rows
+
+
+def desk_read(target: str, token: str, timeout: float) -> tuple[int, Any]:
+    """GET `target` as `token`: (status, JSON); `Refused` for a 4xx/5xx with its code."""
+    status, body = desk.request(target, token, timeout=timeout)
+    if status >= 400:
+        raise Refused(status, str(body.get("reason_code", f"http_{status}")),
+                      str(body.get("reason", "")))
+    return status, body
+
+
+def format_accounts(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no accounts"
+    width = max(28, *(len(r["account"]) + 2 for r in rows))
+    out = [f"{'account':<{width}}{'balance (yuan)':>20}"]
+    out += [f"{r['account']:<{width}}{yuan(r['balance_fen']):>20}" for r in rows]
+    out.append(f"{'total (' + str(len(rows)) + ' accounts)':<{width}}"
+               f"{yuan(sum(r['balance_fen'] for r in rows)):>20}")
+    return "\n".join(out)
+
+
 async def prepayment_rows(database_url: str) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url, server_settings={"search_path": SCHEMA})
     try:
@@ -374,6 +412,25 @@ def _statement_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def _accounts(args: argparse.Namespace) -> int:
+    what = "wic clearing accounts"
+    if not args.token:
+        print(f"{what}: no staff token: give --token or set WIC_TOKEN (a finance, clearing "
+              "or auditor role)", file=sys.stderr)
+        return 2
+    try:
+        rows = fetch_accounts(token=args.token, kind=args.kind)
+    except Refused as exc:
+        print(f"{what}: refused [{exc.code}] {exc.reason}", file=sys.stderr)
+        return 1
+    except TimeoutError as exc:
+        print(f"{what}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(rows, ensure_ascii=False, indent=1) if args.json
+          else format_accounts(rows))
+    return 0
+
+
 def _prepayments(args: argparse.Namespace) -> int:
     rows = asyncio.run(prepayment_rows(load().database_url))
     if args.warnings:
@@ -407,6 +464,9 @@ _HELP: dict[str, tuple[str, str]] = {
                   "--out 2024-05.xlsx"),
     "prepayments": ("prepayment positions: balance, warning line, status, top-up requested",
                     "wic clearing prepayments --warnings"),
+    "accounts": ("the ledger's accounts and their balances (yuan), those the token's staff "
+                 "member may read, from the clearing service's GET /accounts",
+                 "wic clearing accounts --token $T --kind fund"),
 }
 
 
@@ -469,3 +529,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pr = _sub(sub, "prepayments", command=False)
     pr.add_argument("--warnings", action="store_true", help="only warning / overdrawn ones")
     pr.set_defaults(func=_prepayments)
+    ac = _sub(sub, "accounts", command=False)
+    ac.add_argument("--kind", help="only accounts of this kind (fund, prepayment, "
+                    "institution, employer, …)")
+    ac.add_argument("--json", action="store_true", help="the rows as JSON")
+    ac.add_argument("--token", default=os.environ.get("WIC_TOKEN"),
+                    help="the staff bearer token (default $WIC_TOKEN)")
+    ac.set_defaults(func=_accounts)

@@ -26,7 +26,7 @@ async def send_command(url: str, command: Command, *, key: str, on: date, token:
                        occurred_at=datetime.combine(on, time(0), CHINA))
     status, body = await asyncio.to_thread(request, f"{url}/commands", token,
                                            wire.encode(env), timeout + 5)
-    if status == 200:
+    if status in (200, 201):  # 201: it recorded events (issue 18 item 6)
         return MessageAccepted.model_validate(body["reply"])
     if status == 202:
         raise TimeoutError(f"published, but not decided within {timeout:g} s; the answer "

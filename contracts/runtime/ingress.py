@@ -6,16 +6,20 @@ from the token, never from the body), checks the role — and the region where t
 names it — before anything is published (403), stamps the actor on the envelope, publishes
 it on the service's command topic and answers with the service's decision:
 200 accepted, 403 refused for the actor (region or four-eyes, decided on the service's
-state), 422 refused by a business rule, 202 when the answer takes longer than
-`ANSWER_TIMEOUT` (it will be on the reply topic). Refused bodies are dead-lettered with
+state), 409 refused because of what the service already recorded (the desk's `conflicts`),
+422 refused by another business rule — both with `reason_code`, `reason` and, where the desk
+knows it, the `rule_id` (issue 18 item 6) —, 201 when the command recorded events (the
+service's `MessageAccepted.events`, in the answer), 200 accepted without recording anything
+new (a resent command), and 202 with a status link when the answer takes longer than
+`ANSWER_TIMEOUT` (it will also be on the reply topic). Refused bodies are dead-lettered with
 their original bytes, like every refused message.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -56,13 +60,24 @@ FOR_THE_ACTOR = {"unauthenticated": 401, "forbidden_role": 403, "forbidden_regio
 
 
 class CommandAnswered(BaseModel):
-    """200: the service decided and accepted the command."""
+    """201 (events recorded) / 200 (nothing new): the service decided and accepted it."""
 
     status: Literal["accepted"]
     event_id: str
     type: str
     actor: str  # who sent it, as authenticated
+    events: list[dict[str, Any]]  # what was recorded: event_id, type, payload
     reply: dict[str, Any]  # the MessageAccepted of the reply topic
+
+
+class CommandPending(BaseModel):
+    """202: published, decided later; the answer is on the reply topic, and `status_url`
+    tells where to look for its effect."""
+
+    status: Literal["pending"]
+    event_id: str
+    detail: str
+    status_url: str | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,19 @@ class CommandDesk:
     commands: tuple[type[Message], ...]
     keyed_by: KeyedBy | None  # None: the topic's key is not a payload field
     regions_of: Callable[[Message], Sequence[str] | None]
+    rules: Mapping[str, str] = field(default_factory=dict)  # reason code -> rule id
+    conflicts: frozenset[str] = frozenset()  # reason codes answered 409, not 422
+    status_of: Callable[[Message], str | None] = lambda _cmd: None
+    """The query path that will show the command's effect (202's `status_url`)."""
+
+    def refusal_status(self, code: str) -> int:
+        if code in FOR_THE_ACTOR:
+            return FOR_THE_ACTOR[code]
+        return 409 if code in self.conflicts else 422
+
+    def refusal_extra(self, code: str) -> dict[str, str]:
+        rule = self.rules.get(code)
+        return {} if rule is None else {"rule_id": rule}
 
 
 def mount(app: faust.App, settings: Settings, desk: CommandDesk,
@@ -137,22 +165,26 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
             try:
                 await send(topic, env.key.encode(), wire.encode(env))
                 answer = await asyncio.wait_for(fut, ANSWER_TIMEOUT)
-            except TimeoutError:
-                return self.json({"status": "pending", "event_id": str(env.event_id),
-                                  "detail": "published; the answer will be on the reply "
-                                  "topic"}, status=202)
+            except TimeoutError:  # decided later: say where its effect will show
+                return self.json(CommandPending(
+                    status="pending", event_id=str(env.event_id),
+                    detail=f"published; no decision within {ANSWER_TIMEOUT:.0f} s — the "
+                    f"answer will be on {desk.replies.base}",
+                    status_url=desk.status_of(env.payload)).model_dump(), status=202)
             except KafkaError as exc:  # not the sender's fault: retry later
                 return error(self, 503, "broker_unavailable", f"not published: {exc!r}")
             finally:
                 answers.forget(env.event_id)
             reply = answer.payload
             if isinstance(reply, MessageRejected):
-                status = FOR_THE_ACTOR.get(reply.reason_code, 422)
-                return error(self, status, reply.reason_code, reply.reason,
-                             event_id=str(env.event_id))
-            return self.json({"status": "accepted", "event_id": str(env.event_id),
-                              "type": env.type, "actor": who.id,
-                              "reply": reply.model_dump(mode="json")})
+                return error(self, desk.refusal_status(reply.reason_code), reply.reason_code,
+                             reply.reason, event_id=str(env.event_id),
+                             **desk.refusal_extra(reply.reason_code))
+            events = [e.model_dump(mode="json") for e in getattr(reply, "events", ())]
+            return self.json(CommandAnswered(
+                status="accepted", event_id=str(env.event_id), type=env.type, actor=who.id,
+                events=events, reply=reply.model_dump(mode="json")).model_dump(),
+                status=201 if events else 200)
 
 
 def openapi_path(desk: CommandDesk) -> dict[str, Any]:
@@ -161,10 +193,17 @@ def openapi_path(desk: CommandDesk) -> dict[str, Any]:
             "description": f"an envelope without `actor`; at most {MAX_BODY_BYTES} bytes"}
     answered = responses(CommandAnswered, 400, (401, "no valid staff token"),
                          (403, "the role, region or four-eyes rule refuses this actor"),
-                         (413, "body too large"), (422, "refused by a business rule"),
+                         (409, "refused: conflicts with what is recorded (rule_id)"),
+                         (413, "body too large"),
+                         (422, "refused by a business rule (rule_id)"),
                          (503, "broker or identity provider unavailable"),
-                         description="decided and accepted")
-    answered["202"] = {"description": "published; the answer takes longer (reply topic)"}
+                         description="accepted, nothing new recorded (a resent command)")
+    answered["201"] = {"description": "accepted; `events` are what was recorded",
+                       "content": {"application/json": {"schema": {
+                           "$ref": REF.format(model="CommandAnswered")}}}}
+    answered["202"] = {"description": "published; the decision takes longer (reply topic)",
+                       "content": {"application/json": {"schema": {
+                           "$ref": REF.format(model="CommandPending")}}}}
     return {"post": {
         "summary": f"Send an agency command (authenticated staff) to {desk.topic.base}",
         "security": [{"bearer": []}],
@@ -175,7 +214,8 @@ def openapi_path(desk: CommandDesk) -> dict[str, Any]:
 def openapi_components(desk: CommandDesk, service_schemas: dict[str, Any]) -> dict[str, Any]:
     """A service's `components`: its own schemas, and what `openapi_path` refers to (the
     commands, the answer, the bearer security scheme)."""
-    return {"schemas": {**schemas(CommandAnswered, *desk.commands), **service_schemas},
+    return {"schemas": {**schemas(CommandAnswered, CommandPending, *desk.commands),
+                        **service_schemas},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "bearerFormat": "JWT"}}}
 

@@ -52,7 +52,7 @@ def test_admission_answers_follow_the_rules(month: tuple[str, str]) -> None:
     expected = {
         "residence: admission": "direct settlement",
         "stationed: admission": "not direct (cross_provincial_outpatient)",
-        "expiring: admission": "not direct (no_valid_registration)",
+        "expiring: admission": "not direct (registration_expired)",  # issue 18 item 6.3
         "third_party: admission": "not direct (third_party_liability)",
         "not_enabled: admission": "not direct (institution_not_enabled)",
         "imported: admission": "direct settlement",

@@ -86,7 +86,7 @@ def command(stack: dict[str, ServiceProcess], service: str, actor: Actor, cmd: C
 
 def accepted(answer: tuple[int, dict[str, Any]]) -> None:
     status, body = answer
-    assert status == 200 and body.get("status") == "accepted", (status, body)
+    assert status in (200, 201) and body.get("status") == "accepted", (status, body)
 
 
 def refused(answer: tuple[int, dict[str, Any]], status: int, code: str) -> None:

@@ -256,7 +256,7 @@ def test_valid_messages_still_pass(stack: dict[str, ServiceProcess]) -> None:
     assert status == 200, raw
     status, raw = request(stack["registration"], "POST", "/commands",
                           orjson.dumps(apply_command()), staff_headers())
-    assert status == 200, raw
+    assert status == 201, raw  # recorded RegistrationApplied
 
 
 # --- The fuzzer: every operation of every service's OpenAPI document -------------------

@@ -1,5 +1,6 @@
 """The levels, wages and incomes benefits are computed with, from `reference-data`, and the
-official working-day calendar (XM-17) from the `chinesecalendar` package.
+official working-day calendar (XM-17): the operator's `WorkingDayCalendarPublished` years
+over the `chinesecalendar` package's (contracts.workdays, contracts.runtime.calendar).
 
 As in settlement, `sync()` reads the one-partition topic up to its end before a batch is
 decided, so everything published before a command reached us is known. A republished
@@ -12,28 +13,19 @@ import asyncio
 import logging
 from typing import Any
 
-import chinese_calendar
 from aiokafka import TopicPartition
 
 from contracts import benefits as b
 from contracts import topics, wire
-from contracts.reference import WageAveragePublished
+from contracts.reference import WageAveragePublished, WorkingDayCalendarPublished
+from contracts.runtime.calendar import CalendarKeeper
 from contracts.runtime.topic_reader import TopicReader
 from services.benefits.domain.handlers import Context
 from services.benefits.domain.levels import NATIONAL_2011, References
-from services.benefits.domain.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 KINDS = (b.BenefitLevelsPublished, WageAveragePublished, b.MinimumWagePublished,
          b.UrbanIncomePublished)
-
-
-def official_calendar() -> WorkCalendar:
-    """The State Council's notices the package holds (2004–2026 in 1.11.0), as data."""
-    years = sorted({d.year for d in chinese_calendar.holidays})
-    return WorkCalendar(days_off=frozenset(chinese_calendar.holidays),
-                        working_weekends=frozenset(chinese_calendar.workdays),
-                        first_year=years[0], last_year=years[-1])
 
 
 def _identity(msg: Any) -> tuple[Any, ...]:
@@ -48,7 +40,8 @@ class ReferenceStore:
         self._versions: dict[tuple[Any, ...], Any] = {}
         self._reader = TopicReader(bootstrap, [tp], fetch_max_wait_ms=10, paused=True)
         self._lock = asyncio.Lock()
-        self.context = Context(References(), official_calendar())
+        self.calendars = CalendarKeeper()
+        self.context = Context(References(), self.calendars.calendar)
 
     def apply(self, raw: bytes | None) -> None:
         try:
@@ -58,6 +51,8 @@ class ReferenceStore:
             return
         if isinstance(msg, KINDS):
             self._versions[_identity(msg)] = msg
+        elif isinstance(msg, WorkingDayCalendarPublished):
+            self.calendars.apply(msg)
 
     def references(self) -> References:
         kept = list(self._versions.values())
@@ -73,7 +68,8 @@ class ReferenceStore:
         """Read `reference-data` up to its end offset as of now."""
         async with self._lock:
             await self._reader.read_to_end(lambda rec: self.apply(rec.value))
-            self.context = Context(self.references(), self.context.calendar)
+            self.context = Context(self.references(), self.calendars.calendar)
+        self.calendars.warn_uncovered()
 
     async def stop(self) -> None:
         await self._reader.stop()

@@ -37,6 +37,7 @@ from contracts.runtime.http import (
 )
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.reads import Readers, allow, secure
+from services.clearing.adapters import accounts_view
 from services.clearing.adapters.commands import COMMAND_DESK
 from services.clearing.adapters.files import csv_file, xlsx_file
 from services.clearing.domain.statement_files import Document, statement_document
@@ -112,9 +113,11 @@ def openapi() -> dict[str, Any]:
                 "/prepayments": op("Prepayment positions with warning status", Prepayment,
                                    [], True),
                 "/commands": ingress.openapi_path(COMMAND_DESK),
+                **accounts_view.openapi_paths(),  # GET /accounts (issue 18 item 6.4)
                 **audit_view.openapi_paths()},
             "components": ingress.openapi_components(
-                COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody),
+                COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody,
+                                         accounts_view.AccountsPage),
                                **audit_view.openapi_schemas()})})
 
 
@@ -130,6 +133,7 @@ def _file_op(summary: str, content_type: str) -> dict[str, Any]:
 
 def register(app: faust.App, pool: LazyPool, readers: Readers) -> None:
     install_error_bodies(app)
+    accounts_view.register(app, pool, readers)  # GET /accounts (issue 18 item 6.4)
 
     @app.page("/openapi.json")
     class OpenApi(View):

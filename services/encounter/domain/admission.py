@@ -18,7 +18,7 @@ from contracts.encounter import (
     encounter_id,
 )
 from contracts.reference import InstitutionPublished, PilotConfigured
-from contracts.registration import CoverageWindow, WorkerCoverage
+from contracts.registration import CoverageWindow, WorkerCoverage, not_covered
 from contracts.types import city_of, province_of
 from services.encounter.domain.reference_book import CROSS_PROVINCIAL_SCHEME, ReferenceBook
 
@@ -98,7 +98,8 @@ def answer_admission(cmd: RecordAdmission, coverage: WorkerCoverage | None,
     insured = window.insured_region if window else cmd.insured_region
     cross = province_of(insured) != province_of(treatment)
     checks = [
-        None if window else NotDirectReason.NO_VALID_REGISTRATION,
+        None if window else NotDirectReason(
+            not_covered(coverage.windows if coverage else (), treatment, day).value),
         treated_at_insured_place(insured, treatment),
         institution_enabled(inst, day),
     ]

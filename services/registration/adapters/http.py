@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from contracts import wire as codec
 from contracts.actor import Actor
 from contracts.read_authority import Resource
-from contracts.registration import CoverageWindow
+from contracts.registration import CoverageWindow, not_covered
 from contracts.runtime.http import (
     BadRequest,
     day,
@@ -43,6 +43,13 @@ from services.registration.adapters.views import (
 from services.registration.domain.state import status_on
 
 _WORKER: TypeAdapter[str] = TypeAdapter(ResidentId)
+# every window of the worker, and whether its registration's cancellation ended it
+_WINDOWS = (
+    "SELECT c.registration_id, c.registration_type, c.insured_region, c.treatment_region,"
+    " c.valid_from, c.valid_until, (r.cancelled_on IS NOT NULL AND c.valid_until ="
+    " r.cancelled_on - 1 AND c.valid_until < r.valid_until) AS cancelled"
+    " FROM coverage_windows c JOIN registrations r USING (worker_id, registration_id)"
+    " WHERE c.worker_id = $1 ORDER BY c.registration_id, c.seq")
 _REGION: TypeAdapter[str] = TypeAdapter(RegionCode)
 
 
@@ -87,12 +94,9 @@ class Queries:
 
     async def coverage(self, worker: str, place: str, day: date) -> CoverageAnswer:
         pool = await self.pool()
-        rows = await pool.fetch(
-            "SELECT registration_id, registration_type, insured_region, treatment_region,"
-            " valid_from, valid_until FROM coverage_windows WHERE worker_id = $1 AND"
-            " valid_from <= $2 AND valid_until >= $2 ORDER BY registration_id, seq", worker, day)
-        for row in rows:
-            window = CoverageWindow(**dict(row))
+        rows = await pool.fetch(_WINDOWS, worker)
+        windows = [CoverageWindow(**dict(row)) for row in rows]
+        for row, window in zip(rows, windows, strict=True):
             if window.covers(place, day):
                 return CoverageAnswer(worker_id=worker, place=place, date=day, covered=True,
                                       registration_id=window.registration_id,
@@ -100,7 +104,8 @@ class Queries:
         home = await pool.fetchval(
             "SELECT count(*) FROM registrations WHERE worker_id = $1 AND"
             " left(insured_region, 4) = $2", worker, city_of(place)[:4])
-        reason = "treated_at_insured_place" if home else "no_valid_registration"  # SD-REG-8
+        # SD-REG-8 first; then the precise reason the windows show (issue 18 item 6.3)
+        reason = "treated_at_insured_place" if home else not_covered(windows, place, day).value
         return CoverageAnswer(worker_id=worker, place=place, date=day, covered=False,
                               reason=reason)
 

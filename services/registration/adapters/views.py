@@ -46,7 +46,10 @@ class CoverageAnswer(BaseModel):
     covered: bool
     registration_id: str | None = None
     window: Window | None = None
-    reason: str | None = None  # when not covered: no_valid_registration | treated_at_insured_place
+    # when not covered: treated_at_insured_place (SD-REG-8), registered_for_other_place,
+    # registration_expired, registration_not_yet_valid, registration_cancelled, or
+    # no_valid_registration (none at all): contracts.registration.NotCovered
+    reason: str | None = None
 
 
 class HistoryEntry(BaseModel):

@@ -31,6 +31,9 @@ def windows_of(reg: Registration) -> list[CoverageWindow]:
                 registration_id=reg.registration_id, registration_type=reg.registration_type,
                 insured_region=reg.insured_region, treatment_region=place.treatment_region,
                 valid_from=seg_start, valid_until=seg_end,
+                # the cancellation, not the validity, ended it: a precise "not covered"
+                cancelled=reg.cancelled_on is not None and seg_end < reg.valid_until
+                and seg_end == end,
             ))
     return out
 

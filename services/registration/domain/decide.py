@@ -32,7 +32,7 @@ from contracts.registration import (
     RejectRegistration,
 )
 from services.registration.domain import rules
-from services.registration.domain.state import Status, WorkerState
+from services.registration.domain.state import Registration, Status, WorkerState
 
 
 def decide(state: WorkerState, command: Command, at: datetime, reviewer: str = ""
@@ -104,22 +104,48 @@ def content_digest(command: ImportOfflineRegistration) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def same_registration(reg: Registration, details: RegistrationDetails, start: date,
+                      end: date) -> bool:
+    """SD-REG-6 dynamic management: an upload is the registration already recorded (from
+    either channel) when it names the same worker (the state's), type, insured place,
+    original treatment place and validity window — the facts coverage is decided on; ids,
+    times, channel and the confirmation's paperwork may differ (docs/assumptions.md). A
+    rejected or cancelled registration is never 'the same' as one uploaded as approved."""
+    return (reg.status in (Status.PENDING, Status.APPROVED)
+            and reg.registration_type == details.registration_type
+            and reg.insured_region == details.insured_region
+            and reg.places[0].treatment_region == details.treatment_region
+            and (reg.valid_from, reg.valid_until) == (start, end))
+
+
 def _import(state: WorkerState, command: ImportOfflineRegistration) -> list[Event]:
     """SD-REG-6: offline registrations arrive with their original id and times; the same
-    upload again changes nothing, a different one under the same id is refused."""
+    upload again, or an upload of a registration the online channel already recorded (under
+    its id or another), is acknowledged with no event; different content under a recorded
+    id is refused."""
     digest = content_digest(command)
+    registered_on, approved_on = business_date(command.registered_at), business_date(
+        command.approved_at)
     existing = state.get(command.registration_id)
     if existing is not None:
         if existing.origin == "offline" and existing.content_digest == digest:
             return []
+        if same_registration(existing, command,
+                             *rules.validity_window(command, registered_on)):
+            return []
         raise Rejected("modified_request",
-                       f"registration {command.registration_id} was already recorded with "
-                       "different content; send a change or cancellation instead")
-    registered_on, approved_on = business_date(command.registered_at), business_date(
-        command.approved_at)
+                       f"SD-REG-6: registration {command.registration_id} was already recorded "
+                       f"({existing.origin}, {existing.status.value}, "
+                       f"{existing.registration_type.value} {existing.insured_region}->"
+                       f"{existing.places[0].treatment_region}, {existing.valid_from}.."
+                       f"{existing.valid_until}) with different content; send a change or "
+                       "cancellation instead")
     if approved_on < registered_on:
         raise Rejected("decision_before_registration",
                        f"approved {approved_on} before registered {registered_on}")
+    start, end = rules.validity_window(command, registered_on)
+    if any(same_registration(reg, command, start, end) for reg in state.registrations.values()):
+        return []  # the online channel's registration under its own id: the same one
     start, end = _check_new(state, command, registered_on)
     return [RegistrationImported(
         **_details(command), registered_at=command.registered_at,

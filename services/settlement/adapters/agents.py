@@ -24,11 +24,11 @@ from contracts.runtime.topic_reader import read_until_done
 from contracts.settings import Settings
 from contracts.topics import Writer
 from services.settlement.adapters.reference import ReferenceStore
-from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.presettlement import (
     PRE_SETTLEMENT_HANDLERS,
     PRE_SETTLEMENT_KEYED_BY,
 )
+from services.settlement.domain.references import References
 from services.settlement.domain.state import WorkerState
 from services.settlement.domain.worker import (
     CLAIM_COMMAND_HANDLERS,
@@ -60,8 +60,8 @@ class Settler:
                              positions, deferred, tables=[table])
         prefix = settings.topic_prefix
 
-        def catalogs(_record: RawRecord) -> Catalogs:
-            return store.catalogs
+        def catalogs(_record: RawRecord) -> References:
+            return store.references
 
         self.discharges = Route(
             "settle-encounter", ENCOUNTER_EVENT_HANDLERS,
@@ -80,7 +80,8 @@ class Settler:
         await self.runner.run(events, self.discharges, prepare=self._catalogs_for)
 
     async def answer(self, events: Sequence[faust.EventT]) -> None:
-        await self.runner.run(events, self.claim_commands)
+        # claims start XM-17 clocks: the calendar read up to now first (issue 18 item 6.5)
+        await self.runner.run(events, self.claim_commands, prepare=self._catalogs_for)
 
     async def pre_settle(self, events: Sequence[faust.EventT]) -> None:
         await self.runner.run(events, self.pre_settlements, prepare=self._catalogs_for)

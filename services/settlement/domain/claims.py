@@ -35,7 +35,7 @@ from contracts.types import MAX_FEN
 from services.settlement.domain.documents import advance_documents_missing, missing_documents
 from services.settlement.domain.rules import RuleSet, rules_on
 from services.settlement.domain.state import ClaimEntry, WorkerState
-from services.settlement.domain.workdays import add_working_days
+from services.settlement.domain.workdays import WorkCalendar, add_working_days
 
 
 def check_injury_covered(injury: InjuryFacts) -> None:
@@ -55,7 +55,8 @@ def claim_of(state: WorkerState, claim_id: str) -> ClaimEntry:
     return entry
 
 
-def decide_file(state: WorkerState, cmd: FileClaim) -> list[Event]:
+def decide_file(state: WorkerState, cmd: FileClaim, calendar: WorkCalendar | None = None
+                ) -> list[Event]:
     """XM-9/10/11: file a claim; complete at once if every required document is present."""
     check_injury_covered(cmd.injury)
     if cmd.claim_id in state.claims:
@@ -79,19 +80,21 @@ def decide_file(state: WorkerState, cmd: FileClaim) -> list[Event]:
         documents=tuple(dict.fromkeys(cmd.documents)), missing_documents=missing,
         filed_on=cmd.filed_on)]
     if not missing:
-        events.append(completed(cmd.claim_id, cmd.worker_id, cmd.filed_on))
+        events.append(completed(cmd.claim_id, cmd.worker_id, cmd.filed_on, calendar))
     return events
 
 
-def completed(claim_id: str, worker_id: str, on: date) -> ClaimCompleted:
+def completed(claim_id: str, worker_id: str, on: date, calendar: WorkCalendar | None = None
+              ) -> ClaimCompleted:
     """XM-17: completeness starts the clock: review due 15 working days later."""
     rules = rules_on(on)
-    due = add_working_days(on, rules.review_working_days)
+    due = add_working_days(on, rules.review_working_days, calendar)
     return ClaimCompleted(claim_id=claim_id, worker_id=worker_id, completed_on=on,
                           review_due_on=due.on, calendar_estimated=due.estimated)
 
 
-def decide_documents(state: WorkerState, cmd: SubmitClaimDocuments) -> list[Event]:
+def decide_documents(state: WorkerState, cmd: SubmitClaimDocuments,
+                     calendar: WorkCalendar | None = None) -> list[Event]:
     """XM-10/11: documents handed in later; the claim completes when nothing is missing."""
     entry = claim_of(state, cmd.claim_id)
     if entry.status is not ClaimStatus.INCOMPLETE:
@@ -104,7 +107,7 @@ def decide_documents(state: WorkerState, cmd: SubmitClaimDocuments) -> list[Even
         claim_id=cmd.claim_id, worker_id=cmd.worker_id, documents=new,
         missing_documents=missing, submitted_on=cmd.submitted_on)]
     if not missing:
-        events.append(completed(cmd.claim_id, cmd.worker_id, cmd.submitted_on))
+        events.append(completed(cmd.claim_id, cmd.worker_id, cmd.submitted_on, calendar))
     return events
 
 
@@ -124,7 +127,8 @@ def payee_and_channel(entry: ClaimEntry, amount: int, requested: PaymentChannel,
     return payee, requested
 
 
-def decide_review(state: WorkerState, cmd: ReviewClaim) -> list[Event]:
+def decide_review(state: WorkerState, cmd: ReviewClaim, calendar: WorkCalendar | None = None
+                  ) -> list[Event]:
     """XM-17/19: review a complete claim; payment due 10 working days after review."""
     entry = claim_of(state, cmd.claim_id)
     if entry.status is ClaimStatus.INCOMPLETE:
@@ -137,7 +141,7 @@ def decide_review(state: WorkerState, cmd: ReviewClaim) -> list[Event]:
                        f"approved {cmd.approved_fen} fen > claimed {entry.claimed_fen} fen")
     rules = rules_on(cmd.reviewed_on)
     payee, channel = payee_and_channel(entry, cmd.approved_fen, cmd.requested_channel, rules)
-    due = add_working_days(cmd.reviewed_on, rules.payment_working_days)
+    due = add_working_days(cmd.reviewed_on, rules.payment_working_days, calendar)
     return [ClaimReviewed(
         claim_id=cmd.claim_id, worker_id=cmd.worker_id, approved_fen=cmd.approved_fen,
         payee=payee, channel=channel, reviewed_on=cmd.reviewed_on, payment_due_on=due.on,

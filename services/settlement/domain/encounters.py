@@ -23,7 +23,7 @@ from contracts.types import MAX_FEN
 from services.settlement.domain.adjudication import Catalogs, settle, totals
 from services.settlement.domain.rules import rules_on
 from services.settlement.domain.state import WorkerState
-from services.settlement.domain.workdays import add_working_days
+from services.settlement.domain.workdays import WorkCalendar, add_working_days
 
 
 def settlement_id(encounter_id: str, revision: int) -> str:
@@ -41,7 +41,8 @@ def check_amounts(encounter: EncounterRecord) -> None:
                        f"encounter {encounter.encounter_id} has no discharge time")
 
 
-def adjudicate(encounter: EncounterRecord, catalogs: Catalogs, on: date) -> list[Event]:
+def adjudicate(encounter: EncounterRecord, catalogs: Catalogs, on: date,
+               calendar: WorkCalendar | None = None) -> list[Event]:
     """SD 1(6) / XM-18: settle directly, or record as reimbursable (SD-ENC-1/3/4/7)."""
     rules = rules_on(on)
     lines = settle(encounter, catalogs, rules)
@@ -55,7 +56,7 @@ def adjudicate(encounter: EncounterRecord, catalogs: Catalogs, on: date) -> list
             recorded_on=on, lines=lines, submitted_fen=t.submitted_fen, fund_fen=t.fund_fen,
             self_fen=t.self_fen, employer_fen=t.employer_fen)]
     sid = settlement_id(encounter.encounter_id, encounter.revision)
-    due = add_working_days(on, rules.institution_answer_working_days)
+    due = add_working_days(on, rules.institution_answer_working_days, calendar)
     return [
         EncounterSettled(
             settlement_id=sid, encounter_id=encounter.encounter_id, revision=encounter.revision,
@@ -74,7 +75,7 @@ def adjudicate(encounter: EncounterRecord, catalogs: Catalogs, on: date) -> list
 
 
 def decide_discharge(state: WorkerState, encounter: EncounterRecord, catalogs: Catalogs,
-                     on: date) -> list[Event]:
+                     on: date, calendar: WorkCalendar | None = None) -> list[Event]:
     """SD 1(6): settle at discharge, once. A second discharge of a known encounter is refused."""
     check_amounts(encounter)
     known = state.encounters.get(encounter.encounter_id)
@@ -82,11 +83,11 @@ def decide_discharge(state: WorkerState, encounter: EncounterRecord, catalogs: C
         raise Rejected("already_settled",
                        f"encounter {encounter.encounter_id} was already settled or recorded at "
                        f"revision {known.revision}; send a correction instead")
-    return adjudicate(encounter, catalogs, on)
+    return adjudicate(encounter, catalogs, on, calendar)
 
 
 def decide_correction(state: WorkerState, encounter: EncounterRecord, catalogs: Catalogs,
-                      on: date) -> list[Event]:
+                      on: date, calendar: WorkCalendar | None = None) -> list[Event]:
     """XM-18 / SD-FUND-3: a post-discharge correction reverses and re-settles, never edits.
 
     The same revision again yields nothing new (idempotent); an older one is refused.
@@ -117,4 +118,4 @@ def decide_correction(state: WorkerState, encounter: EncounterRecord, catalogs: 
             cross_provincial=s.cross_provincial, reversed_on=on, fund_fen=s.fund_fen,
             self_fen=s.self_fen,
             reason=f"post-discharge correction to revision {encounter.revision}"))
-    return events + adjudicate(encounter, catalogs, on)
+    return events + adjudicate(encounter, catalogs, on, calendar)

@@ -22,18 +22,22 @@ from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered
 from contracts.settlement import EncounterReimbursable, EncounterSettled
 from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.encounters import adjudicate, check_amounts
+from services.settlement.domain.references import References, references
 from services.settlement.domain.state import WorkerState
 
 SOURCE = topics.Writer.SETTLEMENT.value
 
 
-def presettle(request: PreSettleEncounter, catalogs: Catalogs) -> PreSettlementAnswered:
+def presettle(request: PreSettleEncounter, catalogs: Catalogs | References
+              ) -> PreSettlementAnswered:
     """2303/2206: what settling `request.encounter` at `as_of` would decide, line by line
     (SD-ENC-3/4/5/6, SD 1(6)); raises `Rejected` where the final settlement would
     (`amount_overflow`)."""
     encounter = request.encounter.model_copy(update={"discharged_at": request.as_of})
     check_amounts(encounter)
-    decided = adjudicate(encounter, catalogs, business_date(request.as_of))[0]
+    refs = references(catalogs)
+    decided = adjudicate(encounter, refs.catalogs, business_date(request.as_of),
+                         refs.calendar)[0]
     settlement_id: str | None
     if isinstance(decided, EncounterSettled):
         settlement_id, on = decided.settlement_id, decided.settled_on
@@ -50,8 +54,8 @@ def presettle(request: PreSettleEncounter, catalogs: Catalogs) -> PreSettlementA
         self_fen=decided.self_fen, employer_fen=decided.employer_fen)
 
 
-def answer_pre_settlement(state: WorkerState, env: Envelope[Message], catalogs: Catalogs
-                          ) -> Decision[WorkerState]:
+def answer_pre_settlement(state: WorkerState, env: Envelope[Message],
+                          catalogs: Catalogs | References) -> Decision[WorkerState]:
     """A pre-settlement request from encounter: the answer on pre-settlement-answers, keyed
     by the worker; no event, no state (a redelivery answers again with the same ids)."""
     request = env.payload
@@ -61,7 +65,8 @@ def answer_pre_settlement(state: WorkerState, env: Envelope[Message], catalogs: 
     return Decision(replies=[Outgoing(topics.PRE_SETTLEMENT_ANSWERS, answer)])
 
 
-Handler = Callable[[WorkerState, Envelope[Message], Catalogs], Decision[WorkerState]]
+Handler = Callable[[WorkerState, Envelope[Message], Catalogs | References],
+                  Decision[WorkerState]]
 PRE_SETTLEMENT_HANDLERS: dict[type[Message], Handler] = {
     PreSettleEncounter: answer_pre_settlement}
 PRE_SETTLEMENT_KEYED_BY = KeyedBy("the encounter's worker id",

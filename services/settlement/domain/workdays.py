@@ -1,50 +1,30 @@
 """XM-17 deadlines in working days (工作日) on the official PRC calendar.
 
-`chinese_calendar` (package chinesecalendar) holds the State Council's holiday notices,
-including shifted working weekends (调休). It covers a fixed range of years (2004–2026 in
-1.11.0) and raises `NotImplementedError` outside it: there we fall back to Monday–Friday
-and mark the result `estimated`, so the due date is visibly provisional until the package
-(and the next year's notice) is updated.
+The rule is `contracts.workdays` (issue 18 item 6.5), the same for every service: the
+operator-loaded `WorkingDayCalendarPublished` of a year first, then the `chinesecalendar`
+package's copy of the State Council's notices, then Monday–Friday marked `estimated`. The
+adapter hands the calendar in (`References.calendar`); without one the package alone counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import date
 
-import chinese_calendar
+from contracts.workdays import DueDate, WorkCalendar, package_calendar
+from contracts.workdays import add_working_days as count
 
-
-@dataclass(frozen=True)
-class DueDate:
-    on: date
-    estimated: bool  # True if any day counted was outside the official calendar's coverage
+__all__ = ["DueDate", "WorkCalendar", "add_working_days", "claim_overdue", "is_overdue",
+           "is_working_day"]
 
 
-def is_working_day(day: date) -> tuple[bool, bool]:
+def is_working_day(day: date, calendar: WorkCalendar | None = None) -> tuple[bool, bool]:
     """(working?, estimated?) for one day."""
-    try:
-        return bool(chinese_calendar.is_workday(day)), False
-    except NotImplementedError:
-        return day.weekday() < 5, True
+    return (calendar or package_calendar()).is_working_day(day)
 
 
-# Pure in its two arguments, and every settlement asks for the same few (decision day, 20 or
-# 30): the calendar look-ups were half of adjudicating a discharge before this cache.
-@lru_cache(maxsize=4096)
-def add_working_days(start: date, n: int) -> DueDate:
+def add_working_days(start: date, n: int, calendar: WorkCalendar | None = None) -> DueDate:
     """XM-17: the n-th working day after `start` (the start day itself does not count)."""
-    if n < 0:
-        raise ValueError("working days must be >= 0")
-    day, counted, estimated = start, 0, False
-    while counted < n:
-        day += timedelta(days=1)
-        working, est = is_working_day(day)
-        estimated = estimated or est
-        if working:
-            counted += 1
-    return DueDate(day, estimated)
+    return count(calendar or package_calendar(), start, n)
 
 
 def is_overdue(due_on: date, done_on: date | None, as_of: date) -> bool:

@@ -55,9 +55,14 @@ async def test_sd_reg_1_3_4_7_apply_approve_and_query(service: ServiceProcess, b
     # SD-REG-4: the 12-month validity ends the day before the same date next year
     assert body["window"]["valid_until"] == "2025-01-14"
     _, after = http(service.url, coverage(service, w, "370202", date(2025, 1, 15)))
-    assert after == {**after, "covered": False, "reason": "no_valid_registration"}
+    # issue 18 item 6.3: the precise reasons, never the vague no_valid_registration
+    assert after == {**after, "covered": False, "reason": "registration_expired"}
     _, before = http(service.url, coverage(service, w, "370200", date(2024, 1, 15)))
-    assert before["covered"] is False
+    assert before["covered"] is False and before["reason"] == "registration_not_yet_valid"
+    _, elsewhere = http(service.url, coverage(service, w, "370300", date(2024, 6, 1)))
+    assert elsewhere["reason"] == "registered_for_other_place"
+    _, nobody = http(service.url, coverage(service, b.worker_id(), "370200", date(2024, 6, 1)))
+    assert nobody["reason"] == "no_valid_registration"
     # SD-REG-8: treatment at the insured place is never off-site coverage
     _, home = http(service.url, coverage(service, w, "370102", date(2024, 3, 1)))
     assert home["covered"] is False and home["reason"] == "treated_at_insured_place"
@@ -193,7 +198,7 @@ async def test_http_api_validation_and_openapi(service: ServiceProcess, bus: Bus
     assert status == 400 and body["reason_code"] == "malformed_json"
     env = b.env(b.apply(w, "REG-HTTP"), b.at(D0), source="online-channel", actor=None)
     status, body = http(service.url, "/commands", wire.encode(env), clerk)
-    assert status == 200 and body["event_id"] == str(env.event_id), body
+    assert status == 201 and body["event_id"] == str(env.event_id), body
     assert body["actor"] == "staff:li.na" and body["reply"]["ref_event_id"] == str(env.event_id)
     await http_until(service.url, "/registrations/REG-HTTP", lambda s, body: s == 200)
     status, doc = http(service.url, "/openapi.json")

@@ -67,7 +67,7 @@ async def test_bad_tokens_are_401_with_a_reason_and_record_nothing(
         status, body = post(service, b.apply(w, f"REG-T{len(code)}"), token)
         assert (status, body["reason_code"]) == (401, code), (token, body)
     status, body = post(service, b.apply(w, "REG-OK"), good)
-    assert status == 200, body
+    assert status == 201, body
     events = await bus.read(topics.REGISTRATION_EVENTS, lambda seen: any(
         isinstance(e.payload, RegistrationApplied) for e in seen))
     applied = [e for e in events if isinstance(e.payload, RegistrationApplied)]
@@ -88,14 +88,14 @@ async def test_role_region_and_four_eyes_are_403_naming_what_is_missing(
     assert (status, body["reason_code"]) == (403, "forbidden_region")
     assert "370100" in body["reason"]
     status, body = post(service, b.apply(w, "REG-R1"), token_for(CLERK))
-    assert status == 200, body
+    assert status == 201, body
     both = CLERK.model_copy(update={"roles": (Role.REGISTRATION_CLERK,
                                               Role.REGISTRATION_REVIEWER)})
     status, body = post(service, b.approve(w, "REG-R1"), token_for(both))
     assert (status, body["reason_code"]) == (403, "four_eyes"), body
     assert "staff:li.na" in body["reason"]
     status, body = post(service, b.approve(w, "REG-R1"), token_for(REVIEWER))
-    assert status == 200, body
+    assert status == 201, body
     events = await bus.read(topics.REGISTRATION_EVENTS, lambda seen: any(
         isinstance(e.payload, RegistrationApproved) for e in seen))
     [approval] = [e for e in events if isinstance(e.payload, RegistrationApproved)]

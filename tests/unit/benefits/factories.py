@@ -116,13 +116,11 @@ INCOME_2023 = 5_182_100  # national urban per-capita disposable income 2023 (51,
 
 
 def official_calendar() -> WorkCalendar:
-    """XM-17's official PRC calendar as data, filled the way an adapter would fill it."""
-    import chinese_calendar
+    """XM-17's official PRC calendar as data, filled the way an adapter would fill it
+    (the chinesecalendar package's years, contracts.workdays)."""
+    from contracts.workdays import package_calendar
 
-    years = sorted({d.year for d in chinese_calendar.holidays})
-    return WorkCalendar(days_off=frozenset(chinese_calendar.holidays),
-                        working_weekends=frozenset(chinese_calendar.workdays),
-                        first_year=years[0], last_year=years[-1])
+    return package_calendar()
 
 
 def income(year: int = 2023, fen: int = INCOME_2023,

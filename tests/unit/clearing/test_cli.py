@@ -52,7 +52,7 @@ def test_every_subcommand_has_a_description_and_an_example() -> None:
     clearing.register(parser.add_subparsers(dest="command"))
     subs = _choices(_choices(parser)["clearing"])
     assert set(subs) == {"prepay", "close", "confirm", "dispute", "settle", "refuse",
-                         "statement", "prepayments"}
+                         "statement", "prepayments", "accounts"}
     for name, p in subs.items():
         assert p.description and "wic clearing " + name in (p.epilog or ""), name
     with pytest.raises(SystemExit):
@@ -76,3 +76,12 @@ def test_issue_18_statement_files_need_one_cycle_an_out_file_and_a_token(
         parser.parse_args(["clearing", "statement", cid, "--format", "pdf"])
     with pytest.raises(ValueError, match="format"):
         clearing.download_statement(cid, "pdf", token="t")
+
+
+def test_issue_18_wic_clearing_accounts_prints_balances_in_yuan_with_the_total() -> None:
+    rows = [{"account": "fund:370100", "balance_fen": 123_456},
+            {"account": "institution:H37020200001", "balance_fen": -123_456}]
+    text = clearing.format_accounts(rows)
+    assert "fund:370100" in text and "1,234.56" in text and "-1,234.56" in text
+    assert text.splitlines()[-1].split()[-1] == "0.00"  # the double entry sums to zero
+    assert clearing.format_accounts([]) == "no accounts"

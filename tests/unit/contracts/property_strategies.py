@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 from stdnum.cn import ric
 
-from contracts import benefits, clearing, envelope, presettlement, settlement
+from contracts import benefits, clearing, envelope, presettlement, reference, settlement
 from contracts import types as ctypes
 from contracts.message import Message
 
@@ -151,6 +151,10 @@ def for_type(tp: Any, meta: list[Any] | None = None, *, loose: bool = False,
         lo = _bound(meta, "min_length") or 0
         return st.lists(for_type(item, loose=loose, money=money), min_size=lo,
                         max_size=max(lo, 3)).map(tuple)
+    if origin is dict:  # a recorded event's payload (replies.RecordedEvent): JSON values
+        return st.dictionaries(st.text(max_size=8), st.one_of(
+            st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=10)),
+            max_size=3)
     if tp is type(None):
         return st.none()
     if isinstance(tp, type) and issubclass(tp, BaseModel):
@@ -227,6 +231,14 @@ def _fix(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
         lo, hi = _ORDERED[model]
         if data.get(lo) is not None and data[lo] > data[hi]:
             data[lo], data[hi] = data[hi], data[lo]
+    if model is reference.WorkingDayCalendarPublished:  # one year's days, weekends worked
+        year = data["year"]
+        days = {d.replace(year=year) for d in data["days_off"] if (d.month, d.day) != (2, 29)}
+        data["days_off"] = tuple(sorted(days))
+        worked = {d.replace(year=year) for d in data.get("working_weekends", ())
+                  if (d.month, d.day) != (2, 29)}
+        data["working_weekends"] = tuple(sorted(d for d in worked
+                                                if d.weekday() >= 5 and d not in days))
     if model is benefits.DependantRegistered:
         if data.get("posthumous"):
             data["relation"] = benefits.Relation.CHILD

@@ -31,15 +31,31 @@ def test_sd_enc_1_no_registration_is_not_direct() -> None:
 
 
 def test_sd_enc_1_registration_for_another_place_is_not_direct() -> None:
+    """Issue 18 item 6.3: the precise reason, not `no_valid_registration`."""
     cov = coverage(W, "370200")
     ans = answer_admission(admission(W, "H370100001", "E1", JUNE), cov, BOOK)
-    assert NotDirectReason.NO_VALID_REGISTRATION in ans.not_direct_reasons
+    assert ans.not_direct_reasons[0] is NotDirectReason.REGISTERED_FOR_OTHER_PLACE
+    assert NotDirectReason.NO_VALID_REGISTRATION not in ans.not_direct_reasons
 
 
-def test_sd_enc_1_registration_expired_on_admission_date_is_not_direct() -> None:
+def test_sd_enc_1_sd_reg_4_registration_expired_on_admission_date_is_not_direct() -> None:
     cov = coverage(W, "370100", until=date(2024, 6, 9))
     ans = answer_admission(admission(W, "H370100001", "E1", JUNE), cov, BOOK)
-    assert ans.not_direct_reasons == (NotDirectReason.NO_VALID_REGISTRATION,)
+    assert ans.not_direct_reasons == (NotDirectReason.REGISTRATION_EXPIRED,)
+
+
+def test_sd_enc_1_sd_reg_3_registration_approved_after_admission_is_not_yet_valid() -> None:
+    cov = coverage(W, "370100", start=date(2024, 6, 11))
+    ans = answer_admission(admission(W, "H370100001", "E1", JUNE), cov, BOOK)
+    assert ans.not_direct_reasons == (NotDirectReason.REGISTRATION_NOT_YET_VALID,)
+
+
+def test_sd_enc_1_sd_reg_5_registration_cancelled_before_admission_is_not_direct() -> None:
+    base = coverage(W, "370100", until=date(2024, 5, 31))
+    cov = base.model_copy(update={"windows": (base.windows[0].model_copy(
+        update={"cancelled": True}),)})
+    ans = answer_admission(admission(W, "H370100001", "E1", JUNE), cov, BOOK)
+    assert ans.not_direct_reasons == (NotDirectReason.REGISTRATION_CANCELLED,)
 
 
 def test_sd_reg_7_card_mismatch_is_refused() -> None:

@@ -84,3 +84,12 @@ def test_key_must_be_worker_id() -> None:
     command = b.env(b.apply(W), b.at(date(2024, 1, 15)), key="someone-else")
     assert BY_WORKER.mismatch(command) == f"message key 'someone-else' is not the worker id {W!r}"
     assert BY_WORKER.mismatch(b.env(b.apply(W), b.at(date(2024, 1, 15)))) is None
+
+
+def test_sd_reg_5_cancellation_marks_the_window_it_ends() -> None:
+    """Issue 18 item 6.3: the snapshot says a window ended by cancellation (so a later
+    admission reads `registration_cancelled`); an expiring or changed one is not marked."""
+    state, _ = run(approved(), b.change(W, b.ZIBO), date(2024, 6, 1))
+    assert [w.cancelled for w in coverage_of(state, ID).windows] == [False, False]
+    state, _ = run(state, b.cancel(W), date(2024, 7, 1))
+    assert [w.cancelled for w in coverage_of(state, ID).windows] == [False, True]
