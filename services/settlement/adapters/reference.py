@@ -15,7 +15,7 @@ from collections import defaultdict
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics, wire
-from contracts.reference import CatalogKind, CatalogPublished
+from contracts.reference import CatalogKind, CatalogPublished, written_by
 from contracts.runtime.topic_reader import TopicReader
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class ReferenceStore:
             log.warning("reference-data: skipped undecodable record: %s", exc)
             return
         msg = env.payload
-        if isinstance(msg, CatalogPublished):
+        if isinstance(msg, CatalogPublished) and written_by(env.source, msg):
             versions = self.catalogs[(msg.kind, msg.region)]
             # A republished version with the same effective date replaces the earlier one.
             versions[:] = [v for v in versions if v.effective_from != msg.effective_from]
