@@ -27,6 +27,7 @@ from typing import Annotated, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.benefits import BenefitLevelsPublished, MinimumWagePublished, UrbanIncomePublished
+from contracts.canonical import canonical_json
 from contracts.message import ReferenceData
 from contracts.types import Code, InstitutionId, NonNegativeFen, RegionCode, Text
 
@@ -236,8 +237,6 @@ def reference_event_id(payload: ReferenceData) -> uuid.UUID:
     """The deterministic event id of a reference record: uuid5 of its dataset key, effective
     date and content. The same record published twice (a loader rerun, an institution's
     retried upload) has the same id, and consumers keep it once."""
-    from contracts import wire  # wire imports the message registry, which imports us
-
-    digest = hashlib.sha256(wire.encode_payload(payload)).hexdigest()
+    digest = hashlib.sha256(canonical_json(payload)).hexdigest()  # = wire.encode_payload
     effective = getattr(payload, "effective_from", "")
     return uuid.uuid5(REFERENCE_NAMESPACE, f"{dataset_key(payload)}|{effective}|{digest}")
