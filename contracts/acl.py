@@ -7,7 +7,8 @@ the broker for the prefix it creates topics for. Nothing is allowed that is not 
 Writers of a topic: its declared `Writer`, where an outside party maps to principals — agency
 commands to the consuming service (its HTTP ingress publishes them) and the operator
 (re-drives, traffic drivers); hospital messages to the same plus the hospital gateway;
-gateway-inbound to each provincial gateway and the operator. Readers: the writer if it is a
+gateway-inbound to each provincial gateway and the operator; and a topic's co-writers
+(reference-data: encounter, for the institutions' code mappings). Readers: the writer if it is a
 service, the declared readers, and the operator (replay, verify, lag, dead letters).
 """
 
@@ -56,7 +57,12 @@ def _consumers(topic: Topic) -> tuple[str, ...]:
 
 
 def writers(topic: Topic) -> tuple[str, ...]:
-    """The principals that may produce to `topic`."""
+    """The principals that may produce to `topic` (its writer's, then its co-writers)."""
+    also = tuple(str(w) for w in topic.co_writers if w in SERVICES)
+    return tuple(dict.fromkeys((*_writers(topic), *also)))
+
+
+def _writers(topic: Topic) -> tuple[str, ...]:
     if topic.writer in SERVICES:
         return (str(topic.writer),)
     if topic.writer is Writer.OPERATOR:

@@ -101,6 +101,10 @@ class ChargeLine(BaseModel):
     service_date: date
     injury_related: bool = True  # SD-ENC-5
     third_party: bool = False  # SD-ENC-4
+    # The institution's own code as it sent it, when its code mapping (目录对照, 3301/3302)
+    # turned it into `item_code`, the catalog code everything judges; encounter fills it in
+    # (a hospital sends its code as `item_code` and leaves this out).
+    local_code: Code | None = None
 
 
 class RecordChargeLine(_HospitalMessage):

@@ -32,6 +32,7 @@ class Resource(StrEnum):
     LEDGER = "ledger"  # 清算: balances, cycles, statements, prepayments
     BENEFITS = "benefits"  # 待遇: a worker's facts, entitlements, claims and payments; runs
     AUDIT = "audit"  # 审计: who did what
+    CATALOG = "catalog"  # 目录 (1301…): catalogs and code mappings as they apply to an institution
 
 
 CLERK, REVIEWER = Role.REGISTRATION_CLERK, Role.REGISTRATION_REVIEWER
@@ -48,12 +49,13 @@ READ_PERMITS: Mapping[Resource, frozenset[Role]] = {
     Resource.LEDGER: frozenset({FINANCE, CLEARING, AUDITOR}),
     Resource.BENEFITS: frozenset({CLAIMS, FINANCE, AUDITOR}),
     Resource.AUDIT: frozenset({AUDITOR, OPERATOR}),
+    Resource.CATALOG: frozenset({CLAIMS, CLEARING, AUDITOR}),
 }
 """Every resource, and the staff roles any one of which may read it."""
 
-HOSPITAL_READS = frozenset({Resource.ENCOUNTER, Resource.COVERAGE})
-"""What a hospital's credential may read: its own encounters, and coverage (SD-REG-8: it
-asks before admitting)."""
+HOSPITAL_READS = frozenset({Resource.ENCOUNTER, Resource.COVERAGE, Resource.CATALOG})
+"""What a hospital's credential may read: its own encounters, coverage (SD-REG-8: it
+asks before admitting), and the catalogs and code mappings as they apply to it (1301)."""
 
 
 def authorize_read(actor: Actor | None, resource: Resource,

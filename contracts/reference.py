@@ -8,11 +8,18 @@ Keys on `reference-data`: `institution:<id>`, `catalog:<kind>:<region>`, `pilot:
 `wage:<region>`, `policy:<name>`, `credential:<institution id>`; the benefit levels and
 their bases (contracts/benefits.py, issue 19): `benefit-levels:<region|national>`,
 `income:national`, `minimum-wage:<region>`; the working-day calendar of a year (XM-17):
-`calendar:<year>`.
+`calendar:<year>`; an institution's code mapping (目录对照, national
+3301/3302, issue 18 item 5): `code-mapping:<institution id>:<kind>:<local code>`.
+
+Every dataset is the operator's (`wic reference load`) except the code mappings, which an
+institution also uploads and revokes itself through encounter's HTTP door
+(`written_by`): consumers drop a record whose source may not write its type.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
@@ -21,6 +28,7 @@ from typing import Annotated, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from contracts.benefits import BenefitLevelsPublished, MinimumWagePublished, UrbanIncomePublished
+from contracts.canonical import canonical_json
 from contracts.message import ReferenceData
 from contracts.types import Code, InstitutionId, NonNegativeFen, RegionCode, Text
 
@@ -160,6 +168,35 @@ class WorkingDayCalendarPublished(ReferenceData):
         if both:
             raise ValueError(f"both a day off and worked: {sorted(both)}")
         return self
+class CodeMappingPublished(ReferenceData):
+    """An institution's local item code mapped to a catalog code (目录对照): national 3301
+    uploads it, 3302 revokes it. In force from `effective_from` to `effective_until`
+    (inclusive, None: open); a later version replaces it from its own `effective_from`, and
+    a version with `catalog_code=None` is a revocation from that day. Encounter applies it
+    to a charge line before anything judges the line (the line's service date decides),
+    so the line is adjudicated as the catalog code and keeps the local one beside it.
+    """
+
+    institution_id: InstitutionId
+    catalog_kind: CatalogKind  # 3301 目录类别: the mapping holds for this catalog only
+    local_code: Code  # 3301 定点医药机构目录编号: the institution's own code
+    local_name: Text = ""
+    catalog_code: Code | None  # 3301 医疗目录编码; None: revoked (3302) from effective_from
+    effective_from: date
+    effective_until: date | None = None
+    source: Text = ""
+
+    def maps_on(self, day: date) -> str | None:
+        """The catalog code this version maps to on `day`, if it applies then."""
+        if self.catalog_code is None or day < self.effective_from:
+            return None
+        if self.effective_until is not None and day > self.effective_until:
+            return None
+        return self.catalog_code
+
+
+def mapping_key(institution_id: str, kind: CatalogKind, local_code: str) -> str:
+    return f"code-mapping:{institution_id}:{kind.value}:{local_code}"
 
 
 class _Dated(Protocol):
@@ -201,4 +238,33 @@ def dataset_key(message: ReferenceData) -> str:
         return f"minimum-wage:{message.region}"
     if isinstance(message, WorkingDayCalendarPublished):
         return f"calendar:{message.year}"
+    if isinstance(message, CodeMappingPublished):
+        return mapping_key(message.institution_id, message.catalog_kind, message.local_code)
     raise TypeError(f"no dataset key for {type(message).__name__}")
+
+
+OPERATOR_SOURCE = "operator"  # contracts.topics.Writer.OPERATOR: `wic reference load`
+SERVICE_WRITTEN: dict[type[ReferenceData], str] = {CodeMappingPublished: "encounter"}
+"""Reference types a service may also publish, and which one (its HTTP door for the
+institutions' own code mappings, 3301/3302); contracts.topics names it a co-writer."""
+
+
+def written_by(source: str, message: object) -> bool:
+    """May a record from `source` carry this reference message? The operator publishes
+    every dataset; a service only the types it owns here (so a compromised or buggy door
+    can never publish a catalog, an institution or a credential)."""
+    if source == OPERATOR_SOURCE:
+        return True
+    return SERVICE_WRITTEN.get(type(message)) == source  # type: ignore[arg-type]
+
+
+REFERENCE_NAMESPACE = uuid.UUID("0b7f3c1e-9d2a-4f61-8c55-2e4a7d9b1f30")
+
+
+def reference_event_id(payload: ReferenceData) -> uuid.UUID:
+    """The deterministic event id of a reference record: uuid5 of its dataset key, effective
+    date and content. The same record published twice (a loader rerun, an institution's
+    retried upload) has the same id, and consumers keep it once."""
+    digest = hashlib.sha256(canonical_json(payload)).hexdigest()  # = wire.encode_payload
+    effective = getattr(payload, "effective_from", "")
+    return uuid.uuid5(REFERENCE_NAMESPACE, f"{dataset_key(payload)}|{effective}|{digest}")

@@ -54,6 +54,7 @@ class AdjudicatedLine(BaseModel):
     employer_fen: NonNegativeFen = 0
     reasons: tuple[LineReason, ...] = ()
     catalog_version: str | None = None  # "<kind>:<region>@<effective_from>" used to judge it
+    local_code: Code | None = None  # the institution's code as sent, when mapped (3301)
 
     @model_validator(mode="after")
     def _every_fen_accounted_for(self) -> AdjudicatedLine:

@@ -45,6 +45,10 @@ class Topic:
     # Who consumes it besides its writer (a service always reads its own topics, and the
     # operator reads every topic: replay, verify, lag, dead letters).
     readers: tuple[Writer, ...] = ()
+    # Services that also publish a narrow part of it, checked by its consumers
+    # (reference-data: encounter publishes the institutions' own code mappings, 3301/3302;
+    # `contracts.reference.written_by`).
+    co_writers: tuple[Writer, ...] = ()
     partitions: int = WORKER_PARTITIONS
     retention_ms: str = FOREVER
     compacted: bool = False
@@ -64,8 +68,9 @@ class Topic:
 REFERENCE_DATA = Topic(
     "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR,
     readers=(Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.BENEFITS), partitions=1,
+    co_writers=(Writer.ENCOUNTER,),
     doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages, "
-    "benefit levels.",
+    "benefit levels; institutions' code mappings (3301/3302, also written by encounter).",
 )
 REGISTRATION_COMMANDS = Topic(
     "registration-commands", "worker id", "contracts.registration", Writer.AGENCY,

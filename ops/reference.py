@@ -31,10 +31,10 @@ from pydantic import ValidationError
 from contracts import envelope, topics, wire
 from contracts.business_time import CHINA
 from contracts.message import ReferenceData, UnknownMessage, model_for
-from contracts.reference import dataset_key
+from contracts.reference import REFERENCE_NAMESPACE, dataset_key, reference_event_id
 from contracts.settings import Settings, kafka_security, load
 
-NAMESPACE = uuid.UUID("0b7f3c1e-9d2a-4f61-8c55-2e4a7d9b1f30")
+NAMESPACE = REFERENCE_NAMESPACE
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -51,9 +51,8 @@ def files_under(path: Path) -> list[Path]:
 
 
 def event_id_for(payload: ReferenceData) -> uuid.UUID:
-    digest = hashlib.sha256(wire.encode_payload(payload)).hexdigest()
-    effective = getattr(payload, "effective_from", "")
-    return uuid.uuid5(NAMESPACE, f"{dataset_key(payload)}|{effective}|{digest}")
+    """The record's deterministic id (shared with encounter's code-mapping door, 3301)."""
+    return reference_event_id(payload)
 
 
 def _records(path: Path) -> tuple[type[ReferenceData], list[Any]]:

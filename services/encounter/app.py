@@ -10,7 +10,7 @@ from contracts.runtime import audit_view, faust_app
 from contracts.runtime.answers import Answers
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
-from services.encounter.adapters import agents, http
+from services.encounter.adapters import agents, catalog_http, http
 from services.encounter.adapters.feeds import follow_reference
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA
 from services.encounter.domain.reference_book import ReferenceBook
@@ -32,6 +32,7 @@ coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, 
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = http.readers_of(book)
 http.register(app, settings, book, reference_ready, waiter, pool, readers)
+catalog_http.register(app, settings, book, reference_ready, readers)
 audit_view.wire(app, "encounter", pool, readers)
 http.register_coverage_view(app, coverage_by_worker, readers)
 

@@ -17,6 +17,7 @@ import logging
 from aiokafka import ConsumerRecord
 
 from contracts import topics, wire
+from contracts.reference import written_by
 from contracts.runtime.topic_reader import TopicReader
 from contracts.settings import Settings
 from services.encounter.domain.reference_book import ReferenceBook
@@ -30,6 +31,10 @@ async def follow_reference(settings: Settings, book: ReferenceBook, ready: async
             env = wire.decode(rec.value)
         except wire.WireError as exc:  # the operator tool validates; never stop
             log.error("reference-data@%s undecodable: %s", rec.offset, exc)
+            return
+        if not written_by(env.source, env.payload):  # only the operator writes catalogs
+            log.error("reference-data@%s: %s may not publish %s; ignored", rec.offset,
+                      env.source, env.type)
             return
         book.add(env.event_id, env.payload)
 

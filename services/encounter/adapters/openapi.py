@@ -20,6 +20,7 @@ from contracts.replies import MessageAccepted
 from contracts.runtime import audit_view
 from contracts.runtime.http import MAX_BODY_BYTES, REF, ErrorBody, param, refusal, schemas
 from contracts.runtime.reads import secure
+from services.encounter.adapters import catalog_http
 
 PAYLOADS = (RecordAdmission, RecordChargeLine, CorrectChargeLine, ReverseChargeLine,
             RecordDischarge, CancelEncounter, RequestPreSettlement)
@@ -53,7 +54,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "Encounter service (就医)", "version": "1"},
         "components": {
             "schemas": {**schemas(*PAYLOADS, *ANSWERS, ErrorBody),
-                        **audit_view.openapi_schemas()},
+                        **audit_view.openapi_schemas(), **catalog_http.openapi_schemas()},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
@@ -108,5 +109,6 @@ def document() -> dict[str, Any]:
                               "404": refusal("none")},
             }},
             **audit_view.openapi_paths(),
+            **catalog_http.openapi_paths(),
         },
     })

@@ -44,10 +44,11 @@ WHERE encounter_id = $1"""
 
 _LINE = """
 INSERT INTO charge_lines (encounter_id, line_no, catalog_kind, item_code, quantity,
-  unit_price_fen, amount_fen, service_date, injury_related, third_party, status, last_event_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'live', $11)
+  unit_price_fen, amount_fen, service_date, injury_related, third_party, status, last_event_id,
+  local_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'live', $11, $12)
 ON CONFLICT (encounter_id, line_no) DO UPDATE SET catalog_kind = EXCLUDED.catalog_kind,
-  item_code = EXCLUDED.item_code, quantity = EXCLUDED.quantity,
+  item_code = EXCLUDED.item_code, local_code = EXCLUDED.local_code, quantity = EXCLUDED.quantity,
   unit_price_fen = EXCLUDED.unit_price_fen, amount_fen = EXCLUDED.amount_fen,
   service_date = EXCLUDED.service_date, injury_related = EXCLUDED.injury_related,
   third_party = EXCLUDED.third_party, status = 'live', last_event_id = EXCLUDED.last_event_id"""
@@ -71,7 +72,7 @@ _COMMON = (EncounterAdmitted, ChargeLineRecorded, ChargeLineCorrected, Encounter
 def _line_row(eid: str, line: ChargeLine, event_id: object) -> tuple[object, ...]:
     return (eid, line.line_no, line.catalog_kind.value, line.item_code, line.quantity,
             line.unit_price_fen, line.amount_fen, line.service_date, line.injury_related,
-            line.third_party, event_id)
+            line.third_party, event_id, line.local_code)
 
 
 @dataclass

@@ -31,8 +31,12 @@ def catalog_knows(line: ChargeLine, record: EncounterRecord, book: ReferenceBook
                        f"no {line.catalog_kind.value} catalog for region {region} in force on "
                        f"{line.service_date}")
     if catalog.item(line.item_code) is None:
+        sent = (f"item {line.item_code!r} (mapped from your code {line.local_code!r})"
+                if line.local_code is not None else
+                f"item {line.item_code!r} (no code mapping of {record.institution_id} for it "
+                f"either, 3301)")
         raise Rejected("unknown_catalog_code",
-                       f"item {line.item_code!r} is not in the {line.catalog_kind.value} catalog "
+                       f"{sent} is not in the {line.catalog_kind.value} catalog "
                        f"of {region} in force on {line.service_date} "
                        f"(version from {catalog.effective_from})")
     return catalog

@@ -3,6 +3,8 @@
 Lines are added, corrected, reversed; the total is always the sum of the live lines;
 discharge closes the encounter; after discharge only explicit post-discharge corrections are
 accepted, each raising the revision and re-publishing the whole encounter for settlement.
+A line billed with the institution's own code is recorded as the catalog code its mapping
+names on the line's service date, with the code as sent beside it (`code_mapping.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from contracts.message import Event, Message
 from contracts.registration import WorkerCoverage
 from services.encounter.domain.admission import answer_admission
 from services.encounter.domain.charges import check_line
+from services.encounter.domain.code_mapping import map_line
 from services.encounter.domain.reference_book import ReferenceBook
 from services.encounter.domain.state import (
     EncounterState,
@@ -141,15 +144,17 @@ def _decide_line(state: WorkerState, cmd: LineMessage, book: ReferenceBook) -> l
         if cmd.line.line_no in enc.line_nos() or cmd.line.line_no in enc.retired_line_nos:
             raise Rejected("line_exists", f"line {cmd.line.line_no} already exists in {eid}; "
                            "use CorrectChargeLine to change it")
-        check_line(cmd.line, enc.record, book)
-        event = ChargeLineRecorded(encounter_id=eid, line=cmd.line)
+        mapped = map_line(cmd.line, enc.record.institution_id, book)  # 3301, before judging
+        check_line(mapped, enc.record, book)
+        event = ChargeLineRecorded(encounter_id=eid, line=mapped)
     else:
         line_no = cmd.line.line_no if isinstance(cmd, CorrectChargeLine) else cmd.line_no
         if line_no not in enc.line_nos():
             raise Rejected("unknown_line", f"line {line_no} is not a live line of {eid}")
         if isinstance(cmd, CorrectChargeLine):
-            check_line(cmd.line, enc.record, book)
-            event = ChargeLineCorrected(encounter_id=eid, line=cmd.line)
+            mapped = map_line(cmd.line, enc.record.institution_id, book)
+            check_line(mapped, enc.record, book)
+            event = ChargeLineCorrected(encounter_id=eid, line=mapped)
         else:
             event = ChargeLineReversed(encounter_id=eid, line_no=line_no, reason=cmd.reason)
     if not correcting:

@@ -13,11 +13,13 @@ from contracts.message import Message
 from contracts.reference import (
     CatalogKind,
     CatalogPublished,
+    CodeMappingPublished,
     InstitutionCredentialPublished,
     InstitutionPublished,
     PilotConfigured,
     dataset_key,
     in_force,
+    mapping_key,
 )
 
 CROSS_PROVINCIAL_SCHEME = "cross-provincial"
@@ -44,6 +46,10 @@ class ReferenceBook:
     def __len__(self) -> int:
         return len(self._seen)
 
+    def __contains__(self, event_id: object) -> bool:
+        """Has this reference record been read (a door waits for its own upload)?"""
+        return event_id in self._seen
+
     def _in_force(self, key: str, day: date) -> Message | None:
         return in_force(self._versions.get(key, []), day)  # type: ignore[type-var]
 
@@ -54,6 +60,26 @@ class ReferenceBook:
     def catalog(self, kind: CatalogKind, region: str, day: date) -> CatalogPublished | None:
         found = self._in_force(f"catalog:{kind.value}:{region}", day)
         return found if isinstance(found, CatalogPublished) else None
+
+    def catalogs(self, kind: CatalogKind, day: date) -> list[CatalogPublished]:
+        """Every region's version of one kind in force on `day` (by region)."""
+        prefix = f"catalog:{kind.value}:"
+        found = [self._in_force(k, day) for k in sorted(self._versions) if k.startswith(prefix)]
+        return [c for c in found if isinstance(c, CatalogPublished)]
+
+    def mapping(self, institution_id: str, kind: CatalogKind, local_code: str, day: date
+                ) -> CodeMappingPublished | None:
+        """The institution's mapping version of `local_code` in force on `day` (3301/3302),
+        whether it maps then or not (a revocation, or past its `effective_until`)."""
+        found = self._in_force(mapping_key(institution_id, kind, local_code), day)
+        return found if isinstance(found, CodeMappingPublished) else None
+
+    def mappings(self, institution_id: str, day: date) -> list[CodeMappingPublished]:
+        """The institution's mappings that map on `day`, by kind and local code."""
+        prefix = f"code-mapping:{institution_id}:"
+        found = [self._in_force(k, day) for k in sorted(self._versions) if k.startswith(prefix)]
+        return [m for m in found
+                if isinstance(m, CodeMappingPublished) and m.maps_on(day) is not None]
 
     def pilot(self, scheme: str, day: date) -> PilotConfigured | None:
         found = self._in_force(f"pilot:{scheme}", day)

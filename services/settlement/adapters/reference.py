@@ -17,7 +17,12 @@ from collections import defaultdict
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import topics, wire
-from contracts.reference import CatalogKind, CatalogPublished, WorkingDayCalendarPublished
+from contracts.reference import (
+    CatalogKind,
+    CatalogPublished,
+    WorkingDayCalendarPublished,
+    written_by,
+)
 from contracts.runtime.calendar import CalendarKeeper
 from contracts.runtime.topic_reader import TopicReader
 from services.settlement.domain.references import References
@@ -51,6 +56,8 @@ class ReferenceStore:
             log.warning("reference-data: skipped undecodable record: %s", exc)
             return
         msg = env.payload
+        if not written_by(env.source, msg):  # only the operator publishes these datasets
+            return
         if isinstance(msg, CatalogPublished):
             versions = self.catalogs[(msg.kind, msg.region)]
             # A republished version with the same effective date replaces the earlier one.

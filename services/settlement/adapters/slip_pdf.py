@@ -24,7 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from contracts.types import yuan_text
-from services.settlement.domain.slip import MODES, STATUSES, Slip, reason_text
+from services.settlement.domain.slip import MODES, STATUSES, Slip, code_text, reason_text
 
 CONTENT_TYPE = "application/pdf"
 FONT_ENV = "WIC_CJK_FONT"
@@ -128,7 +128,8 @@ def _lines(slip: Slip, font: str, style: ParagraphStyle) -> Table:
                           "原因\nreasons"]
     rows: list[list[object]] = [head]
     for ln in slip.lines:
-        rows.append([str(ln.line_no), ln.item_code, yuan_text(ln.submitted_fen),
+        rows.append([str(ln.line_no), Paragraph(code_text(ln), style),
+                     yuan_text(ln.submitted_fen),
                      yuan_text(ln.fund_fen), yuan_text(ln.self_fen), yuan_text(ln.employer_fen),
                      Paragraph(reason_text(ln.reasons), style)])
     t = slip.totals()

@@ -11,6 +11,10 @@ Order of judgement per line (the first that applies decides, with its reason cod
   4. not in the catalog in force on the line's date at the right place (SD-ENC-6) -> nothing
   5. over the standard: eligible = min(amount, cap x quantity, half-up) (SD-ENC-6)
   6. the catalog's self-pay percent of the eligible amount is the worker's
+
+A line whose institution code was mapped (目录对照, 3301) arrives with the catalog code as
+`item_code` (encounter applied the mapping in force on its service date) and is judged as
+that code; its `local_code` is carried onto the adjudicated line for slips and statements.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ def _unpaid(line: ChargeLine, reason: LineReason, version: str | None = None) ->
         line_no=line.line_no, item_code=line.item_code, submitted_fen=line.amount_fen,
         eligible_fen=0, fund_fen=0, self_fen=line.amount_fen,
         reasons=(reason,) if line.amount_fen else (), catalog_version=version,
+        local_code=line.local_code,
     )
 
 
@@ -81,7 +86,7 @@ def adjudicate_line(
     return AdjudicatedLine(
         line_no=line.line_no, item_code=line.item_code, submitted_fen=line.amount_fen,
         eligible_fen=eligible, fund_fen=fund, self_fen=line.amount_fen - fund,
-        reasons=tuple(reasons), catalog_version=version,
+        reasons=tuple(reasons), catalog_version=version, local_code=line.local_code,
     )
 
 

@@ -59,6 +59,14 @@ def reason_text(reasons: Sequence[str]) -> str:
     return "; ".join(f"{REASONS.get(r, r)} {r}" for r in reasons)
 
 
+def code_text(line: AdjudicatedLine) -> str:
+    """The item code a slip prints: the catalog code judged, and the institution's own code
+    when its mapping (目录对照, 3301) turned one into the other: 'MI-004 (本院 JN-CT-01)'."""
+    if line.local_code is None or line.local_code == line.item_code:
+        return line.item_code
+    return f"{line.item_code} (本院 {line.local_code})"
+
+
 def slip_name(encounter_id: str, revision: int) -> str:
     """A file name: 'slip-H37010200001-E1-r0.pdf' for encounter 'H37010200001:E1'."""
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_.") else "-"

@@ -25,6 +25,7 @@ from contracts.reference import CatalogKind
 from contracts.replies import MessageRejected
 from contracts.runtime.projection import ProjectionRunner
 from contracts.settings import Settings, kafka_security
+from infra.migrate import sql_text
 from ops.reference import files_under, publish, read_envelopes
 from services.encounter.adapters.projection import PROJECTIONS, SCHEMA, TABLES
 from services.encounter.domain.handlers import HANDLERS, Context
@@ -321,8 +322,8 @@ async def test_replay_reproduces_encounter_states(url: str, prefix: str, databas
                               prefix=prefix, group=f"{prefix}replay-{uuid.uuid4().hex[:6]}")
     conn = await asyncpg.connect(database_url)
     try:
-        sql = (Path(__file__).resolve().parents[3] / "services/encounter/adapters/sql"
-               / "001_read_model.sql").read_text()
+        sql_dir = Path(__file__).resolve().parents[3] / "services/encounter/adapters/sql"
+        sql = "".join(sql_text(f) for f in sorted(sql_dir.glob("*.sql")))  # every migration
         await conn.execute("CREATE SCHEMA replay_encounter; SET search_path TO replay_encounter;"
                            + sql)
         await asyncio.wait_for(runner.run(asyncio.Event(), until=ends), 30)

@@ -99,3 +99,14 @@ def test_no_party_is_left_without_a_mapping() -> None:
     for writer in Writer:
         topic = topics.Topic("x", "k", "v", writer, readers=(writer,))
         assert writers(topic) and readers(topic)
+
+
+def test_3301_reference_data_is_written_by_the_operator_and_encounter_alone() -> None:
+    """Issue 18 item 5: encounter's door publishes the institutions' code mappings
+    (3301/3302) on reference-data; consumers keep only those from it
+    (`contracts.reference.written_by`). No other service may write there."""
+    assert writers(topics.REFERENCE_DATA) == (OPERATOR, "encounter")
+    rules = bindings(PREFIX)
+    may = {p for p in set(acl.PRINCIPALS) - set(acl.SUPER_USERS)
+           if _allowed(rules, p, "WRITE", topics.REFERENCE_DATA.name(PREFIX))}
+    assert may == {OPERATOR, "encounter"}

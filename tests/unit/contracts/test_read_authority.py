@@ -43,6 +43,7 @@ EXPECTED: dict[Resource, set[Role]] = {
     Resource.LEDGER: {F, CO, A},
     Resource.BENEFITS: {CL, F, A},
     Resource.AUDIT: {A, Role.OPERATOR},
+    Resource.CATALOG: {CL, CO, A},  # issue 18 item 5 (1301): staff who judge or clear lines
 }
 JINAN, QINGDAO, SHANDONG, BEIJING = "370100", "370200", "370000", "110100"
 
@@ -94,9 +95,10 @@ def test_no_actor_is_unauthenticated_and_a_province_gateway_reads_nothing() -> N
 @pytest.mark.parametrize("resource", list(Resource), ids=str)
 def test_hospitals_read_their_own_encounters_and_coverage_only(resource: Resource) -> None:
     """Issue 16 item 6: "hospitals see their own encounters"; coverage they ask before
-    admitting (SD-REG-8); nothing else, and never another institution's."""
+    admitting (SD-REG-8); the catalogs as they apply to them (1301, issue 18 item 5);
+    nothing else, and never another institution's."""
     mine = hospital("H001")
-    if resource in (Resource.ENCOUNTER, Resource.COVERAGE):
+    if resource in (Resource.ENCOUNTER, Resource.COVERAGE, Resource.CATALOG):
         assert authorize_read(mine, resource, [BEIJING], "H001")
         assert authorize_read(mine, resource, None, None)
         assert refusal(lambda: authorize_read(mine, resource, [JINAN], "H002")

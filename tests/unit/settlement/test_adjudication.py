@@ -141,3 +141,15 @@ def test_invariant_fund_plus_self_plus_employer_equals_submitted(enc) -> None:  
         assert ln.self_fen == 0 or ln.reasons  # every unpaid fen has a reason
     t = totals(lines)
     assert t.fund_fen + t.self_fen + t.employer_fen == t.submitted_fen == enc.submitted_fen
+
+
+def test_3301_mapped_line_is_judged_as_the_catalog_code_and_keeps_the_local_code() -> None:
+    """Issue 18 item 5 (目录对照 3301): encounter records a line billed with the
+    institution's code JN1-BED as the catalog code BED (its mapping on the service date);
+    settlement judges BED's cap (SD-ENC-6) and carries the local code onto the line."""
+    mapped = line(1, 45000, qty="3").model_copy(update={"local_code": "JN1-BED"})
+    out = judge(mapped)
+    assert (out.item_code, out.local_code) == ("BED", "JN1-BED")
+    assert (out.eligible_fen, out.fund_fen, out.reasons) == (30000, 30000,
+                                                             (LineReason.OVER_STANDARD,))
+    assert judge(line(1, 45000, qty="3")).local_code is None
