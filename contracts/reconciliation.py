@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from contracts.message import Command, Reply
 from contracts.types import InstitutionId, NonNegativeFen
 
-MAX_ITEMS = 5000
-"""Settlements one 3202 request may list (a month of a large hospital; bigger: split the
-period)."""
+MAX_ITEMS = 2000
+"""Settlements one 3202 request may list (about 140 KB of JSON: within the HTTP ingress's
+body limit and a Kafka record; more: split the period)."""
 MAX_PERIOD_DAYS = 366
 
 
