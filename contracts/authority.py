@@ -44,6 +44,10 @@ PERMITS: Mapping[type[Message], frozenset[Role]] = {
     c.DisputeCycle: frozenset({CLEARING}),
     c.SettleCycle: frozenset({CLEARING}),
     c.AbortCycle: frozenset({CLEARING}),
+    # item-level clearing confirmation (national 3261/3262): as the cycle's confirm/dispute
+    c.ConfirmCycleItem: frozenset({CLEARING}),
+    c.DisputeCycleItem: frozenset({CLEARING}),
+    c.RollBackCycleItem: frozenset({CLEARING}),
     c.RefuseItems: frozenset({AUDITOR}),
     # benefits (issue 19): the facts are recorded by benefit reviewers (待遇审核)
     **{fact: frozenset({CLAIMS}) for fact in b.FACTS},

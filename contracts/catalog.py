@@ -7,6 +7,7 @@ from contracts import (  # noqa: F401
     encounter,
     gateway,
     presettlement,
+    reconciliation,
     reference,
     registration,
     replies,

@@ -110,6 +110,10 @@ class LedgerPosted(_Balanced):
     late: bool = False  # its own month's cycle was already closed: counted in a later one
     prepayment: PrepaymentStatus | None = None
     detail: Text = ""
+    # a settlement's medical total (医疗费总额, the encounter's submitted amount), carried
+    # for institution reconciliation (national 3201/3202); None on other postings and on
+    # settlements posted before it was carried
+    medical_fen: NonNegativeFen | None = None
     # our gateway claim: on a settlement for another province's insured worker treated here,
     # the id of the signed claim sent for it; on its answer's posting, the claim answered
     claim_message_id: str | None = None
@@ -178,6 +182,38 @@ class ClearingCycleAborted(_LedgerEvent):
     aborted_on: date
 
 
+class ClearingItemConfirmed(_LedgerEvent):
+    """National 3261: a region confirms one settlement of a closed cycle (item level)."""
+
+    cycle_id: str
+    settlement_id: str
+    region: RegionCode
+    confirmed_on: date
+    confirmed_by: str = ""  # the authenticated actor (four-eyes: the settler is another)
+
+
+class ClearingItemDisputed(_LedgerEvent):
+    """National 3261 (dispute): a region disputes one settlement; the cycle cannot settle
+    while it is open. A later confirmation of the same item by that region resolves it."""
+
+    cycle_id: str
+    settlement_id: str
+    region: RegionCode
+    reason: Text
+    disputed_on: date
+
+
+class ClearingItemConfirmationRolledBack(_LedgerEvent):
+    """National 3262: a region's confirmation of one settlement is withdrawn (only before
+    the cycle settles); the item is unconfirmed again."""
+
+    cycle_id: str
+    settlement_id: str
+    region: RegionCode
+    reason: Text
+    rolled_back_on: date
+
+
 # ---- commands (clearing-commands) ----
 
 
@@ -229,3 +265,32 @@ class RefuseItems(Command):
     reason_code: Code
     reason: Text
     refused_on: date
+
+
+class ConfirmCycleItem(Command):
+    """3261: confirm one settlement of a closed cycle, for one of its two regions."""
+
+    cycle_id: str
+    settlement_id: str = Field(min_length=1, max_length=100)
+    region: RegionCode
+    confirmed_on: date
+
+
+class DisputeCycleItem(Command):
+    """3261 (dispute): the region does not accept this settlement in this cycle."""
+
+    cycle_id: str
+    settlement_id: str = Field(min_length=1, max_length=100)
+    region: RegionCode
+    reason: Text
+    disputed_on: date
+
+
+class RollBackCycleItem(Command):
+    """3262: withdraw the region's confirmation of one settlement (before settlement)."""
+
+    cycle_id: str
+    settlement_id: str = Field(min_length=1, max_length=100)
+    region: RegionCode
+    reason: Text = ""
+    rolled_back_on: date

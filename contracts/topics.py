@@ -67,8 +67,8 @@ class Topic:
 
 REFERENCE_DATA = Topic(
     "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR,
-    readers=(Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.BENEFITS), partitions=1,
-    co_writers=(Writer.ENCOUNTER,),
+    readers=(Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.CLEARING, Writer.BENEFITS),
+    partitions=1, co_writers=(Writer.ENCOUNTER,),
     doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages, "
     "benefit levels; institutions' code mappings (3301/3302, also written by encounter).",
 )
@@ -146,6 +146,18 @@ CLEARING_REPLIES = Topic(
     "clearing-replies", "command source", "contracts.replies", Writer.CLEARING,
     retention_ms=WEEK_MS, doc="Answers to clearing commands.",
 )
+RECONCILIATION_REQUESTS = Topic(
+    "reconciliation-requests", "institution id", "contracts.reconciliation", Writer.HOSPITAL,
+    readers=(Writer.CLEARING,), partitions=1, retention_ms=WEEK_MS,
+    doc="Institution reconciliation (3201 totals / 3202 detail) of a period or a cycle: "
+    "a query, not a record.",
+)
+RECONCILIATION_ANSWERS = Topic(
+    "reconciliation-answers", "hospital source", "contracts.reconciliation", Writer.CLEARING,
+    readers=(Writer.HOSPITAL,), partitions=1, retention_ms=WEEK_MS,
+    doc="Clearing's answers to reconciliation requests: match / mismatch with wic's figures "
+    "and the settlements that differ, or the refusal.",
+)
 GATEWAY_INBOUND = Topic(
     "gateway-inbound", "province code", "contracts.gateway", Writer.GATEWAY,
     readers=(Writer.CLEARING,),
@@ -200,6 +212,7 @@ ALL: tuple[Topic, ...] = (
     PRE_SETTLEMENT_REQUESTS, PRE_SETTLEMENT_ANSWERS,
     CLAIM_COMMANDS, SETTLEMENT_EVENTS, CLAIM_REPLIES,
     CLEARING_COMMANDS, CLEARING_EVENTS, CLEARING_REPLIES,
+    RECONCILIATION_REQUESTS, RECONCILIATION_ANSWERS,
     GATEWAY_INBOUND, GATEWAY_OUTBOUND,
     BENEFIT_COMMANDS, BENEFIT_EVENTS, BENEFIT_REPLIES,
     REGISTRATION_DEADLETTERS, ENCOUNTER_DEADLETTERS, SETTLEMENT_DEADLETTERS,

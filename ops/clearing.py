@@ -1,12 +1,16 @@
 """`wic clearing`: the clearing agency's commands (清算) and its statements.
 
-Commands (`prepay`, `close`, `confirm`, `dispute`, `settle`, `refuse`) are sent to the
+Commands (`prepay`, `close`, `confirm`, `dispute`, `settle`, `abort`, `refuse`, and per
+settlement `confirm-item`, `dispute-item`, `rollback-item`: national 3261/3262) are sent to the
 clearing service's `POST /commands` as the member of staff the bearer token names
 (`--token`, default `$WIC_TOKEN`; `wic users add` prints one locally): the service checks
 the role, the region and four-eyes, publishes it and answers within about 10 s — accepted,
 or the refusal's reason (exit 1). Reports (`statement`, `prepayments`) read the clearing read
 model in PostgreSQL (schema `clearing`); `statement --format csv|xlsx --out FILE` downloads
-the statement file from the service as the token's staff member (issue 18 item 4).
+the statement file from the service as the token's staff member (issue 18 item 4); `items`
+pages through a cycle's settlements (3260) from the service, as the token's staff member.
+`reconcile` sends an institution's totals or detail (3201/3202) with its credential
+(`--institution-token`, default `$WIC_INSTITUTION_TOKEN`) and prints the answer.
 
 The functions behind the subcommands are plain async functions with explicit parameters
 (`prepay`, `close`, …, `statement_rows`, `format_statement`) so scripts can call them.
@@ -126,6 +130,94 @@ async def settle(settings: Settings, cycle_id: str, on: date, *, token: str
     cmd = c.SettleCycle(cycle_id=cycle_id, settled_on=on)
     return await send_command(settings, cmd, key=cycle_id, on=on,
                               token=token)
+
+
+async def abort(settings: Settings, cycle_id: str, reason: str, on: date, *, token: str
+                ) -> Answer:
+    """SD-FUND-2: a closed cycle that will not settle rolls into the next open one."""
+    cmd = c.AbortCycle(cycle_id=cycle_id, reason=reason, aborted_on=on)
+    return await send_command(settings, cmd, key=cycle_id, on=on, token=token)
+
+
+async def confirm_item(settings: Settings, cycle_id: str, settlement_id: str, region: str,
+                       on: date, *, token: str) -> Answer:
+    """3261: the region confirms one settlement of a closed cycle."""
+    cmd = c.ConfirmCycleItem(cycle_id=cycle_id, settlement_id=settlement_id, region=region,
+                             confirmed_on=on)
+    return await send_command(settings, cmd, key=cycle_id, on=on, token=token)
+
+
+async def dispute_item(settings: Settings, cycle_id: str, settlement_id: str, region: str,
+                       reason: str, on: date, *, token: str) -> Answer:
+    """3261 (dispute): the cycle cannot settle while it is open."""
+    cmd = c.DisputeCycleItem(cycle_id=cycle_id, settlement_id=settlement_id, region=region,
+                             reason=reason, disputed_on=on)
+    return await send_command(settings, cmd, key=cycle_id, on=on, token=token)
+
+
+async def rollback_item(settings: Settings, cycle_id: str, settlement_id: str, region: str,
+                        on: date, *, reason: str = "", token: str) -> Answer:
+    """3262: withdraw the region's confirmation of one settlement, before settlement."""
+    cmd = c.RollBackCycleItem(cycle_id=cycle_id, settlement_id=settlement_id, region=region,
+                              reason=reason, rolled_back_on=on)
+    return await send_command(settings, cmd, key=cycle_id, on=on, token=token)
+
+
+def cycle_items(cycle_id: str, *, token: str, limit: int = 100, offset: int = 0,
+                institution_id: str | None = None, url: str | None = None) -> dict[str, Any]:
+    """3260: one page of a cycle's settlements from `GET /cycles/{id}/items`, read as the
+    staff member `token` names; `Refused` otherwise."""
+    q: dict[str, Any] = {"limit": limit, "offset": offset}
+    if institution_id is not None:
+        q["institution_id"] = institution_id
+    target = f"{url or clearing_url()}/cycles/{urllib.parse.quote(cycle_id, safe=':')}" \
+             f"/items?{urllib.parse.urlencode(q)}"
+    status, body = desk.request(target, token)
+    if status != 200:
+        raise Refused(status, str(body.get("reason_code", f"http_{status}")),
+                      str(body.get("reason", "")))
+    return dict(body)
+
+
+def format_items(page: dict[str, Any]) -> str:
+    """A page of items: amounts in yuan, each region's word (✓ confirmed, ✗ disputed)."""
+    head = (f"cycle {page['cycle_id']} ({page['status']}): items {page['offset'] + 1}–"
+            f"{page['offset'] + len(page['items'])} of {page['total']}")
+    if page["disputed"]:
+        head += f"; disputed: {', '.join(page['disputed'])}"
+    rows = [head, f"  {'settlement':<28}{'institution':<16}{'amount':>16}  marks"]
+    for it in page["items"]:
+        marks = "  ".join(f"{r} {'✓' if m['status'] == 'confirmed' else '✗ ' + m['reason']}"
+                          for r, m in sorted(it["marks"].items()))
+        rows.append(f"  {it['settlement_id']:<28}{it['institution_id']:<16}"
+                    f"{yuan(it['amount_fen']):>16}  {marks}")
+    if page["next_offset"] is not None:
+        rows.append(f"  (more: --offset {page['next_offset']})")
+    return "\n".join(rows)
+
+
+def reconcile(institution_token: str, request: dict[str, Any], *, url: str | None = None,
+              timeout: float = 20.0) -> tuple[int, dict[str, Any]]:
+    """3201/3202: POST an institution's `ReconcileInstitution` body (institution_id may be
+    left out) with its credential; (HTTP status, answer or refusal body)."""
+    status, body = desk.request(f"{url or clearing_url()}/reconciliation", institution_token,
+                                json.dumps(request).encode(), timeout)
+    return status, dict(body)
+
+
+def format_reconciliation(answer: dict[str, Any]) -> str:
+    """The answer: result, both sides' figures, then each settlement that differs."""
+    w, i = answer["wic"], answer["institution"]
+    rows = [f"{answer['transaction']} {answer['institution_id']} {answer['scope']}: "
+            f"{answer['result'].upper()}",
+            f"  {'':<12}{'count':>8}{'medical (yuan)':>20}{'fund (yuan)':>20}",
+            f"  {'wic':<12}{w['settlement_count']:>8}{yuan(w['medical_fen']):>20}"
+            f"{yuan(w['fund_fen']):>20}",
+            f"  {'institution':<12}{i['settlement_count']:>8}{yuan(i['medical_fen']):>20}"
+            f"{yuan(i['fund_fen']):>20}"]
+    for d in answer.get("differences", []):
+        rows.append(f"  {d['settlement_id']:<28}{', '.join(d['reasons'])}")
+    return "\n".join(rows)
 
 
 async def refuse(settings: Settings, settlement_id: str, amount_fen: int, reason: str, on: date,
@@ -367,6 +459,21 @@ def _run(args: argparse.Namespace) -> int:
             case "settle":
                 return desk.report(asyncio.run(settle(settings, args.cycle_id, args.on,
                                                   token=src)), "settle")
+            case "abort":
+                return desk.report(asyncio.run(abort(settings, args.cycle_id, args.reason,
+                                                 args.on, token=src)), "abort")
+            case "confirm-item":
+                return desk.report(asyncio.run(confirm_item(
+                    settings, args.cycle_id, args.settlement_id, args.region, args.on,
+                    token=src)), f"confirm {args.settlement_id}")
+            case "dispute-item":
+                return desk.report(asyncio.run(dispute_item(
+                    settings, args.cycle_id, args.settlement_id, args.region, args.reason,
+                    args.on, token=src)), f"dispute {args.settlement_id}")
+            case "rollback-item":
+                return desk.report(asyncio.run(rollback_item(
+                    settings, args.cycle_id, args.settlement_id, args.region, args.on,
+                    reason=args.reason, token=src)), f"roll back {args.settlement_id}")
             case "refuse":
                 return desk.report(asyncio.run(refuse(
                     settings, args.settlement_id, args.amount_yuan, args.reason, args.on,
@@ -431,6 +538,69 @@ def _accounts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _items(args: argparse.Namespace) -> int:
+    if not args.token:
+        print("wic clearing items: no staff token: give --token or set WIC_TOKEN",
+              file=sys.stderr)
+        return 2
+    try:
+        page = cycle_items(args.cycle_id, token=args.token, limit=args.limit,
+                           offset=args.offset, institution_id=args.institution)
+    except Refused as exc:
+        print(f"wic clearing items: refused [{exc.code}] {exc.reason}", file=sys.stderr)
+        return 1
+    except TimeoutError as exc:
+        print(f"wic clearing items: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(page, ensure_ascii=False, indent=2) if args.json else format_items(page))
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    what = "wic clearing reconcile"
+    if not args.institution_token:
+        print(f"{what}: no institution credential: give --institution-token or set "
+              "WIC_INSTITUTION_TOKEN", file=sys.stderr)
+        return 2
+    if (args.cycle is None) == (args.period is None):
+        print(f"{what}: give --cycle CYCLE_ID or --from DATE --to DATE", file=sys.stderr)
+        return 2
+    scope = ({"cycle_id": args.cycle} if args.cycle else
+             {"from_date": args.period[0].isoformat(), "to_date": args.period[1].isoformat()})
+    request_id = args.request_id or f"wic-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    body: dict[str, Any] = {"request_id": request_id, "scope": scope}
+    if args.items:
+        with open(args.items, encoding="utf-8") as f:
+            items = json.load(f)
+        body["items"] = items
+        body["totals"] = {"settlement_count": len(items),
+                          "medical_fen": sum(int(i["medical_fen"]) for i in items),
+                          "fund_fen": sum(int(i["fund_fen"]) for i in items)}
+    else:
+        body["totals"] = {"settlement_count": args.count, "medical_fen": args.medical_yuan,
+                          "fund_fen": args.fund_yuan}
+    try:
+        status, answer = reconcile(args.institution_token, body)
+    except TimeoutError as exc:
+        print(f"{what}: {exc}", file=sys.stderr)
+        return 2
+    if status != 200:
+        print(f"{what}: refused [{answer.get('reason_code', status)}] "
+              f"{answer.get('reason', '')}", file=sys.stderr)
+        return 1 if status < 500 else 2
+    print(json.dumps(answer, ensure_ascii=False, indent=2) if args.json
+          else format_reconciliation(answer))
+    return 0 if answer["result"] == "match" else 3
+
+
+def _reconcile_args(args: argparse.Namespace) -> int:
+    if (args.date_from is None) != (args.date_to is None):
+        print("wic clearing reconcile: give both --from and --to", file=sys.stderr)
+        return 2
+    args.period = (args.date_from, args.date_to) if args.date_from else None
+    return _reconcile(args)
+
+
 def _prepayments(args: argparse.Namespace) -> int:
     rows = asyncio.run(prepayment_rows(load().database_url))
     if args.warnings:
@@ -453,6 +623,25 @@ _HELP: dict[str, tuple[str, str]] = {
                 "--reason 'H37020200001 line not ours'"),
     "settle": ("SD-FUND-2: move the funds of a cycle confirmed by both regions",
                "wic clearing settle '2024-05:370100|370200' --on 2024-06-05"),
+    "abort": ("SD-FUND-2: a closed cycle that will not settle rolls into the next open cycle",
+              "wic clearing abort '2024-05:370100|370200' --reason 'S-17 disputed'"),
+    "items": ("national 3260: a cycle's settlements, paged, with each region's confirmation "
+              "or dispute (from the clearing service, --token)",
+              "wic clearing items '2024-05:370100|370200' --limit 50 --offset 0"),
+    "confirm-item": ("national 3261: a region confirms one settlement of a closed cycle",
+                     "wic clearing confirm-item '2024-05:370100|370200' S-17 "
+                     "--region 370100"),
+    "dispute-item": ("national 3261: a region disputes one settlement (the cycle cannot "
+                     "settle while it is open)", "wic clearing dispute-item "
+                     "'2024-05:370100|370200' S-17 --region 370100 --reason '非本地参保'"),
+    "rollback-item": ("national 3262: withdraw a region's confirmation of one settlement, "
+                      "until the cycle settles", "wic clearing rollback-item "
+                      "'2024-05:370100|370200' S-17 --region 370100"),
+    "reconcile": ("national 3201/3202: an institution reconciles a period or a cycle with "
+                  "its credential (exit 0 match, 3 mismatch)",
+                  "wic clearing reconcile --from 2024-05-01 --to 2024-05-31 --count 2 "
+                  "--medical-yuan 350.00 --fund-yuan 250.00\n"
+                  "  wic clearing reconcile --cycle '2024-05:370100|370200' --items ours.json"),
     "refuse": ("SD-FUND-3 (拒付): refuse part of a settlement; it flows back in the next cycle",
                "wic clearing refuse S-123 --amount-yuan 120.50 --code not_injury_related "
                "--reason 'SD-ENC-5: unrelated illness'"),
@@ -510,6 +699,39 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             q.add_argument("--reason", required=True)
     st = _sub(sub, "settle")
     st.add_argument("cycle_id", metavar="CYCLE_ID")
+    ab = _sub(sub, "abort")
+    ab.add_argument("cycle_id", metavar="CYCLE_ID")
+    ab.add_argument("--reason", required=True, help="why it will not settle")
+    for name in ("confirm-item", "dispute-item", "rollback-item"):
+        q = _sub(sub, name)
+        q.add_argument("cycle_id", metavar="CYCLE_ID")
+        q.add_argument("settlement_id", metavar="SETTLEMENT_ID")
+        q.add_argument("--region", required=True, help="the region giving its word")
+        q.add_argument("--reason", required=name == "dispute-item",
+                       default="", help="why (required for a dispute)")
+    it = _sub(sub, "items", command=False)
+    it.add_argument("cycle_id", metavar="CYCLE_ID")
+    it.add_argument("--limit", type=int, default=100, help="items per page (≤ 1000)")
+    it.add_argument("--offset", type=int, default=0)
+    it.add_argument("--institution", metavar="ID", help="only this institution's items")
+    it.add_argument("--json", action="store_true", help="the service's JSON page")
+    it.add_argument("--token", default=os.environ.get("WIC_TOKEN"),
+                    help="the staff bearer token (default $WIC_TOKEN)")
+    it.set_defaults(func=_items)
+    rc = _sub(sub, "reconcile", command=False)
+    rc.add_argument("--cycle", metavar="CYCLE_ID", help="reconcile one clearing cycle")
+    rc.add_argument("--from", dest="date_from", type=date.fromisoformat, metavar="DATE")
+    rc.add_argument("--to", dest="date_to", type=date.fromisoformat, metavar="DATE")
+    rc.add_argument("--count", type=int, default=0, help="3201: number of settlements")
+    rc.add_argument("--medical-yuan", type=_yuan_arg, default=0, help="3201: medical total")
+    rc.add_argument("--fund-yuan", type=_yuan_arg, default=0, help="3201: fund total")
+    rc.add_argument("--items", metavar="FILE", help="3202: JSON list of {settlement_id, "
+                    "medical_fen, fund_fen} (totals are their sums)")
+    rc.add_argument("--request-id", help="the institution's own request id")
+    rc.add_argument("--json", action="store_true", help="the service's JSON answer")
+    rc.add_argument("--institution-token", default=os.environ.get("WIC_INSTITUTION_TOKEN"),
+                    help="the institution's credential (default $WIC_INSTITUTION_TOKEN)")
+    rc.set_defaults(func=_reconcile_args)
     rf = _sub(sub, "refuse")
     rf.add_argument("settlement_id", metavar="SETTLEMENT_ID")
     rf.add_argument("--amount-yuan", required=True, type=_yuan_arg, help="refused amount")

@@ -92,6 +92,9 @@ SPECS: tuple[InputSpec, ...] = (
     # pre-settlement-answers, whose relayed answers name that cause, is not an input here)
     InputSpec(topics.PRE_SETTLEMENT_REQUESTS, Writer.SETTLEMENT,
               (topics.PRE_SETTLEMENT_ANSWERS,)),
+    # a reconciliation (3201/3202) is answered, or refused, on reconciliation-answers
+    InputSpec(topics.RECONCILIATION_REQUESTS, Writer.CLEARING,
+              (topics.RECONCILIATION_ANSWERS,)),
     InputSpec(topics.CLAIM_COMMANDS, Writer.SETTLEMENT,
               (topics.SETTLEMENT_EVENTS, topics.CLAIM_REPLIES)),
     InputSpec(topics.CLEARING_COMMANDS, Writer.CLEARING,

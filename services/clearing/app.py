@@ -9,7 +9,15 @@ from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from contracts.runtime.reads import Readers
 from contracts.settings import load
-from services.clearing.adapters import commands, gateway_agent, http, ledger_agent
+from services.clearing.adapters import (
+    commands,
+    credentials,
+    gateway_agent,
+    http,
+    items_http,
+    ledger_agent,
+    reconciliation_http,
+)
 from services.clearing.adapters.projection import PROJECTIONS
 
 settings = load("clearing")
@@ -19,7 +27,10 @@ faust_app.add_health(app, settings, read_models)
 ledger_agent.register(app, settings)
 gateway_agent.register(app, settings)
 pool = LazyPool(settings.database_url, http.SCHEMA).attach(app)
-readers = Readers()
+hospitals = credentials.register(app, settings)  # the reconciliation door's credentials
+readers = Readers(institutions=hospitals.institution_for_token)
 http.register(app, pool, readers)
+items_http.register(app, pool, readers)
+reconciliation_http.register(app, settings, readers, lambda: hospitals.ready)
 audit_view.wire(app, "clearing", pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from contracts.actor import Actor
 from contracts.clearing import CycleLine, PartyNet, parse_cycle_id
 from contracts.read_authority import Resource, account_regions, may_read
+from contracts.reconciliation import ReconcileInstitution, ReconciliationAnswered
 from contracts.runtime import audit_view, ingress
 from contracts.runtime.http import (
     BadRequest,
@@ -40,6 +41,7 @@ from contracts.runtime.reads import Readers, allow, secure
 from services.clearing.adapters import accounts_view
 from services.clearing.adapters.commands import COMMAND_DESK
 from services.clearing.adapters.files import csv_file, xlsx_file
+from services.clearing.adapters.items_http import CycleItems
 from services.clearing.domain.statement_files import Document, statement_document
 
 SCHEMA = "clearing"
@@ -110,6 +112,22 @@ def openapi() -> dict[str, Any]:
                     "with totals and each party's net, or with institution_id one "
                     "institution's lines; amounts in yuan with two decimals", content_type)
                    for suffix, (_, content_type) in FILES.items()},
+                "/cycles/{cycle_id}/items": op(
+                    "National 3260: the settlements a cycle holds, paged (limit ≤ 1000, "
+                    "offset), with each region's confirmation or dispute (3261)", CycleItems,
+                    [p("cycle_id", "path"), p("limit", "query", "integer"),
+                     p("offset", "query", "integer"), p("institution_id", "query")]),
+                "/reconciliation": {"post": {
+                    "summary": "National 3201 (totals) / 3202 (with items): an institution "
+                    "reconciles a period or a cycle with its credential",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ReconcileInstitution"}}}},
+                    "responses": responses(ReconciliationAnswered, 400,
+                                           (401, "no valid institution credential"),
+                                           (403, "another institution's"),
+                                           (404, "unknown cycle"), (413, "body too large"),
+                                           description="match or mismatch")}},
                 "/prepayments": op("Prepayment positions with warning status", Prepayment,
                                    [], True),
                 "/commands": ingress.openapi_path(COMMAND_DESK),
@@ -117,7 +135,8 @@ def openapi() -> dict[str, Any]:
                 **audit_view.openapi_paths()},
             "components": ingress.openapi_components(
                 COMMAND_DESK, {**schemas(Balance, CycleOut, Statement, Prepayment, ErrorBody,
-                                         accounts_view.AccountsPage),
+                                         accounts_view.AccountsPage, CycleItems,
+                                         ReconcileInstitution, ReconciliationAnswered),
                                **audit_view.openapi_schemas()})})
 
 

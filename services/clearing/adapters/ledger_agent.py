@@ -31,6 +31,8 @@ from contracts.topics import (
     CLEARING_EVENTS,
     GATEWAY_INBOUND,
     GATEWAY_OUTBOUND,
+    RECONCILIATION_ANSWERS,
+    RECONCILIATION_REQUESTS,
     SETTLEMENT_EVENTS,
 )
 from services.clearing.adapters import config, records
@@ -42,6 +44,10 @@ from services.clearing.domain.handlers import (
     LedgerContext,
 )
 from services.clearing.domain.ledger import evolve
+from services.clearing.domain.reconciliation import (
+    RECONCILIATION_HANDLERS,
+    RECONCILIATION_KEYED_BY,
+)
 from services.clearing.domain.state import ClearingState
 
 log = logging.getLogger(__name__)
@@ -64,10 +70,10 @@ async def rebuild(settings: Settings) -> ClearingState:
 
 def register(app: faust.App, settings: Settings) -> None:
     p = settings.topic_prefix
-    settled, commands, outbound, inbound, benefits = (t.name(p) for t in (
+    settled, commands, outbound, inbound, benefits, reconcile = (t.name(p) for t in (
         SETTLEMENT_EVENTS, CLEARING_COMMANDS, GATEWAY_OUTBOUND, GATEWAY_INBOUND,
-        BENEFIT_EVENTS))
-    names = (settled, commands, outbound, inbound, benefits)
+        BENEFIT_EVENTS, RECONCILIATION_REQUESTS))
+    names = (settled, commands, outbound, inbound, benefits, reconcile)
     source = app.topic(*names, key_type=bytes, value_type=bytes)
     gw = config.gateway()  # NotConfigured without its key files: the service does not start
     ctx = LedgerContext(config.policy(gw), gw.private_key, gw.key_id)
@@ -75,6 +81,9 @@ def register(app: faust.App, settings: Settings) -> None:
     rejector = records.rejector(app, settings, send=deferred.send)
     # a refused answer from another province is dead-lettered, not answered on our replies
     gateway_rejector = records.rejector(app, settings, reply=None, send=deferred.send)
+    # a refused reconciliation (3201/3202) is answered to the institution on its topic
+    reconcile_rejector = records.rejector(app, settings, reply=RECONCILIATION_ANSWERS,
+                                          send=deferred.send)
     ledger = OneState(ClearingState())
     # In memory: the ledger's own log is its checkpoint (a restart rebuilds it and re-posts
     # nothing twice, by causation id); this refetches a hole within a run.
@@ -91,6 +100,10 @@ def register(app: faust.App, settings: Settings) -> None:
                         passes_by=_passing_by_all_but(BENEFIT_PAYMENT_HANDLERS)),
         outbound: Route("ledger", GATEWAY_ANSWER_HANDLERS, rejector, context,
                                        passes_by=_passing_by_all_but(GATEWAY_ANSWER_HANDLERS)),
+        # institutions' reconciliation requests, answered from the ledger as it stands in
+        # this order (a query: no event, no state change)
+        reconcile: Route("reconcile", RECONCILIATION_HANDLERS, reconcile_rejector, context,
+                         keyed_by=RECONCILIATION_KEYED_BY),
         # claims and garbage on gateway-inbound are the gateway agent's business
         inbound: Route("gateway", GATEWAY_ANSWER_HANDLERS, gateway_rejector,
                                       context, passes_by=_not_an_answer),

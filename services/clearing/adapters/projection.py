@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 
@@ -28,7 +29,7 @@ from services.clearing.adapters.audit import AUDIT
 from services.clearing.domain import cycles
 
 TABLES = ["ledger_events", "ledger_entries", "balances", "cycles", "statements", "cycle_nets",
-          "prepayment_positions", TABLE]
+          "prepayment_positions", "cycle_items", "cycle_item_marks", TABLE]
 
 
 _APPLIED = ("SELECT ledger_seq, event_id FROM ledger_events"
@@ -44,6 +45,19 @@ _ADD_LINE = ("INSERT INTO statements VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT"
              " (cycle_id, debtor, creditor, institution_id) DO UPDATE SET"
              " settled_fen = statements.settled_fen + $5,"
              " refused_fen = statements.refused_fen + $6")
+_ADD_ITEM = ("INSERT INTO cycle_items VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT"
+             " (cycle_id, settlement_id) DO UPDATE SET"
+             " settled_fen = cycle_items.settled_fen + $6,"
+             " refused_fen = cycle_items.refused_fen + $7")
+_CARRY_ITEMS = ("INSERT INTO cycle_items SELECT $2, settlement_id, institution_id, debtor,"
+                " creditor, settled_fen, refused_fen FROM cycle_items WHERE cycle_id = $1"
+                " ON CONFLICT (cycle_id, settlement_id) DO UPDATE SET"
+                " settled_fen = cycle_items.settled_fen + EXCLUDED.settled_fen,"
+                " refused_fen = cycle_items.refused_fen + EXCLUDED.refused_fen")
+_MARK = ("INSERT INTO cycle_item_marks VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT"
+         " (cycle_id, settlement_id, region) DO UPDATE SET status=$4, reason=$5, actor=$6,"
+         " marked_on=$7, last_seq=$8")
+_UNMARK = "DELETE FROM cycle_item_marks WHERE cycle_id=$1 AND settlement_id=$2 AND region=$3"
 _PREPAYMENT = (
     "INSERT INTO prepayment_positions VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
     " ON CONFLICT (account) DO UPDATE SET funded_fen=$2, balance_fen=$3,"
@@ -71,6 +85,7 @@ async def _aborted(conn: asyncpg.Connection, ev: c.ClearingCycleAborted) -> None
     for r in rows:
         await _line(conn, ev.rolled_into, (r["debtor"], r["creditor"], r["institution_id"]),
                     r["settled_fen"], r["refused_fen"])
+    await conn.execute(_CARRY_ITEMS, ev.cycle_id, ev.rolled_into)  # items, not their marks
 
 
 async def _closed(conn: asyncpg.Connection, ev: c.ClearingCycleClosed) -> None:
@@ -100,6 +115,7 @@ class _Postings:
     opened: dict[str, int] = field(default_factory=dict)  # cycle id -> first seq
     late: Counter[str] = field(default_factory=Counter)
     lines: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
+    items: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
     prepayments: list[tuple[object, ...]] = field(default_factory=list)
 
     def add_entries(self, seq: int, env: Envelope[Message], entries: tuple[c.Entry, ...],
@@ -132,6 +148,12 @@ class _Postings:
                 refusal = ev.kind is c.PostingKind.REFUSAL
                 self.add_line(ev.cycle_id, (who[0], who[1], ev.institution_id or ""),
                               0 if refusal else fund, -fund if refusal else 0)
+                if ev.settlement_id:  # the cycle holds this settlement (3260)
+                    item = self.items.setdefault(
+                        (ev.cycle_id, ev.settlement_id),
+                        [ev.institution_id or "", who[0], who[1], 0, 0])
+                    item[3] += 0 if refusal else fund
+                    item[4] += -fund if refusal else 0
         if (p := ev.prepayment) is not None:
             self.prepayments.append((p.account, p.funded_fen, p.balance_fen, p.warning_line_fen,
                                      p.below_warning, p.overdrawn, p.top_up_requested_fen,
@@ -145,6 +167,7 @@ class _Postings:
             (_OPEN_CYCLE, [_open_cycle_row(cid, seq) for cid, seq in self.opened.items()]),
             (_ADD_LATE, list(self.late.items())),
             (_ADD_LINE, [(*k, s, r) for k, (s, r) in self.lines.items()]),
+            (_ADD_ITEM, [(*k, *v) for k, v in self.items.items()]),
             (_PREPAYMENT, self.prepayments),
         ]
         for sql, rows in writes:
@@ -181,6 +204,14 @@ async def _apply_other(conn: asyncpg.Connection, env: Envelope[Message]) -> None
             await _cycle(conn, ev.cycle_id, seq, status="settled", settled_on=ev.settled_on)
         case c.ClearingCycleAborted():
             await _aborted(conn, ev)
+        case c.ClearingItemConfirmed():
+            await conn.execute(_MARK, ev.cycle_id, ev.settlement_id, ev.region, "confirmed",
+                               "", ev.confirmed_by, ev.confirmed_on, seq)
+        case c.ClearingItemDisputed():
+            await conn.execute(_MARK, ev.cycle_id, ev.settlement_id, ev.region, "disputed",
+                               ev.reason, "", ev.disputed_on, seq)
+        case c.ClearingItemConfirmationRolledBack():
+            await conn.execute(_UNMARK, ev.cycle_id, ev.settlement_id, ev.region)
 
 
 @dataclass

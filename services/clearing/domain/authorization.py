@@ -1,9 +1,10 @@
 """Who may send a clearing command (issue 16), decided on the regions it acts in.
 
 The role matrix is `contracts.authority`. Regions: a prepayment's insured province; a
-cycle's two parties (close, settle, abort: an officer of either side; confirm, dispute: of
-the region named); a refusal's insured side. Four-eyes: a cycle confirmed by a region's
-officer is settled by someone else.
+cycle's two parties (close, settle, abort: an officer of either side; confirm, dispute,
+and their item-level forms 3261/3262: of the region named); a refusal's insured side.
+Four-eyes: a cycle confirmed by a region's officer, or one of its items, is settled by
+someone else.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contracts.authority import authorize, four_eyes
 from contracts.decision import Rejected
 from contracts.envelope import Envelope
 from contracts.message import Message
+from services.clearing.domain.items import item_confirmers
 from services.clearing.domain.state import ClearingState
 
 
@@ -23,8 +25,9 @@ def authorized(state: ClearingState, env: Envelope[Message]) -> Actor:
     actor = authorize(env.actor, cmd, regions(state, cmd))
     if isinstance(cmd, c.SettleCycle):
         cycle = state.cycles.get(cmd.cycle_id)
-        confirmers = cycle.confirmers.values() if cycle is not None else ()
-        four_eyes(actor, confirmers, "settle it", "confirmed this cycle")
+        confirmers = ([*cycle.confirmers.values(), *item_confirmers(cycle)]
+                      if cycle is not None else [])
+        four_eyes(actor, confirmers, "settle it", "confirmed this cycle or one of its items")
     return actor
 
 
@@ -47,7 +50,8 @@ def named_regions(cmd: Message) -> list[str] | None:
     match cmd:
         case c.FundPrepayment():
             return [cmd.insured_province]
-        case c.ConfirmCycle() | c.DisputeCycle():
+        case c.ConfirmCycle() | c.DisputeCycle() | c.ConfirmCycleItem() | \
+                c.DisputeCycleItem() | c.RollBackCycleItem():
             return [cmd.region]
         case c.CloseCycle() | c.SettleCycle() | c.AbortCycle():
             try:

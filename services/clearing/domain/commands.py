@@ -25,6 +25,7 @@ from contracts.clearing import (
 from contracts.decision import Rejected
 from contracts.types import city_of, province_of
 from services.clearing.domain import accounts, cycles, postings, prepayment
+from services.clearing.domain.item_commands import refuse_if_disputed
 from services.clearing.domain.state import ClearingState, Cycle, CycleStatus, Policy
 
 
@@ -93,6 +94,7 @@ def confirm_cycle(state: ClearingState, cmd: ConfirmCycle, by: str = ""
     cycle = _closed_party(state, cmd.cycle_id, cmd.region)
     if cmd.region in cycle.confirmed:
         return None
+    refuse_if_disputed(cycle, cmd.region, f"be confirmed by {cmd.region}")  # 3261
     return ClearingCycleConfirmed(ledger_seq=state.seq, cycle_id=cmd.cycle_id,
                                   region=cmd.region, confirmed_on=cmd.confirmed_on,
                                   confirmed_by=by)
@@ -113,6 +115,7 @@ def settle_cycle(state: ClearingState, cmd: SettleCycle) -> ClearingCycleSettled
         return None
     if cycle.status is not CycleStatus.CLOSED:
         raise Rejected("cycle_not_closed", f"cycle {cmd.cycle_id} is {cycle.status.value}")
+    refuse_if_disputed(cycle, None, "settle")  # 3261: an open item dispute holds it
     _, a, b = parse_cycle_id(cmd.cycle_id)
     missing = sorted({a, b} - cycle.confirmed)
     if missing or cycle.disputed:

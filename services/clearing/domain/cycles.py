@@ -12,6 +12,7 @@ from datetime import date
 
 from contracts.clearing import CycleLine, LedgerPosted, PartyNet, cycle_id, parse_cycle_id
 from contracts.types import city_of, province_of
+from services.clearing.domain import items
 from services.clearing.domain.state import ClearingState, Cycle, CycleStatus, LineKey, LineTotals
 
 INTRA = "intra_provincial"
@@ -78,7 +79,11 @@ def counted(state: ClearingState, cid: str, ev: LedgerPosted, fund_amount: int) 
         new = LineTotals(old.settled_fen, old.refused_fen - fund_amount)
     else:
         new = LineTotals(old.settled_fen + fund_amount, old.refused_fen)
-    return _put(state, replace(cycle, lines={**cycle.lines, key: new}))
+    cycle = replace(cycle, lines={**cycle.lines, key: new})
+    if ev.settlement_id:  # the cycle holds this settlement (3260 membership)
+        cycle = items.counted(cycle, ev.settlement_id, key, fund_amount,
+                              refusal=ev.kind == "refusal")
+    return _put(state, cycle)
 
 
 def with_status(state: ClearingState, cid: str, status: CycleStatus,
@@ -110,7 +115,7 @@ def aborted(state: ClearingState, cid: str, into: str) -> ClearingState:
     for key, t in cycle.lines.items():
         old = lines.get(key, LineTotals())
         lines[key] = LineTotals(old.settled_fen + t.settled_fen, old.refused_fen + t.refused_fen)
-    return _put(state, replace(target, lines=lines))
+    return _put(state, items.carried(replace(target, lines=lines), cycle))
 
 
 def statement(cycle: Cycle) -> tuple[tuple[CycleLine, ...], tuple[PartyNet, ...]]:

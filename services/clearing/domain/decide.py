@@ -14,11 +14,12 @@ from contracts import clearing as c
 from contracts import settlement as s
 from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
-from services.clearing.domain import commands, outbound, postings
+from services.clearing.domain import commands, item_commands, outbound, postings
 from services.clearing.domain.state import ClearingState, Policy
 
 COMMANDS = (c.FundPrepayment, c.CloseCycle, c.ConfirmCycle, c.DisputeCycle, c.SettleCycle,
-            c.AbortCycle, c.RefuseItems)
+            c.AbortCycle, c.RefuseItems, c.ConfirmCycleItem, c.DisputeCycleItem,
+            c.RollBackCycleItem)
 
 
 def decide(state: ClearingState, policy: Policy, msg: Message,
@@ -66,4 +67,10 @@ def decide(state: ClearingState, policy: Policy, msg: Message,
             return commands.abort_cycle(state, msg)
         case c.RefuseItems():
             return commands.refuse_items(state, policy, msg, cause)
+        case c.ConfirmCycleItem():
+            return item_commands.confirm_item(state, msg, actor_id)
+        case c.DisputeCycleItem():
+            return item_commands.dispute_item(state, msg)
+        case c.RollBackCycleItem():
+            return item_commands.roll_back_item(state, msg)
     return None  # not a money event: other settlement facts do not touch the ledger

@@ -17,12 +17,15 @@ from contracts.clearing import (
     ClearingCycleConfirmed,
     ClearingCycleDisputed,
     ClearingCycleSettled,
+    ClearingItemConfirmationRolledBack,
+    ClearingItemConfirmed,
+    ClearingItemDisputed,
     Entry,
     LedgerPosted,
     PostingKind,
 )
 from contracts.message import Message
-from services.clearing.domain import cycles
+from services.clearing.domain import cycles, items
 from services.clearing.domain.state import ClearingState, CycleStatus, Prepayment, SettlementRef
 
 
@@ -63,6 +66,9 @@ def evolve(state: ClearingState, event: Message, cause: uuid.UUID | None) -> Cle
         return cycles.disputed(state, event.cycle_id, event.region, event.reason)
     if isinstance(event, ClearingCycleAborted):
         return cycles.aborted(state, event.cycle_id, event.rolled_into)
+    if isinstance(event, ClearingItemConfirmed | ClearingItemDisputed
+                  | ClearingItemConfirmationRolledBack):
+        return items.marked(state, event)
     return state
 
 
@@ -103,6 +109,13 @@ def _settlement(state: ClearingState, ev: LedgerPosted) -> ClearingState:
     outstanding = (ref.outstanding_fen if ref else 0) + _fund_leg(ev)
     new = SettlementRef(ev.insured_region, ev.treatment_region, ev.institution_id or "",
                         outstanding, ev.insured_region[:2] != ev.treatment_region[:2])
+    if ev.kind in (PostingKind.SETTLEMENT, PostingKind.GATEWAY_CLAIM):  # 3201/3202 figures
+        new = replace(new, settled_on=ev.business_date, medical_fen=ev.medical_fen or 0,
+                      fund_fen=_fund_leg(ev))
+    elif ref is not None:
+        new = replace(new, settled_on=ref.settled_on, medical_fen=ref.medical_fen,
+                      fund_fen=ref.fund_fen,
+                      reversed=ref.reversed or ev.kind is PostingKind.REVERSAL)
     return replace(state, settlements={**state.settlements, ev.settlement_id: new})
 
 

@@ -67,10 +67,12 @@ def settlement_posting(state: ClearingState, policy: Policy, *, kind: PostingKin
 
 def settled(state: ClearingState, policy: Policy, ev: EncounterSettled,
             cause: uuid.UUID) -> LedgerPosted:
+    """Carries the medical total (the encounter's submitted amount) for 3201/3202."""
     return settlement_posting(
         state, policy, kind=PostingKind.SETTLEMENT, cause=cause, cause_type=ev.message_type,
         settlement_id=ev.settlement_id, insured=ev.insured_region, treatment=ev.treatment_region,
-        institution_id=ev.institution_id, fund_fen=ev.fund_fen, on=ev.settled_on)
+        institution_id=ev.institution_id, fund_fen=ev.fund_fen, on=ev.settled_on
+    ).model_copy(update={"medical_fen": ev.submitted_fen})
 
 
 def reversed_(state: ClearingState, policy: Policy, ev: SettlementReversed,

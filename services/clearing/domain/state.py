@@ -7,6 +7,7 @@ a decision can never corrupt the state it was given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from contracts.idempotency import DecidedIds
@@ -32,6 +33,39 @@ class LineTotals:
 
 
 @dataclass(frozen=True)
+class ItemTotals:
+    """One settlement's postings counted in one cycle (its membership, national 3260):
+    settlement and reversal fund amounts, refusals apart."""
+
+    institution_id: str
+    debtor: str
+    creditor: str
+    settled_fen: int = 0
+    refused_fen: int = 0
+
+    @property
+    def amount_fen(self) -> int:
+        return self.settled_fen - self.refused_fen
+
+
+class ItemStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True)
+class ItemMark:
+    """A region's word on one item of a cycle (3261), until rolled back (3262)."""
+
+    status: ItemStatus
+    by: str = ""  # who confirmed (four-eyes: the settler is someone else)
+    reason: str = ""  # why disputed
+
+
+ItemKey = tuple[str, str]  # (settlement id, region)
+
+
+@dataclass(frozen=True)
 class Cycle:
     cycle_id: str
     month: str
@@ -42,6 +76,13 @@ class Cycle:
     confirmers: dict[str, str] = field(default_factory=dict)  # region -> actor who confirmed
     disputed: dict[str, str] = field(default_factory=dict)
     rolled_into: str | None = None
+    items: dict[str, ItemTotals] = field(default_factory=dict)  # settlement id -> its part
+    marks: dict[ItemKey, ItemMark] = field(default_factory=dict)
+
+    def disputed_items(self, region: str | None = None) -> list[str]:
+        """The settlements with an open item dispute (by `region`, or by either side)."""
+        return sorted({sid for (sid, r), m in self.marks.items()
+                       if m.status is ItemStatus.DISPUTED and region in (None, r)})
 
 
 @dataclass(frozen=True)
@@ -53,6 +94,11 @@ class SettlementRef:
     institution_id: str
     outstanding_fen: int  # fund amount not yet reversed or refused
     cross_provincial: bool
+    # what reconciliation (3201/3202) compares: the settlement as settled
+    settled_on: date | None = None
+    medical_fen: int = 0
+    fund_fen: int = 0
+    reversed: bool = False
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,15 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 from stdnum.cn import ric
 
-from contracts import benefits, clearing, envelope, presettlement, reference, settlement
+from contracts import (
+    benefits,
+    clearing,
+    envelope,
+    presettlement,
+    reconciliation,
+    reference,
+    settlement,
+)
 from contracts import types as ctypes
 from contracts.message import Message
 
@@ -227,6 +235,23 @@ def _fix(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
                   | presettlement.PreSettlementAnswered):
         for name in ("submitted_fen", "fund_fen", "self_fen", "employer_fen"):
             data[name] = sum(line[name] for line in data["lines"])
+    if model is reconciliation.ReconciliationScope:  # a period (ordered, bounded) or a cycle
+        if data.get("cycle_id") is not None:
+            data.pop("from_date", None)
+            data.pop("to_date", None)
+        else:
+            start = data.get("from_date") or date(2024, 5, 1)
+            start = start if start < date(9000, 1, 1) else date(2024, 5, 1)
+            data.update(from_date=start, to_date=start + timedelta(days=30), cycle_id=None)
+    if model is reconciliation.ReconcileInstitution and data.get("items") is not None:
+        quarter = ctypes.MAX_FEN // 4  # at most 3 items: their sums stay within MAX_FEN
+        items = {i["settlement_id"]: {**i, "medical_fen": i["medical_fen"] % quarter,
+                                      "fund_fen": i["fund_fen"] % quarter}
+                 for i in data["items"]}  # each id once, and the totals are their sums
+        data["items"] = tuple(items.values())
+        data["totals"] = {"settlement_count": len(items),
+                          "medical_fen": sum(i["medical_fen"] for i in items.values()),
+                          "fund_fen": sum(i["fund_fen"] for i in items.values())}
     if model in _ORDERED:
         lo, hi = _ORDERED[model]
         if data.get(lo) is not None and data[lo] > data[hi]:

@@ -46,7 +46,7 @@ def test_outside_parties_write_only_their_inputs() -> None:
     rules = bindings(PREFIX)
     written = {p: {t.base for t in topics.ALL if _allowed(rules, p, "WRITE", t.name(PREFIX))}
                for p in (acl.HOSPITAL_GATEWAY, *acl.PROVINCES, OPERATOR)}
-    assert written[acl.HOSPITAL_GATEWAY] == {"hospital-messages"}
+    assert written[acl.HOSPITAL_GATEWAY] == {"hospital-messages", "reconciliation-requests"}
     for province in acl.PROVINCES:
         assert written[province] == {"gateway-inbound"}
     assert written[OPERATOR] == {t.base for t in topics.ALL

@@ -40,6 +40,9 @@ EXPECTED: dict[type[Message], set[Role]] = {
     c.DisputeCycle: {Role.CLEARING_OFFICER},
     c.SettleCycle: {Role.CLEARING_OFFICER},
     c.AbortCycle: {Role.CLEARING_OFFICER},
+    c.ConfirmCycleItem: {Role.CLEARING_OFFICER},  # 3261/3262: as the cycle's confirm
+    c.DisputeCycleItem: {Role.CLEARING_OFFICER},
+    c.RollBackCycleItem: {Role.CLEARING_OFFICER},
     c.RefuseItems: {Role.AUDITOR},
     # issue 19: benefit facts and claims as medical claims; the monthly run by finance
     **{fact: {Role.CLAIMS_REVIEWER} for fact in bf.FACTS},
