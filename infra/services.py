@@ -163,7 +163,8 @@ def start_all(prefix: str, database_url: str, bootstrap: str, log_dir: Path,
     procs = {name: ServiceProcess(name, prefix, database_url, bootstrap, log_dir)
              for name in names}
     for name, port in (ports or {}).items():
-        procs[name].port = port
+        if name in procs:  # the console's port is used below, when it is asked for
+            procs[name].port = port
     try:
         for p in procs.values():
             p.launch()
