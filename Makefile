@@ -40,7 +40,7 @@ test: venv  ## start the stack, run every test and the import contracts
 
 lint: venv  ## ruff + mypy
 	$(BIN)/ruff check .
-	$(BIN)/mypy contracts services infra ops bench wic
+	$(BIN)/mypy contracts services infra ops bench wic console
 
 demo: venv  ## start the stack and the services, drive a realistic month, prove it by replay
 	$(BIN)/wic demo

@@ -1,4 +1,5 @@
-"""Run the four services as local processes (`python -m services.<name> worker`).
+"""Run the five services as local processes (`python -m services.<name> worker`), and the
+staff console (`python -m console`) when asked.
 
 Used by `wic demo`, the end-to-end tests and the benchmarks. Each process gets its topic
 prefix, database, web port and its own Kafka principal (the service's name, whose password
@@ -31,6 +32,8 @@ CALLER_IDENTITY = ("WIC_KAFKA_PRINCIPAL", "WIC_KAFKA_CREDENTIALS", "WIC_KAFKA_US
                    "WIC_KAFKA_PASSWORD")
 DEFAULT_PORTS = {"registration": 18081, "encounter": 18082, "settlement": 18083,
                  "clearing": 18084, "benefits": 18085}
+CONSOLE = "console"  # the staff console (`python -m console`): a client of the five, no service
+CONSOLE_PORT = 18090
 
 
 def free_port() -> int:
@@ -65,7 +68,9 @@ class ServiceProcess:
         inherited = {k: v for k, v in os.environ.items() if k not in CALLER_IDENTITY}
         return {
             **inherited,
-            "WIC_KAFKA_PRINCIPAL": self.service,
+            # the console's operator page runs the `wic` CLI's dead-letter and lag functions
+            "WIC_KAFKA_PRINCIPAL": "operator" if self.service == CONSOLE else self.service,
+            "WIC_CONSOLE_PORT": str(self.port),
             "WIC_TOPIC_PREFIX": self.prefix,
             "WIC_DATABASE_URL": self.database_url,
             "WIC_KAFKA_BOOTSTRAP": self.bootstrap,
@@ -80,7 +85,8 @@ class ServiceProcess:
         """Start the process without waiting (see `wait_ready`)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         level = os.environ.get("WIC_SERVICE_LOG_LEVEL", "warn")  # info/debug when chasing a bug
-        cmd = [sys.executable, "-m", f"services.{self.service}", "worker", "-l", level]
+        cmd = ([sys.executable, "-m", CONSOLE] if self.service == CONSOLE else
+               [sys.executable, "-m", f"services.{self.service}", "worker", "-l", level])
         if self.profile_dir is not None:
             self.profile_dir.mkdir(parents=True, exist_ok=True)
             report = self.profile_dir / f"{self.service}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
@@ -150,17 +156,25 @@ class ServiceProcess:
 
 def start_all(prefix: str, database_url: str, bootstrap: str, log_dir: Path,
               names: tuple[str, ...] = SERVICES, timeout: float = 120.0,
-              ports: dict[str, int] | None = None) -> dict[str, ServiceProcess]:
-    """Launch every service at once (they start in parallel), then wait for each."""
+              ports: dict[str, int] | None = None, console: bool = False
+              ) -> dict[str, ServiceProcess]:
+    """Launch every service at once (they start in parallel), then wait for each; with
+    `console`, then the staff console too, pointed at them (port `ports["console"]`)."""
     procs = {name: ServiceProcess(name, prefix, database_url, bootstrap, log_dir)
              for name in names}
     for name, port in (ports or {}).items():
-        procs[name].port = port
+        if name in procs:  # the console's port is used below, when it is asked for
+            procs[name].port = port
     try:
         for p in procs.values():
             p.launch()
         for p in procs.values():
             p.wait_ready(timeout)
+        if console:
+            urls = {f"WIC_CONSOLE_{name.upper()}_URL": p.url for name, p in procs.items()}
+            procs[CONSOLE] = ServiceProcess(CONSOLE, prefix, database_url, bootstrap, log_dir,
+                                            port=(ports or {}).get(CONSOLE, free_port()),
+                                            extra_env=urls).start(timeout)
     except BaseException:
         stop_all(procs)
         raise

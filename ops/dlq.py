@@ -74,7 +74,8 @@ async def read_dead_letters(settings: Settings, service: str | None = None) -> l
     return found
 
 
-async def _redriven(settings: Settings) -> dict[str, tuple[str, int | None]]:
+async def redriven(settings: Settings) -> dict[str, tuple[str, int | None]]:
+    """Dead letter id -> (topic, offset) it was re-driven to (the console shows it too)."""
     conn = await asyncpg.connect(settings.database_url, timeout=10)
     try:
         await conn.execute(REDRIVES_DDL)
@@ -93,7 +94,7 @@ async def list_(settings: Settings, service: str | None = None, limit: int = 50,
                 out: TextIO | None = None) -> int:
     out = out or sys.stdout
     letters = (await read_dead_letters(settings, service))[-limit:] if limit else []
-    done = await _redriven(settings)
+    done = await redriven(settings)
     rows = [("ID", "SERVICE", "STAGE", "REASON CODE", "REASON", "ORIGINAL", "REDRIVEN")]
     for d in letters:
         lt = d.letter
@@ -113,7 +114,7 @@ async def show(settings: Settings, dead_letter_id: str, out: TextIO | None = Non
         print(f"wic dlq show: no dead letter {dead_letter_id}", file=sys.stderr)
         return 1
     d, lt = match[0], match[0].letter
-    done = (await _redriven(settings)).get(d.id)
+    done = (await redriven(settings)).get(d.id)
     key = lt.original_key()
     print(f"id:           {d.id}\nservice:      {d.service} (dead-letter offset {d.dl_offset})\n"
           f"stage:        {lt.stage}\nreason code:  {lt.reason_code}\nreason:       {lt.reason}\n"

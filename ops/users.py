@@ -11,12 +11,14 @@ import sys
 
 from contracts.actor import Role
 from contracts.types import PROVINCE_PREFIXES
-from infra import identity
+from infra import identity, staff
 
 EXAMPLES = """\
 examples:
   wic users add li.na --name 李娜 --role registration_clerk --region 370100
   wic users add zhou.yu --role clearing_officer --region 370000 --hours 1
+  wic users add li.na --name 李娜 --role registration_clerk --region 370100 --password 'S3cret!'
+                        (also lets li.na sign in to the console, http://127.0.0.1:18090)
   TOKEN=$(wic users add wang.qiang --role registration_reviewer --region 370000)
   curl -H "Authorization: Bearer $TOKEN" -d @command.json http://127.0.0.1:18081/commands
 
@@ -43,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="a region acted for (repeat for several)")
     add.add_argument("--name", default="", help="the person's name as shown in the audit")
     add.add_argument("--hours", type=float, default=8.0, help="validity (default 8 hours)")
+    add.add_argument("--password", help="also record the user in the local staff directory "
+                     "(.local/identity/staff.json, scrypt hash) so they can sign in to the "
+                     "console (python -m console) with this password")
     add.set_defaults(func=_add)
 
 
@@ -56,5 +61,7 @@ def _add(args: argparse.Namespace) -> int:
     if not identity.PRIVATE.exists():
         print("wic users add: no local issuer yet; run `wic up` first", file=sys.stderr)
         return 1
+    if args.password:
+        staff.add(args.user, args.password, args.role, args.region, name=args.name)
     print(identity.issue(args.user, args.role, args.region, name=args.name, hours=args.hours))
     return 0

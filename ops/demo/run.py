@@ -258,7 +258,9 @@ async def main(size: int, keep: bool, verbose: bool) -> int:
     print(f"run {run_id}: topics {settings.topic_prefix}*, database "
           f"{settings.database_url.rsplit('/', 1)[1]}, logs {log_dir}")
     procs = await asyncio.to_thread(services.start_all, settings.topic_prefix,
-                                    settings.database_url, settings.bootstrap, log_dir)
+                                    settings.database_url, settings.bootstrap, log_dir,
+                                    ports={services.CONSOLE: services.CONSOLE_PORT},
+                                    console=True)
     print("services: " + ", ".join(f"{n} {p.url}" for n, p in procs.items()))
     try:
         async with Client(settings) as client:

@@ -16,17 +16,19 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts import wire as codec
 from contracts.actor import Actor
-from contracts.read_authority import Resource
+from contracts.read_authority import Resource, region_patterns
 from contracts.registration import CoverageWindow, not_covered
 from contracts.runtime.http import (
     BadRequest,
     day,
     error,
     install_error_bodies,
+    integer,
     query,
     refusing,
     required_day,
     required_text,
+    text,
 )
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.reads import Readers, allow
@@ -42,6 +44,7 @@ from services.registration.adapters.views import (
 )
 from services.registration.domain.state import status_on
 
+STATUSES = frozenset({"pending", "approved", "rejected", "cancelled"})
 _WORKER: TypeAdapter[str] = TypeAdapter(ResidentId)
 # every window of the worker, and whether its registration's cancellation ended it
 _WINDOWS = (
@@ -91,6 +94,17 @@ class Queries:
                 " registration_id = $2 ORDER BY seq", row["worker_id"], row["registration_id"])
             out.append(_body(row, wins, as_of))
         return out
+
+    async def listed(self, status: str | None, patterns: list[str], limit: int
+                     ) -> list[RegistrationBody]:
+        """The registrations of the reader's regions (insured or treatment place), oldest
+        first: the review queue is `status=pending` (issue 20)."""
+        pool = await self.pool()
+        rows = await pool.fetch(
+            "SELECT * FROM registrations WHERE ($1::text IS NULL OR status = $1) AND"
+            " (insured_region LIKE ANY($2) OR treatment_region LIKE ANY($2))"
+            " ORDER BY registered_on, registration_id LIMIT $3", status, patterns, limit)
+        return [_body(row, [], None) for row in rows]
 
     async def coverage(self, worker: str, place: str, day: date) -> CoverageAnswer:
         pool = await self.pool()
@@ -159,6 +173,19 @@ def wire(app: faust.App, settings: Settings, pool: LazyPool,
                                  f"{reg_id} is used by several workers", 409)
             allow(who, Resource.REGISTRATION, _places(regs))
             return answer(self, regs[0])
+
+    @app.page("/registrations")
+    class Registrations(View):
+        @refusing
+        async def get(self, request: Request) -> Response:
+            who = readers.reader(request, Resource.REGISTRATION)
+            q = query(request)
+            status = text(q.get("status"), "status", required=False, choices=STATUSES)
+            limit = integer(q.get("limit"), "limit") or 200
+            if not 1 <= limit <= 500:
+                raise BadRequest("invalid_limit", f"limit must be 1…500, not {limit}")
+            regs = await queries.listed(status, region_patterns(who), limit)
+            return self.json({"registrations": [r.model_dump(mode="json") for r in regs]})
 
     @app.page("/workers/{worker_id}/coverage")
     class WorkerCoverage(View):

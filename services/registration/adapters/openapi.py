@@ -13,6 +13,7 @@ from services.registration.adapters.views import (
     CoverageAnswer,
     HistoryAnswer,
     RegistrationBody,
+    RegistrationList,
 )
 
 
@@ -28,6 +29,13 @@ def document() -> dict[str, Any]:
                                param("as_of", "query", "YYYY-MM-DD: derive status_as_of",
                                      False, fmt="date")],
                 "responses": responses(RegistrationBody, 400, 404, 409)}},
+            "/registrations": {"get": {
+                "summary": "Registrations of the reader's regions (status=pending: the review "
+                           "queue), oldest first",
+                "parameters": [param("status", "query", "pending | approved | rejected | "
+                                     "cancelled", False),
+                               param("limit", "query", "1…500 (default 200)", False)],
+                "responses": responses(RegistrationList, 400)}},
             "/workers/{worker_id}/coverage": {"get": {
                 "summary": "Was the worker covered at place P on date D, by which registration?",
                 "parameters": [worker, param("place", "query", "GB/T 2260 region code"),
@@ -42,6 +50,7 @@ def document() -> dict[str, Any]:
             **audit_view.openapi_paths(),
         },
         "components": ingress.openapi_components(
-            COMMAND_DESK, {**schemas(ErrorBody, RegistrationBody, CoverageAnswer, HistoryAnswer),
+            COMMAND_DESK, {**schemas(ErrorBody, RegistrationBody, RegistrationList,
+                                            CoverageAnswer, HistoryAnswer),
                            **audit_view.openapi_schemas()}),
     })

@@ -39,6 +39,12 @@ class RegistrationBody(BaseModel):
     windows: list[Window]
 
 
+class RegistrationList(BaseModel):
+    """GET /registrations: windows are on each registration's own page."""
+
+    registrations: list[RegistrationBody]
+
+
 class CoverageAnswer(BaseModel):
     worker_id: str
     place: str
