@@ -394,7 +394,13 @@ def seeds() -> dict[str, list[dict[str, Any]]]:
     return {"/commands": [apply_command()],
             "/hospital/messages": [hospital(admission(W, JN, no, day)),
                                    hospital(charge(W, JN, no, line(1, day))),
-                                   hospital(discharge(W, JN, no, day))]}
+                                   hospital(discharge(W, JN, no, day))],
+            # the code-mapping doors (3301/3302, issue 18 item 5): plain bodies, no envelope
+            "/catalog/mappings": [{"catalog_kind": "medical_item", "local_code": f"L-{no}",
+                                   "catalog_code": "MI-004", "effective_from": "2024-06-01"}],
+            "/catalog/mappings/revoke": [{"catalog_kind": "medical_item",
+                                          "local_code": "JN1-CT01",
+                                          "effective_from": "2024-06-01"}]}
 
 
 def _paths(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -436,7 +442,8 @@ def bodies(draw: st.DrawFn, doc: dict[str, Any], path: str, op: dict[str, Any]) 
         data = draw(from_schema(doc, schema))
     else:
         data = draw(st.sampled_from(seeds()[path]))
-        data["event_id"] = str(uuid.uuid4())
+        if "type" in data:  # an envelope (the catalog doors take plain bodies)
+            data["event_id"] = str(uuid.uuid4())
         where = draw(st.sampled_from(_paths(data)[1:]))
         if draw(st.integers(0, 5)) == 0:  # a field dropped (seeds are fresh copies)
             node = data

@@ -370,7 +370,7 @@ def test_reference_data_keys_and_versions(model: type[Message], data: st.DataObj
     assert isinstance(msg, reference.ReferenceData)
     assert reference.dataset_key(msg).split(":", 1)[0] in {
         "institution", "catalog", "pilot", "wage", "credential", "policy",
-        "benefit-levels", "income", "minimum-wage", "calendar"}
+        "benefit-levels", "income", "minimum-wage", "calendar", "code-mapping"}
     day = data.draw(ps.DAYS)
     dated: Any = msg  # every dataset has an effective_from (reference.py `_Dated`)
     found = reference.in_force([dated], day)
