@@ -207,8 +207,9 @@ def reconcile(institution_token: str, request: dict[str, Any], *, url: str | Non
 
 def format_reconciliation(answer: dict[str, Any]) -> str:
     """The answer: result, both sides' figures, then each settlement that differs."""
-    w, i = answer["wic"], answer["institution"]
-    rows = [f"{answer['transaction']} {answer['institution_id']} {answer['scope']}: "
+    w, i, sc = answer["wic"], answer["institution"], answer["scope"]
+    scope = sc.get("cycle_id") or f"{sc['from_date']}..{sc['to_date']}"
+    rows = [f"{answer['transaction']} {answer['institution_id']} {scope}: "
             f"{answer['result'].upper()}",
             f"  {'':<12}{'count':>8}{'medical (yuan)':>20}{'fund (yuan)':>20}",
             f"  {'wic':<12}{w['settlement_count']:>8}{yuan(w['medical_fen']):>20}"

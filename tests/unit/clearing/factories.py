@@ -18,14 +18,16 @@ POLICY = Policy(warning_percent=30)
 
 def settled(fund: int, *, insured: str = "370100", treatment: str = "370200",
             institution: str = "H37020200001", on: date = date(2024, 5, 10),
-            sid: str | None = None) -> EncounterSettled:
+            sid: str | None = None, medical: int | None = None) -> EncounterSettled:
+    """`medical`: the medical total (submitted), the worker paying what the fund does not."""
+    total = fund if medical is None else medical
     return EncounterSettled(
         settlement_id=sid or f"S-{uuid.uuid4().hex[:10]}", encounter_id="E-1", revision=0,
         institution_id=institution, worker_id=WORKER, insured_region=insured,
         treatment_region=treatment, cross_provincial=insured[:2] != treatment[:2],
-        settled_on=on, submitted_fen=fund, fund_fen=fund, self_fen=0,
-        lines=(AdjudicatedLine(line_no=1, item_code="MI-001", submitted_fen=fund,
-                               eligible_fen=fund, fund_fen=fund, self_fen=0),))
+        settled_on=on, submitted_fen=total, fund_fen=fund, self_fen=total - fund,
+        lines=(AdjudicatedLine(line_no=1, item_code="MI-001", submitted_fen=total,
+                               eligible_fen=fund, fund_fen=fund, self_fen=total - fund),))
 
 
 class Book:

@@ -52,7 +52,9 @@ def test_every_subcommand_has_a_description_and_an_example() -> None:
     clearing.register(parser.add_subparsers(dest="command"))
     subs = _choices(_choices(parser)["clearing"])
     assert set(subs) == {"prepay", "close", "confirm", "dispute", "settle", "refuse",
-                         "statement", "prepayments", "accounts"}
+                         "statement", "prepayments", "accounts", "abort", "items",
+                         "confirm-item", "dispute-item", "rollback-item",
+                         "reconcile"}  # issue 18: 3201…3262
     for name, p in subs.items():
         assert p.description and "wic clearing " + name in (p.epilog or ""), name
     with pytest.raises(SystemExit):

@@ -15,10 +15,12 @@ from contracts.actor import Actor, Role
 from contracts.decision import Rejected
 from contracts.message import Message
 from contracts.settlement import SettlementReversed
+from services.clearing.adapters.audit import subjects
 from services.clearing.domain.handlers import COMMAND_HANDLERS, MONEY_EVENT_HANDLERS
 from services.clearing.domain.ledger import evolve
 from services.clearing.domain.state import ClearingState, ItemStatus
 from tests.support.actors import staff
+from tests.support.audit import env as audit_env
 from tests.unit.clearing.factories import WORKER, settled
 from tests.unit.clearing.test_handler_map import CTX, env
 
@@ -194,3 +196,10 @@ def test_replaying_the_ledger_from_offset_0_rebuilds_items_and_marks() -> None:
         replayed = evolve(replayed, event, cause)  # type: ignore[arg-type]
     assert replayed.cycles == book.state.cycles
     assert replayed.settlements == book.state.settlements
+
+
+def test_3261_an_item_event_names_its_cycle_and_settlement_in_the_audit_trail() -> None:
+    ev = c.ClearingItemDisputed(ledger_seq=9, cycle_id=CYCLE, settlement_id="S-2",
+                                region=JINAN, reason="x", disputed_on=ON)
+    got = subjects(audit_env(ev, "ledger"))
+    assert (got.cycle_id, got.settlement_id) == (CYCLE, "S-2")

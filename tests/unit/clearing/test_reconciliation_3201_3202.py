@@ -62,8 +62,7 @@ def ledger() -> ClearingState:
                                 ("S-3", 30_000, date(2024, 5, 20), HOSPITAL),
                                 ("S-X", 40_000, date(2024, 5, 20), "H37020200009"),
                                 ("S-6", 50_000, date(2024, 6, 2), HOSPITAL)):
-        ev = settled(fund, sid=sid, on=on, institution=inst)
-        book.feed(ev.model_copy(update={"submitted_fen": fund * 3 // 2}))
+        book.feed(settled(fund, sid=sid, on=on, institution=inst, medical=fund * 3 // 2))
     book.feed(SettlementReversed(
         settlement_id="S-3", encounter_id="E-1", institution_id=HOSPITAL, worker_id=WORKER,
         insured_region="370100", treatment_region="370200", cross_provincial=False,
