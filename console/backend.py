@@ -50,7 +50,8 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status == 200
+        """200 (a read; a resent command) or 201 (a command decided and recorded)."""
+        return self.status in (200, 201)
 
     @property
     def pending(self) -> bool:

@@ -209,6 +209,35 @@ async def files_filed(run: Run, cycle_id: str, encounter_id: str) -> None:
     run.say(f"  ok  settlement slip (结算单) {slip} ({slip.stat().st_size} bytes)")
 
 
+async def reconciled(run: Run, cycle_ids: list[str]) -> None:
+    """3201/3202: a hospital reconciles a cycle before booking its last settlement notice
+    (totals mismatch; the detail names that settlement), then after booking it (match)."""
+    urls = run.procs["clearing"].url, run.procs["settlement"].url
+    institutions = sorted({*w.HOSPITAL.values(), w.REHAB_JINAN, w.DEVICES_JINAN})
+    best: tuple[str, str, list[dict[str, int | str]]] | None = None
+    for cid in cycle_ids:  # the first institution with two notices, else the largest book
+        for inst in institutions:
+            book = await asyncio.to_thread(platform.hospital_book, *urls, cid, inst)
+            if book and (best is None or len(book) > len(best[2])):
+                best = cid, inst, book
+        if best and len(best[2]) >= 2:
+            break
+    if best is None:
+        raise ScenarioFailed("no cycle holds a settlement to reconcile")
+    cid, inst, book = best
+    run.say(f"\n== reconciliation (对账 3201/3202): {inst} and cycle {cid}")
+    unbooked = book[-1]["settlement_id"]
+    for detail, entries, expected in ((False, book[:-1], "mismatch"),
+                                      (True, book[:-1], "mismatch"), (False, book, "match")):
+        answer = await asyncio.to_thread(platform.reconcile, urls[0], inst, cid, entries, detail)
+        named = {d["settlement_id"]: d["reasons"] for d in answer.get("differences", [])}
+        got = answer["result"]
+        if detail and named != {unbooked: ["missing_at_institution"]}:
+            got = f"differences {named}"
+        run.expect(f"{answer['transaction']} with {len(entries)} of {len(book)} settlements "
+                   f"booked" + (f": names {unbooked}" if detail else ""), got, expected)
+
+
 async def scenario(run: Run, size: int) -> None:
     cast = w.Cast()
     regs = registrations.build(cast, generic=size)
@@ -232,6 +261,7 @@ async def scenario(run: Run, size: int) -> None:
                     clearing.close(cycles, date(2024, 6, 3), date(2024, 6, 5),
                                    date(2024, 6, 7)))
     await files_filed(run, cycles[0], next(iter(asked)))
+    await reconciled(run, cycles)
     await run.steps("audit refusal after the close",
                     clearing.refusal(f"S-{stays[0].encounter_id}-r1"))
     await quiescent(run.settings)

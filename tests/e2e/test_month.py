@@ -173,3 +173,14 @@ def test_statement_file_is_filed_and_totals_equal_the_json(month: tuple[str, str
     assert f"{total // 100:,}.{total % 100:02d}" == line.group(3)
     slip = re.search(r"settlement slip \(结算单\) (\S+\.pdf)", out)
     assert slip and Path(slip.group(1)).read_bytes().startswith(b"%PDF")
+
+
+def test_reconciliation_3201_3202_names_the_unbooked_settlement(month: tuple[str, str]) -> None:
+    """National 3201/3202 (issue 18 item 1) in the demo: a hospital's totals without its last
+    settlement notice mismatch, the detail names exactly that settlement, and once it is
+    booked the totals match."""
+    out, _ = month
+    assert re.search(r"ok  3201 with (\d+) of (\d+) settlements booked  -> mismatch", out), out
+    assert re.search(r"ok  3202 with \d+ of \d+ settlements booked: names S-\S+  -> mismatch",
+                     out), out
+    assert re.search(r"ok  3201 with (\d+) of \1 settlements booked  -> match", out), out
