@@ -400,7 +400,12 @@ def seeds() -> dict[str, list[dict[str, Any]]]:
                                    "catalog_code": "MI-004", "effective_from": "2024-06-01"}],
             "/catalog/mappings/revoke": [{"catalog_kind": "medical_item",
                                           "local_code": "JN1-CT01",
-                                          "effective_from": "2024-06-01"}]}
+                                          "effective_from": "2024-06-01"}],
+            # institution reconciliation (3201, issue 18 item 1)
+            "/reconciliation": [{"request_id": f"fz-{no}",
+                                 "scope": {"cycle_id": "2024-05:370100|370200"},
+                                 "totals": {"settlement_count": 0, "medical_fen": 0,
+                                            "fund_fen": 0}}]}
 
 
 def _paths(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
