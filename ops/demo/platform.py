@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import urllib.parse
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,6 @@ def statement_file(clearing_url: str, cycle_id: str, out: Path) -> tuple[Path, i
 
 def settlement_slip(settlement_url: str, encounter_id: str, out: Path) -> Path:
     """The encounter's settlement slip (结算单) as PDF, written into `out`."""
-    import urllib.request
-
     quoted = urllib.parse.quote(encounter_id, safe="")
     req = urllib.request.Request(f"{settlement_url}/encounters/{quoted}/settlement.pdf",
                                  headers={"Authorization": f"Bearer {auditor()}"})

@@ -163,6 +163,7 @@ def test_pre_settlement_2303_equals_the_final_settlement(month: tuple[str, str])
 def test_statement_file_is_filed_and_totals_equal_the_json(month: tuple[str, str]) -> None:
     """SD-FUND-2, issue 18 item 4 in the demo: the CSV the finance department files is on
     disk, and its 合计 is the one the demo printed as equal to the JSON statement."""
+    from contracts.types import yuan_text
     from ops.demo.platform import csv_total_fen
 
     out, _ = month
@@ -170,7 +171,7 @@ def test_statement_file_is_filed_and_totals_equal_the_json(month: tuple[str, str
                      out)
     assert line, out
     total = csv_total_fen(Path(line.group(2)).read_bytes())
-    assert f"{total // 100:,}.{total % 100:02d}" == line.group(3)
+    assert yuan_text(total, grouped=True) == line.group(3)
     slip = re.search(r"settlement slip \(结算单\) (\S+\.pdf)", out)
     assert slip and Path(slip.group(1)).read_bytes().startswith(b"%PDF")
 
