@@ -164,12 +164,22 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 raise _refused(exc) from None
             return _ok(self, found.model_dump(mode="json"))
 
-    async def publish(view: View, mapping: CodeMappingPublished, hospital: Actor) -> Response:
-        effective = mapping.effective_from
-        env = envelope.new(mapping, key=dataset_key(mapping), source=SOURCE,
-                           occurred_at=datetime.combine(effective, time(0), CHINA),
-                           event_id=reference_event_id(mapping),
-                           recorded_at=datetime.now(UTC), actor=hospital)
+    def enveloped(mapping: CodeMappingPublished, hospital: Actor
+                  ) -> envelope.Envelope[CodeMappingPublished]:
+        """The mapping as it goes on the log; an effective date the envelope finds
+        implausible (over five years ahead) is the sender's error (400), not ours."""
+        try:
+            return envelope.new(mapping, key=dataset_key(mapping), source=SOURCE,
+                                occurred_at=datetime.combine(mapping.effective_from, time(0),
+                                                             CHINA),
+                                event_id=reference_event_id(mapping),
+                                recorded_at=datetime.now(UTC), actor=hospital)
+        except ValidationError as exc:
+            raise BadRequest("implausible_date", f"effective_from {mapping.effective_from} is "
+                             f"too far ahead: {wire.describe(exc)}") from None
+
+    async def publish(view: View, env: envelope.Envelope[CodeMappingPublished]) -> Response:
+        mapping = env.payload
         body = {"event_id": env.event_id, "mapping": mapping.model_dump(mode="json")}
         if env.event_id in book:  # the same upload again: on the log already
             return _ok(view, {**body, "status": "already_on_the_log"})
@@ -203,13 +213,13 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                     return await refuse_body(self, rejector, route, exc.head, exc, hospital)
                 try:
                     req = _parse(model, raw)
-                    mapping = decide(hospital.institution, req, book)
+                    env = enveloped(decide(hospital.institution, req, book), hospital)
                 except BadRequest as exc:
                     return await refuse_body(self, rejector, route, raw, exc, hospital)
                 except Rejected as exc:
                     return await refuse_body(self, rejector, route, raw, _refused(exc),
                                              hospital)
-                return await publish(self, mapping, hospital)
+                return await publish(self, env)
         return MappingDoor
 
     app.page("/catalog/mappings")(door("POST /catalog/mappings", MapLocalCode,

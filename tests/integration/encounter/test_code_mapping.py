@@ -102,6 +102,9 @@ async def test_3301_3302_a_mapped_local_code_settles_at_the_catalog_price_until_
     status, got = await send(url, "/catalog/mappings", {**UPLOAD, "catalog_code": "MI-999"},
                              hospital(JN))
     assert (status, got["reason_code"]) == (404, "unknown_catalog_code")
+    status, got = await send(url, "/catalog/mappings", {**UPLOAD, "effective_from": "2040-01-01"},
+                             hospital(JN))  # decades ahead: the sender's error, never a 5xx
+    assert (status, got["reason_code"]) == (400, "implausible_date"), got
     status, got = await send(url, "/catalog/mappings", UPLOAD, hospital(JN))
     assert (status, got["status"]) == (201, "published"), got
     mapped_id = got["event_id"]
