@@ -7,6 +7,9 @@ stands (`PreSettleEncounter` on `pre-settlement-requests`); settlement adjudicat
 final settlement's own code and answers `PreSettlementAnswered` on `pre-settlement-answers`;
 encounter hands that answer to the hospital on `hospital-replies`, its causation the
 hospital's own message (`ref_event_id`), like every other answer to a hospital message.
+Where the final settlement would refuse the encounter (`amount_overflow`), settlement answers
+`PreSettlementRefused` instead, and encounter hands the hospital a `MessageRejected` with
+that reason: a refused pre-settlement is answered too, never only dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pydantic import AwareDatetime, model_validator
 from contracts.encounter import EncounterRecord, MessageId, NotDirectReason
 from contracts.message import Command, Reply
 from contracts.settlement import AdjudicatedLine
-from contracts.types import InstitutionId, NonNegativeFen, ResidentId
+from contracts.types import Code, InstitutionId, NonNegativeFen, ResidentId, Text
 
 
 class PreSettleEncounter(Command):
@@ -58,3 +61,16 @@ class PreSettlementAnswered(Reply):
             if getattr(self, name) != sum(getattr(ln, name) for ln in self.lines):
                 raise ValueError(f"{name} is not the sum of the lines")
         return self
+
+
+class PreSettlementRefused(Reply):
+    """The pre-settlement (2303/2206) the final settlement would refuse: its reason, for the
+    hospital that asked (handed on as `MessageRejected` to its request)."""
+
+    ref_event_id: uuid.UUID  # the hospital's RequestPreSettlement envelope
+    message_id: MessageId
+    encounter_id: str
+    institution_id: InstitutionId
+    worker_id: ResidentId
+    reason_code: Code
+    reason: Text

@@ -7,7 +7,8 @@
    the adjudication; encounter owns the open encounter's lines, so the request carries them,
    decided in log order after every message of the worker before it.
 2. `hand_to_hospital` (pre-settlement-answers): settlement's answer goes to the hospital on
-   hospital-replies, its causation the hospital's request, like every answer it gets.
+   hospital-replies, its causation the hospital's request, like every answer it gets; a
+   refusal (`PreSettlementRefused`, e.g. `amount_overflow`) goes as `MessageRejected`.
 
 Neither step records an event or changes the state: a pre-settlement is a question.
 """
@@ -22,7 +23,12 @@ from contracts.decision import Decision, Outgoing
 from contracts.encounter import RequestPreSettlement, hospital_source
 from contracts.envelope import Envelope, derive
 from contracts.message import Message
-from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered
+from contracts.presettlement import (
+    PreSettleEncounter,
+    PreSettlementAnswered,
+    PreSettlementRefused,
+)
+from contracts.replies import MessageRejected
 from services.encounter.domain.encounter import check_source, open_encounter
 from services.encounter.domain.state import WorkerState
 
@@ -48,13 +54,21 @@ def hand_to_hospital(state: WorkerState, env: Envelope[Message], ctx: Any
     causation is the hospital's request (`ref_event_id`), so the hospital, the HTTP ingress
     and `wic verify` match it to what was sent."""
     answer = env.payload
-    assert isinstance(answer, PreSettlementAnswered)
-    [reply] = derive(env, [answer], key=hospital_source(answer.institution_id), source=SOURCE,
+    assert isinstance(answer, PreSettlementAnswered | PreSettlementRefused)
+    told: PreSettlementAnswered | MessageRejected
+    if isinstance(answer, PreSettlementRefused):  # refused as the discharge would be
+        told = MessageRejected(ref_event_id=answer.ref_event_id,
+                               ref_type=RequestPreSettlement.message_type,
+                               reason_code=answer.reason_code, reason=answer.reason)
+    else:
+        told = answer
+    [reply] = derive(env, [told], key=hospital_source(answer.institution_id), source=SOURCE,
                      salt="to-hospital")
     reply = reply.model_copy(update={"causation_id": answer.ref_event_id})
     return Decision(replies=[Outgoing(topics.HOSPITAL_REPLIES, reply)])
 
 
 Handler = Callable[[WorkerState, Envelope[Message], Any], Decision[WorkerState]]
-ANSWER_HANDLERS: dict[type[Message], Handler] = {PreSettlementAnswered: hand_to_hospital}
+ANSWER_HANDLERS: dict[type[Message], Handler] = {PreSettlementAnswered: hand_to_hospital,
+                                                 PreSettlementRefused: hand_to_hospital}
 """pre-settlement-answers: settlement's answers only (it is their one writer)."""

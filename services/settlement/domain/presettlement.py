@@ -6,7 +6,9 @@ encounter, answered and not recorded.
 the encounter as encounter holds it now, as if discharged at the request's `as_of`. So a
 discharge on the same business day with the same lines and catalogs settles to the same
 fen (tests/unit/settlement/test_presettlement.py). The events `adjudicate` returns are
-read and dropped: the handler emits only the answer, and leaves the state alone.
+read and dropped: the handler emits only the answer, and leaves the state alone. Where the
+final settlement would refuse (`amount_overflow`), the answer is `PreSettlementRefused` with
+that reason, so the hospital that asked is told (not only a dead letter).
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from collections.abc import Callable
 
 from contracts import topics
 from contracts.business_time import business_date
-from contracts.decision import Decision, KeyedBy, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing, Rejected
 from contracts.envelope import Envelope, derive
 from contracts.message import Message
-from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered
+from contracts.presettlement import (
+    PreSettleEncounter,
+    PreSettlementAnswered,
+    PreSettlementRefused,
+)
 from contracts.settlement import EncounterReimbursable, EncounterSettled
 from services.settlement.domain.adjudication import Catalogs
 from services.settlement.domain.encounters import adjudicate, check_amounts
@@ -54,14 +60,25 @@ def presettle(request: PreSettleEncounter, catalogs: Catalogs | References
         self_fen=decided.self_fen, employer_fen=decided.employer_fen)
 
 
+def refused(request: PreSettleEncounter, exc: Rejected) -> PreSettlementRefused:
+    enc = request.encounter
+    return PreSettlementRefused(
+        ref_event_id=request.ref_event_id, message_id=request.message_id,
+        encounter_id=enc.encounter_id, institution_id=enc.institution_id,
+        worker_id=enc.worker_id, reason_code=exc.code, reason=exc.reason)
+
+
 def answer_pre_settlement(state: WorkerState, env: Envelope[Message],
                           catalogs: Catalogs | References) -> Decision[WorkerState]:
     """A pre-settlement request from encounter: the answer on pre-settlement-answers, keyed
     by the worker; no event, no state (a redelivery answers again with the same ids)."""
     request = env.payload
     assert isinstance(request, PreSettleEncounter)
-    [answer] = derive(env, [presettle(request, catalogs)], key=env.key, source=SOURCE,
-                      salt="pre-settlement")
+    try:
+        decided: PreSettlementAnswered | PreSettlementRefused = presettle(request, catalogs)
+    except Rejected as exc:  # what the discharge would be refused: the hospital is told
+        decided = refused(request, exc)
+    [answer] = derive(env, [decided], key=env.key, source=SOURCE, salt="pre-settlement")
     return Decision(replies=[Outgoing(topics.PRE_SETTLEMENT_ANSWERS, answer)])
 
 

@@ -20,8 +20,9 @@ from contracts.encounter import (
     hospital_source,
 )
 from contracts.message import Message
-from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered
+from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered, PreSettlementRefused
 from contracts.reference import CatalogKind, CatalogPublished
+from contracts.replies import MessageRejected
 from contracts.settlement import EncounterSettled, LineReason
 from ops.reference import files_under, read_envelopes
 from services.encounter.domain.handlers import HANDLERS, Context
@@ -150,3 +151,25 @@ def test_2303_pre_settlement_refusals_name_why() -> None:
     cancelled, _ = _hospital(state, CancelEncounter(
         message_id="c-1", institution_id=JN, encounter_no="E1", worker_id=W, reason="error"))
     assert _refusal(cancelled, _ask()) == "encounter_cancelled"
+
+
+def test_2303_a_refused_pre_settlement_reaches_the_hospital_as_message_rejected() -> None:
+    """Settlement refuses what the discharge would be refused (`amount_overflow`); the
+    hospital gets MessageRejected to its own request, on hospital-replies."""
+    asked = HANDLERS[RequestPreSettlement](_charged(), _env(_ask()), CTX).events[0].envelope
+    request = asked.payload
+    assert isinstance(request, PreSettleEncounter)
+    refusal = PreSettlementRefused(
+        ref_event_id=request.ref_event_id, message_id=request.message_id,
+        encounter_id=request.encounter.encounter_id, institution_id=JN, worker_id=W,
+        reason_code="amount_overflow", reason="over MAX_FEN")
+    [answered] = envelope.derive(asked, [refusal], key=W, source="settlement", salt="t")
+    decision = ANSWER_HANDLERS[PreSettlementRefused](WorkerState(), answered, None)
+    assert decision.events == () and decision.state is None
+    [reply] = decision.replies
+    told = reply.envelope.payload
+    assert (reply.topic, reply.envelope.key) == (topics.HOSPITAL_REPLIES, hospital_source(JN))
+    assert isinstance(told, MessageRejected)
+    assert (told.ref_event_id, told.ref_type, told.reason_code) == (
+        request.ref_event_id, "RequestPreSettlement", "amount_overflow")
+    assert reply.envelope.causation_id == request.ref_event_id

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from contracts import envelope, topics
 from contracts.encounter import CareType, EncounterDischarged, EncounterRecord
-from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered
+from contracts.presettlement import PreSettleEncounter, PreSettlementAnswered, PreSettlementRefused
 from contracts.reference import CatalogKind
 from contracts.settlement import EncounterReimbursable, EncounterSettled, LineReason
 from services.settlement.domain.presettlement import (
@@ -145,3 +145,18 @@ def test_2303_pre_settlement_equals_the_final_settlement_when_nothing_changes(
                                                              final.settled_on)
     else:
         assert answer.settlement_id is None and answer.settled_on == final.recorded_on
+
+
+def test_2303_a_pre_settlement_the_discharge_would_refuse_is_answered_refused() -> None:
+    """The final settlement refuses an encounter over MAX_FEN (`amount_overflow`); its
+    pre-settlement is answered with that reason for the hospital, not only dead-lettered."""
+    request = _request(encounter([line(1, 10**13), line(2, 10**13)]))
+    env = envelope.new(request, key=WORKER, occurred_at=AS_OF, source="encounter")
+    decision = answer_pre_settlement(WorkerState(), env, CATS)
+    assert decision.events == () and decision.state is None
+    [reply] = decision.replies
+    answer = reply.envelope.payload
+    assert (reply.topic, reply.envelope.key) == (topics.PRE_SETTLEMENT_ANSWERS, WORKER)
+    assert isinstance(answer, PreSettlementRefused)
+    assert (answer.reason_code, answer.ref_event_id, answer.message_id) == (
+        "amount_overflow", request.ref_event_id, "pre-1")
