@@ -27,10 +27,11 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -46,6 +47,8 @@ TIMEOUT = 10.0
 CLEARING_PORT = 18084
 SOURCE = "wic-clearing"  # the channel; the person is the token's
 Answer = desk.Answer
+
+T = TypeVar("T")
 
 
 def parse_yuan(text: str) -> int:
@@ -496,63 +499,69 @@ def _statement(args: argparse.Namespace) -> int:
     return 0 if rows else 1
 
 
+class _Stop(Exception):
+    """A read command's refusal or time-out, already told on stderr: its exit code."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _staff_read(what: str, token: str | None, roles: str, call: Callable[[str], T]) -> T:
+    """`call(token)` for a command that reads the clearing service as a staff member: no
+    token, a refusal (exit 1) or a time-out (exit 2) is said once, here, the same way."""
+    if not token:
+        print(f"{what}: no staff token: give --token or set WIC_TOKEN{roles}", file=sys.stderr)
+        raise _Stop(2)
+    try:
+        return call(token)
+    except Refused as exc:
+        print(f"{what}: refused [{exc.code}] {exc.reason}", file=sys.stderr)
+        raise _Stop(1) from None
+    except TimeoutError as exc:
+        print(f"{what}: {exc}", file=sys.stderr)
+        raise _Stop(2) from None
+
+
+def _stops(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _Stop as stop:
+            return stop.code
+    return run
+
+
+@_stops
 def _statement_file(args: argparse.Namespace) -> int:
     what = f"wic clearing statement --format {args.format}"
     if args.cycle_id is None or args.month is not None or not args.out:
         print(f"{what}: give CYCLE_ID and --out FILE (one cycle per file)", file=sys.stderr)
         return 2
-    if not args.token:
-        print(f"{what}: no staff token: give --token or set WIC_TOKEN (a finance, clearing "
-              "or auditor role for the cycle's regions)", file=sys.stderr)
-        return 2
-    try:
-        data = download_statement(args.cycle_id, args.format, token=args.token,
-                                  institution_id=args.institution)
-    except Refused as exc:
-        print(f"{what}: refused [{exc.code}] {exc.reason}", file=sys.stderr)
-        return 1
-    except TimeoutError as exc:
-        print(f"{what}: {exc}", file=sys.stderr)
-        return 2
+    data = _staff_read(what, args.token, " (a finance, clearing or auditor role for the "
+                       "cycle's regions)", lambda token: download_statement(
+                           args.cycle_id, args.format, token=token,
+                           institution_id=args.institution))
     with open(args.out, "wb") as out:
         out.write(data)
     print(f"wrote {args.out} ({len(data)} bytes)")
     return 0
 
 
+@_stops
 def _accounts(args: argparse.Namespace) -> int:
-    what = "wic clearing accounts"
-    if not args.token:
-        print(f"{what}: no staff token: give --token or set WIC_TOKEN (a finance, clearing "
-              "or auditor role)", file=sys.stderr)
-        return 2
-    try:
-        rows = fetch_accounts(token=args.token, kind=args.kind)
-    except Refused as exc:
-        print(f"{what}: refused [{exc.code}] {exc.reason}", file=sys.stderr)
-        return 1
-    except TimeoutError as exc:
-        print(f"{what}: {exc}", file=sys.stderr)
-        return 2
+    rows = _staff_read("wic clearing accounts", args.token,
+                       " (a finance, clearing or auditor role)",
+                       lambda token: fetch_accounts(token=token, kind=args.kind))
     print(json.dumps(rows, ensure_ascii=False, indent=1) if args.json
           else format_accounts(rows))
     return 0
 
 
+@_stops
 def _items(args: argparse.Namespace) -> int:
-    if not args.token:
-        print("wic clearing items: no staff token: give --token or set WIC_TOKEN",
-              file=sys.stderr)
-        return 2
-    try:
-        page = cycle_items(args.cycle_id, token=args.token, limit=args.limit,
-                           offset=args.offset, institution_id=args.institution)
-    except Refused as exc:
-        print(f"wic clearing items: refused [{exc.code}] {exc.reason}", file=sys.stderr)
-        return 1
-    except TimeoutError as exc:
-        print(f"wic clearing items: {exc}", file=sys.stderr)
-        return 2
+    page = _staff_read("wic clearing items", args.token, "", lambda token: cycle_items(
+        args.cycle_id, token=token, limit=args.limit, offset=args.offset,
+        institution_id=args.institution))
     print(json.dumps(page, ensure_ascii=False, indent=2) if args.json else format_items(page))
     return 0
 
