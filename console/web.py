@@ -124,6 +124,19 @@ class Desk:
             return Notice("pending", self.t("已提交，等待服务处理"))
         return self.refused(answer)
 
+    async def act(self, form: Form, command: Message | None, service: str, key: str,
+                  day: date | None, done: str, redraw: Redraw) -> web.StreamResponse:
+        """A form's command: invalid, the page again (400); sent and accepted, on to `done`
+        (post/redirect/get); refused or the service down, the page again with the form kept
+        and the reason in words (422 / 503)."""
+        if command is None:
+            return await redraw(self.invalid(form), 400)
+        notice = await self.send(service, command, key, day)
+        if notice.kind in ("ok", "pending"):
+            sep = "&" if "?" in done else "?"
+            raise web.HTTPSeeOther(f"{done}{sep}done={notice.kind}")
+        return await redraw(notice, 503 if notice.kind == "down" else 422)
+
     def refused(self, answer: Answer) -> Notice:
         words_ = words.refusal(answer.code)
         title = f"{self.t('服务拒绝')}：{self.t(words_)}"
@@ -138,6 +151,8 @@ class Desk:
 
 
 Handler = Callable[[Desk], Awaitable[web.StreamResponse]]
+Redraw = Callable[[Notice, int], Awaitable[web.StreamResponse]]
+"""The page a form was on, drawn again with a notice and a status."""
 
 
 def language(request: web.Request) -> str:

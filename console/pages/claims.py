@@ -78,12 +78,9 @@ async def act(desk: Desk) -> web.StreamResponse:
     else:
         raise web.HTTPNotFound()
     command = build(model, form, fields)
-    if command is None:
-        return await _board(desk, form, desk.invalid(form), 400)
-    notice = await desk.send("settlement", command, command.worker_id, on)
-    if notice.kind in ("ok", "pending"):
-        raise web.HTTPSeeOther(f"/claims?done={notice.kind}")
-    return await _board(desk, form, notice, 503 if notice.kind == "down" else 422)
+    return await desk.act(form, command, "settlement",
+                          "" if command is None else command.worker_id, on, "/claims",
+                          lambda notice, status: _board(desk, form, notice, status))
 
 
 def routes(app: web.Application) -> None:

@@ -120,12 +120,8 @@ async def act(desk: Desk) -> web.StreamResponse:
     else:
         raise web.HTTPNotFound()
     command = build(model, form, fields)
-    if command is None:
-        return await _cycle(desk, cycle_id, form, desk.invalid(form), 400)
-    notice = await desk.send("clearing", command, key, on)
-    if notice.kind in ("ok", "pending"):
-        raise web.HTTPSeeOther(f"/clearing/cycles/{cycle_id}?done={notice.kind}")
-    return await _cycle(desk, cycle_id, form, notice, 503 if notice.kind == "down" else 422)
+    return await desk.act(form, command, "clearing", key, on, f"/clearing/cycles/{cycle_id}",
+                          lambda notice, status: _cycle(desk, cycle_id, form, notice, status))
 
 
 def _points(month: str, count: int = 6) -> list[date]:

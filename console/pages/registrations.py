@@ -80,12 +80,9 @@ async def apply(desk: Desk) -> web.StreamResponse:
         "insured_region": form.get("insured_region"),
         "treatment_region": form.get("treatment_region"),
         "institution_id": form.get("institution_id") or None})
-    if command is None:
-        return await _index(desk, form, desk.invalid(form), 400)
-    notice = await desk.send("registration", command, command.worker_id, day)
-    if notice.kind in ("ok", "pending"):
-        raise web.HTTPSeeOther(f"/workers/{command.worker_id}?done={notice.kind}")
-    return await _index(desk, form, notice, 503 if notice.kind == "down" else 422)
+    worker = "" if command is None else command.worker_id
+    return await desk.act(form, command, "registration", worker, day, f"/workers/{worker}",
+                          lambda notice, status: _index(desk, form, notice, status))
 
 
 async def _worker(desk: Desk, worker: str, form: Form | None = None,
@@ -158,12 +155,8 @@ async def act(desk: Desk) -> web.StreamResponse:
         fields["treatment_region"] = form.get("treatment_region")
         fields["institution_id"] = form.get("institution_id") or None
     command = build(model, form, fields)
-    if command is None:
-        return await _worker(desk, worker, form, desk.invalid(form), 400)
-    notice = await desk.send("registration", command, worker, day)
-    if notice.kind in ("ok", "pending"):
-        raise web.HTTPSeeOther(f"/workers/{worker}?done={notice.kind}")
-    return await _worker(desk, worker, form, notice, 503 if notice.kind == "down" else 422)
+    return await desk.act(form, command, "registration", worker, day, f"/workers/{worker}",
+                          lambda notice, status: _worker(desk, worker, form, notice, status))
 
 
 def routes(app: web.Application) -> None:
