@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, derive
 from contracts.message import Message
+from contracts.replies import MessageAccepted, RecordedEvent
 from contracts.topics import Topic
 
 S = TypeVar("S")
@@ -67,3 +68,19 @@ class KeyedBy:
 
 BY_WORKER = KeyedBy("the worker id", lambda payload: getattr(payload, "worker_id", None))
 """Most inputs: a worker's messages share a partition, hence one state."""
+
+
+def acknowledge(env: Envelope[Message], recorded: Sequence[Outgoing], reply_topic: Topic,
+                source: str, detail: str | None = None) -> Outgoing:
+    """The answer to an accepted command: `MessageAccepted` naming the events it recorded
+    (those on `recorded`), keyed by the sender's source, so the HTTP ingress answers 201
+    with them (200: nothing new, a resend). `detail` defaults to the events' types."""
+    events = tuple(RecordedEvent(event_id=o.envelope.event_id, type=o.envelope.type,
+                                 payload=o.envelope.payload.model_dump(mode="json"))
+                   for o in recorded)
+    said = detail if detail is not None else (
+        ", ".join(e.type for e in events[:10]) or "no change (already done)")
+    accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=said,
+                               events=events)
+    [reply] = derive(env, [accepted], key=env.source, source=source, salt="reply")
+    return Outgoing(reply_topic, reply)

@@ -69,7 +69,7 @@ def record(stack: dict[str, ServiceProcess], fact: Message, on: date) -> None:
     status, body = post_json(f"{stack['benefits'].url}/commands",
                              json.loads(wire.encode(env)), token=token_for(REVIEWER),
                              timeout=30)
-    assert status == 200 and body["status"] == "accepted", (fact, status, body)
+    assert status == 201 and body["status"] == "accepted" and body["events"], (fact, status, body)
 
 
 def wic(stack: dict[str, ServiceProcess], *args: str, token: str | None = None

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from contracts import benefits as b
 from contracts import topics
 from contracts.authority import authorize, four_eyes
-from contracts.decision import Decision, KeyedBy, Outgoing, Rejected
+from contracts.decision import Decision, KeyedBy, Outgoing, Rejected, acknowledge
 from contracts.envelope import Envelope, derive
 from contracts.message import Event, Message
-from contracts.replies import MessageAccepted
 from services.benefits.domain import claims, facts, payment_run
 from services.benefits.domain.book import BenefitsBook, evolve
 from services.benefits.domain.levels import References
@@ -92,10 +91,8 @@ def handler(decide: Decide) -> Callable[[BenefitsBook, Envelope[Message], Contex
         after = book
         for out in recorded:
             after = evolve(after, out.envelope)
-        detail = ", ".join(e.message_type for e in events[:10]) or "no change (already done)"
-        accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
-        [ack] = derive(env, [accepted], key=env.source, source=SOURCE, salt="reply")
-        return Decision(events=recorded, replies=[Outgoing(topics.BENEFIT_REPLIES, ack)],
+        return Decision(events=recorded,
+                        replies=[acknowledge(env, recorded, topics.BENEFIT_REPLIES, SOURCE)],
                         state=None if after is book else after)
 
     return handle

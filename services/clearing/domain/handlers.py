@@ -19,11 +19,10 @@ from contracts import benefits as b
 from contracts import envelope
 from contracts import settlement as s
 from contracts.clearing import LEDGER_KEY
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, Outgoing, acknowledge
 from contracts.envelope import Envelope
 from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
-from contracts.replies import MessageAccepted
 from contracts.topics import CLEARING_EVENTS, CLEARING_REPLIES, GATEWAY_OUTBOUND
 from services.clearing.domain import outbound
 from services.clearing.domain.authorization import authorized
@@ -61,11 +60,9 @@ def answer_command(state: ClearingState, env: Envelope[Message], ctx: LedgerCont
         decision = post(state, env, ctx)  # already on the ledger: answered again, unchanged
     else:
         decision = post(state, env, ctx, authorized(state, env).id)
-    detail = (decision.events[0].envelope.type if decision.events
-              else "no change (already done)")
-    reply = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
-    [r] = envelope.derive(env, [reply], key=env.source, source=SOURCE, salt="reply")
-    return Decision(events=decision.events, replies=[Outgoing(CLEARING_REPLIES, r)],
+    ledger = [o for o in decision.events if o.topic is CLEARING_EVENTS]  # not our claims out
+    return Decision(events=decision.events,
+                    replies=[acknowledge(env, ledger, CLEARING_REPLIES, SOURCE)],
                     state=decision.state)
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from contracts import envelope, topics
-from contracts.decision import Decision, Outgoing
+from contracts.decision import Decision, Outgoing, acknowledge
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.registration import REGISTRATION_COMMANDS
-from contracts.replies import MessageAccepted, RecordedEvent
 from services.registration import SERVICE
 from services.registration.domain.authorization import PREPARING, authorized
 from services.registration.domain.coverage import coverage_of
@@ -30,7 +29,8 @@ def answer_command(state: WorkerState, env: Envelope[Message], _context: object 
     command = env.payload
     assert isinstance(command, REGISTRATION_COMMANDS)  # the runner routes only these here
     if env.event_id in state.commands:
-        return Decision(replies=[_reply(env, "duplicate command: already handled")])
+        return Decision(replies=[acknowledge(env, [], topics.REGISTRATION_REPLIES, SERVICE,
+                                             "duplicate command: already handled")])
     actor = authorized(state, env)
     events = decide(state, command, env.occurred_at, reviewer=actor.id)
     for event in events:
@@ -45,19 +45,9 @@ def answer_command(state: WorkerState, env: Envelope[Message], _context: object 
         [snap] = envelope.derive(env, [snapshot], key=env.key, source=SERVICE, salt="coverage")
         out.append(Outgoing(topics.REGISTRATION_COVERAGE, snap))
     detail = ", ".join(e.type for e in (o.envelope for o in out)) or "nothing new (duplicate)"
-    recorded = tuple(RecordedEvent(event_id=o.envelope.event_id, type=o.envelope.type,
-                                   payload=o.envelope.payload.model_dump(mode="json"))
-                     for o in out if o.topic is topics.REGISTRATION_EVENTS)
-    return Decision(events=out, replies=[_reply(env, detail, recorded)], state=state)
-
-
-def _reply(env: Envelope[Message], detail: str,
-           recorded: tuple[RecordedEvent, ...] = ()) -> Outgoing:
-    """The answer names the events recorded, so an HTTP sender gets them in its 201."""
-    accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail,
-                               events=recorded)
-    [reply] = envelope.derive(env, [accepted], key=env.source, source=SERVICE, salt="reply")
-    return Outgoing(topics.REGISTRATION_REPLIES, reply)
+    recorded = [o for o in out if o.topic is topics.REGISTRATION_EVENTS]  # not the snapshot
+    return Decision(events=out, replies=[acknowledge(env, recorded, topics.REGISTRATION_REPLIES,
+                                                     SERVICE, detail)], state=state)
 
 
 Handler = Callable[[WorkerState, Envelope[Message], object], Decision[WorkerState]]

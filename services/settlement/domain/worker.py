@@ -13,11 +13,10 @@ from typing import Any
 
 from contracts import topics
 from contracts.business_time import business_date
-from contracts.decision import Decision, KeyedBy, Outgoing
+from contracts.decision import Decision, KeyedBy, Outgoing, acknowledge
 from contracts.encounter import DischargedEncounterCorrected, EncounterDischarged
 from contracts.envelope import Envelope, derive
 from contracts.message import Event, Message
-from contracts.replies import MessageAccepted
 from contracts.settlement import (
     FileClaim,
     GrantAdvance,
@@ -118,11 +117,8 @@ def answer_claim_command(state: WorkerState, env: Envelope[Message],
     events, after = handle(state, env, catalogs)
     if actor is not None:
         after = recorded(state, after, env.payload, actor)
-    detail = ", ".join(e.message_type for e in events[:10])
-    accepted = MessageAccepted(ref_event_id=env.event_id, ref_type=env.type, detail=detail)
-    [ack] = derive(env, [accepted], key=env.source, source=SOURCE, salt="reply")
-    return Decision(events=_recorded(env, events),
-                    replies=[Outgoing(topics.CLAIM_REPLIES, ack)],
+    out = _recorded(env, events)
+    return Decision(events=out, replies=[acknowledge(env, out, topics.CLAIM_REPLIES, SOURCE)],
                     state=None if after is state else after)
 
 

@@ -54,7 +54,14 @@ def test_sd_fund_1_a_prepayment_command_is_answered_with_the_event_it_recorded()
     assert reply.topic == topics.CLEARING_REPLIES and reply.envelope.key == "agency:finance"
     assert isinstance(reply.envelope.payload, MessageAccepted)
     assert reply.envelope.payload.detail == recorded.envelope.type
+    # the answer names what was recorded, so the HTTP ingress answers 201 with it
+    assert [(r.event_id, r.type, r.payload["cause_type"])
+            for r in reply.envelope.payload.events] == [
+        (recorded.envelope.event_id, "LedgerPosted", "FundPrepayment")]
     assert decision.state is not None
     repeat = COMMAND_HANDLERS[c.FundPrepayment](decision.state, e, CTX)
     assert repeat.events == [] and repeat.state is None
-    assert repeat.replies[0].envelope.payload.detail == "no change (already done)"  # type: ignore[attr-defined]
+    again = repeat.replies[0].envelope.payload
+    assert isinstance(again, MessageAccepted)
+    assert (again.detail, again.events) == ("no change (already done)", ())  # 200: a resend
+    assert repeat.replies[0].envelope.event_id == reply.envelope.event_id
