@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down wipe status test lint demo
+.PHONY: help venv up down wipe status test lint demo screenshots
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ test: venv  ## start the stack, run every test and the import contracts
 	$(BIN)/python -m pytest -q || status=$$?; \
 	$(BIN)/lint-imports || status=$$((status ? status : 1)); \
 	exit $$status
+
+screenshots: venv  ## run the browser tests and refresh docs/console/*.png from them
+	$(BIN)/wic up
+	WIC_SCREENSHOTS=$(CURDIR)/docs/console $(BIN)/python -m pytest -q tests/browser
 
 lint: venv  ## ruff + mypy
 	$(BIN)/ruff check .
