@@ -17,7 +17,11 @@ from aiokafka import TopicPartition
 
 from contracts import benefits as b
 from contracts import topics, wire
-from contracts.reference import WageAveragePublished, WorkingDayCalendarPublished
+from contracts.reference import (
+    WageAveragePublished,
+    WorkingDayCalendarPublished,
+    written_by,
+)
 from contracts.runtime.calendar import CalendarKeeper
 from contracts.runtime.topic_reader import TopicReader
 from services.benefits.domain.handlers import Context
@@ -45,9 +49,14 @@ class ReferenceStore:
 
     def apply(self, raw: bytes | None) -> None:
         try:
-            msg = wire.decode(raw).payload
+            env = wire.decode(raw)
         except wire.WireError as exc:
             log.warning("reference-data: skipped undecodable record: %s", exc)
+            return
+        msg = env.payload
+        if not written_by(env.source, msg):  # levels and wages are the operator's alone
+            log.warning("reference-data: skipped %s from %s, which may not write it",
+                        env.type, env.source)
             return
         if isinstance(msg, KINDS):
             self._versions[_identity(msg)] = msg

@@ -12,7 +12,7 @@ import faust
 from aiokafka import ConsumerRecord
 
 from contracts import topics, wire
-from contracts.reference import InstitutionCredentialPublished
+from contracts.reference import OPERATOR_SOURCE, InstitutionCredentialPublished, written_by
 from contracts.runtime.topic_reader import TopicReader
 from contracts.settings import Settings
 
@@ -24,8 +24,10 @@ class Credentials:
         self._digests: dict[str, str | None] = {}  # institution -> latest token digest
         self.ready = asyncio.Event()
 
-    def add(self, payload: object) -> None:
-        if isinstance(payload, InstitutionCredentialPublished):
+    def add(self, payload: object, source: str = OPERATOR_SOURCE) -> None:
+        """A credential counts only as the operator published it (`written_by`): the
+        co-writer of reference-data (encounter's mapping door) can never add one."""
+        if isinstance(payload, InstitutionCredentialPublished) and written_by(source, payload):
             self._digests[payload.institution_id] = payload.token_sha256
 
     def institution_for_token(self, token_sha256: str) -> str | None:
@@ -38,7 +40,8 @@ class Credentials:
     async def follow(self, settings: Settings) -> None:
         def add(rec: ConsumerRecord[bytes, bytes]) -> None:
             try:
-                self.add(wire.decode(rec.value).payload)
+                env = wire.decode(rec.value)
+                self.add(env.payload, env.source)
             except wire.WireError as exc:  # the operator tool validates; never stop
                 log.error("reference-data@%s undecodable: %s", rec.offset, exc)
 
