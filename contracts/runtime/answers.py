@@ -86,6 +86,16 @@ class Answers:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def ready(self, timeout: float) -> bool:
+        """Have the start positions been fixed (within `timeout`)? A service's ingress asks
+        before it publishes: an answer produced before them would never be seen, and a
+        command sent in a fresh service's first seconds would wait out its timeout."""
+        try:
+            await asyncio.wait_for(self.started.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def expect(self, event_id: uuid.UUID) -> asyncio.Future[Answer]:
         """Await the answer to `event_id`, which is about to be sent; `forget` it after."""
         fut: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()

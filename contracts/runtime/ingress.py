@@ -11,7 +11,8 @@ state), 409 refused because of what the service already recorded (the desk's `co
 knows it, the `rule_id` (issue 18 item 6) —, 201 when the command recorded events (the
 service's `MessageAccepted.events`, in the answer), 200 accepted without recording anything
 new (a resent command), and 202 with a status link when the answer takes longer than
-`ANSWER_TIMEOUT` (it will also be on the reply topic). Refused bodies are dead-lettered with
+`ANSWER_TIMEOUT` (it will also be on the reply topic), 503 `not_ready` (nothing published)
+while the answer reader has not yet fixed its start. Refused bodies are dead-lettered with
 their original bytes, like every refused message.
 """
 
@@ -161,6 +162,9 @@ def mount(app: faust.App, settings: Settings, desk: CommandDesk,
                 env = checked(raw, received_at, who)
             except BadRequest as exc:
                 return await refuse_body(self, rejector, route, raw, exc, who)
+            if not await answers.ready(ANSWER_TIMEOUT):
+                return error(self, 503, "not_ready", "still starting: its answer reader is "
+                             "not ready; nothing was published, retry")
             fut = answers.expect(env.event_id)
             try:
                 await send(topic, env.key.encode(), wire.encode(env))

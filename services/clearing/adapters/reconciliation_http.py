@@ -93,6 +93,9 @@ def register(app: faust.App, settings: Settings, readers: Readers,
                 return await refuse_body(self, rejector, ROUTE, raw, exc, hospital)
             env = envelope.new(cmd, key=institution, source=hospital_source(institution),
                                occurred_at=datetime.now(UTC), actor=hospital)
+            if not await answers.ready(ANSWER_TIMEOUT):
+                return error(self, 503, "not_ready", "still starting: its answer reader is "
+                             "not ready; nothing was published, retry")
             fut = answers.expect(env.event_id)
             try:
                 await (await app.send(topic, key=env.key.encode(), value=wire.encode(env)))

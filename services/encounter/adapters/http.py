@@ -140,6 +140,9 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
             except BadRequest as exc:
                 return await refuse_body(self, rejector, ROUTE, raw, exc,
                                          hospital)
+            if not await waiter.ready(REPLY_TIMEOUT):
+                return error(self, 503, "not_ready", "still starting: its answer reader is "
+                             "not ready; nothing was published, retry")
             fut = waiter.expect(env.event_id)
             try:
                 await (await app.send(hospital_topic, key=env.key.encode(),

@@ -87,3 +87,13 @@ async def test_every_answer_is_seen_by_the_hook_awaited_or_not() -> None:
     waiter.deliver(reply_to(one))
     waiter.deliver(b"garbage")
     assert seen == [one, one]
+
+
+async def test_an_ingress_publishes_only_once_the_reader_has_fixed_its_start() -> None:
+    """A reply produced before the reader's start positions are fixed is never seen: until
+    `start` has fixed them, `ready` says no (the ingress answers 503 `not_ready`, and
+    publishes nothing) instead of letting the sender wait out the answer timeout."""
+    waiter = Answers(load(), [topics.HOSPITAL_REPLIES])
+    assert not await waiter.ready(0.05)
+    waiter.started.set()  # what `start` does once its positions are resolved
+    assert await waiter.ready(0.05)
