@@ -248,7 +248,7 @@ class Cluster:
                 if self.pid_file(i).exists() and self.pid(i) is None:
                     raise StackError(f"Kafka node {i + 1} exited during startup; last lines "
                                      f"of {rel(self.log_file(i))}:\n{proc.tail(self.log_file(i))}")
-            if await self.brokers_up() >= want:
+            if await self.brokers_up() >= want and await self._each_logs_in():
                 return time.monotonic() - started
             await asyncio.sleep(0.5)
         logs = "\n".join(f"{rel(self.log_file(i))}:\n{proc.tail(self.log_file(i), 5)}"
@@ -281,6 +281,17 @@ class Cluster:
         raise StackError(f"partitions of {prefix or 'the cluster'} still under-replicated "
                          f"{timeout:.0f} s later")
 
+    async def _each_logs_in(self) -> bool:
+        """Does every running node accept the admin's login on its own? A node that has
+        not yet replayed the SCRAM credentials from the metadata log refuses them
+        ("invalid credentials") for a moment after the cluster already lists it."""
+        ports = [self.client_port(i) for i in range(self.nodes) if self.pid(i) is not None]
+        for port in ports:
+            if not await kafka.answers(f"127.0.0.1:{port}", timeout=3.0,
+                                       auth=secrets.auth(ADMIN)):
+                return False
+        return True
+
     def start(self, timeout: float = READY_TIMEOUT) -> str:
         """Start every node (or find them running) and wait until all three are brokers."""
         secrets.ensure()
@@ -288,7 +299,11 @@ class Cluster:
         self.check_ports()
         self.prepare()
         pids = [self.start_node(i) for i in range(self.nodes)]
-        took = asyncio.run(self.wait_brokers(timeout=timeout))
+        try:
+            took = asyncio.run(self.wait_brokers(timeout=timeout))
+        except BaseException:
+            self.stop()  # no half-started cluster left behind
+            raise
         added = self.register_principals()
         return (f"kafka cluster: {self.nodes} brokers serving (pids "
                 f"{', '.join(map(str, pids))}, {self.bootstrap}) in {took:.1f}s"

@@ -178,8 +178,12 @@ class PrivateStack:
         self.home.mkdir(parents=True, exist_ok=True)
         if postgres._as_root():
             shutil.chown(self.home, postgres.OS_USER, postgres.OS_USER)
-        self.start_kafka()
-        self.start_postgres()
+        try:
+            self.start_kafka()
+            self.start_postgres()
+        except BaseException:
+            self.close(keep=True)  # stopped, files kept for the post-mortem
+            raise
 
     def close(self, keep: bool = False) -> None:
         """Stop both; delete their data unless `keep` (logs of a failed run stay)."""
