@@ -98,7 +98,11 @@ def check(settings: Settings, app_id: str, changelogs: Iterable[str] = ()) -> No
                          "did not answer\n")
         return
     why = mismatch(counts, settings.worker_partitions)
-    if why is not None:
-        sys.stderr.write(f"{app_id}: not starting: {why}\n")
-        sys.stderr.flush()
-        raise SystemExit(NOT_CO_PARTITIONED)
+    if why is None:  # one line at start-up: what was judged (and what did not exist yet)
+        sys.stderr.write(f"{app_id}: partitions checked: {len(counts)} worker-keyed topics "
+                         f"with {settings.worker_partitions} each; {len(names) - len(counts)} "
+                         "not created yet or not readable\n")
+        return
+    sys.stderr.write(f"{app_id}: not starting: {why}\n")
+    sys.stderr.flush()
+    raise SystemExit(NOT_CO_PARTITIONED)

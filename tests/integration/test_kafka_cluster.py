@@ -15,7 +15,8 @@ No service is killed (that is the workers' test); the broker is the only fault.
 
 Kept short for `make test`: 60 stays, and 4 partitions per worker-keyed topic instead of the
 default 12 (three replicas of each on three JVMs beside five services on two cores; 150
-stays at 12 partitions took 4 min 10 s, 13:11 UTC 2026-12-03). `wic chaos --brokers 3`
+stays at 12 partitions took 4 min 10 s at 13:11 UTC 2026-12-03; 60 stays at 4: 2 min 19 s –
+3 min 6 s, the host's load average 8–20 from other sessions). `wic chaos --brokers 3`
 runs the long one.
 """
 

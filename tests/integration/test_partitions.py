@@ -4,6 +4,7 @@ partition count, before it joins a consumer group or writes anything."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -26,9 +27,16 @@ async def test_encounter_refuses_to_start_on_a_topic_with_another_partition_coun
     try:
         await ensure_topics(bootstrap, prefix,
                             [t for t in registry.ALL if t is not registry.HOSPITAL_MESSAGES])
+        name = registry.HOSPITAL_MESSAGES.name(prefix)
         async with admin(bootstrap) as client:
-            await client.create_topics([NewTopic(registry.HOSPITAL_MESSAGES.name(prefix),
-                                                 odd, 1)])
+            await client.create_topics([NewTopic(name, odd, 1)])
+            # as ensure_topics does: the broker lists a new topic a moment after creating
+            # it, and a service checking before then would not judge it (not created yet)
+            for _ in range(100):
+                (described,) = await client.describe_topics([name])
+                if len(described["partitions"]) == odd:
+                    break
+                await asyncio.sleep(0.1)
         service = ServiceProcess("encounter", prefix=prefix, database_url=load().database_url,
                                  bootstrap=bootstrap, log_dir=log_dir).launch()
         assert service.proc is not None
