@@ -317,16 +317,21 @@ class Cluster:
     def stop(self, wipe: bool = False) -> list[str]:
         """Stop every node, all signalled at once: stopped one after the other, the last two
         would wait out their controlled shutdown without a controller quorum."""
-        for i in range(self.nodes):
-            pid = self.pid(i)
+        pids = {i: self.pid(i) for i in range(self.nodes)}
+        for pid in pids.values():
             if pid is not None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
         lines = []
-        for i in range(self.nodes):
+        for i, pid in pids.items():
+            self.pid_file(i).unlink(missing_ok=True)
             port = self.client_port(i)
-            lines.append(f"kafka node {i + 1}: stopped (port {port})" if self.stop_node(i)
-                         else f"kafka node {i + 1}: not running (port {port})")
+            if pid is None:
+                lines.append(f"kafka node {i + 1}: not running (port {port})")
+                continue
+            killed = proc.terminate(pid, grace=kafka.STOP_GRACE)
+            lines.append(f"kafka node {i + 1}: stopped (pid {pid}, port {port}"
+                         + (", had to SIGKILL)" if killed else ")"))
         if wipe and self.home.exists():
             shutil.rmtree(self.home)
             lines.append(f"kafka cluster: wiped {rel(self.home)}")
