@@ -19,7 +19,7 @@ from aiokafka.admin import NewTopic
 from bench import gen
 from bench.kafka import produce_bulk
 from contracts import topics
-from contracts.settings import Settings
+from contracts.settings import Settings, worker_partitions
 from ops.progress import Progress
 
 
@@ -41,7 +41,7 @@ async def ensure_changelog(settings: Settings) -> str:
     name = changelog_topic(settings.topic_prefix)
     async with admin(settings.bootstrap) as client:
         if name not in await client.list_topics():
-            await client.create_topics([NewTopic(name, topics.WORKER_PARTITIONS, 1,
+            await client.create_topics([NewTopic(name, worker_partitions(), 1,
                                                  topic_configs={"cleanup.policy": "compact"})])
     return name
 
@@ -70,13 +70,13 @@ async def seed(settings: Settings, workers: int, start: int = 0, events: bool = 
     if events:
         n_events = await produce_bulk(
             settings.bootstrap, topics.REGISTRATION_EVENTS.name(prefix), pairs(),
-            topics.WORKER_PARTITIONS, Progress("seed registration-events", 2 * workers))
+            worker_partitions(), Progress("seed registration-events", 2 * workers))
     await produce_bulk(settings.bootstrap, topics.REGISTRATION_COVERAGE.name(prefix),
                        ((k, r.coverage[-1]) for k, r in zip(keys, records, strict=True)),
-                       topics.WORKER_PARTITIONS, Progress("seed registration-coverage", workers))
+                       worker_partitions(), Progress("seed registration-coverage", workers))
     await produce_bulk(settings.bootstrap, changelog,
                        ((k, r.state) for k, r in zip(keys, records, strict=True)),
-                       topics.WORKER_PARTITIONS, Progress("seed worker_state changelog", workers))
+                       worker_partitions(), Progress("seed worker_state changelog", workers))
     return Seeded(workers, n_events, time.perf_counter() - began)
 
 

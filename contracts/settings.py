@@ -13,6 +13,12 @@ with SCRAM-SHA-512) or `plaintext`. The credentials are, the first that is set:
 program's own (a service's name; `operator` for `wic`); `WIC_KAFKA_SECRETS` defaults to
 `.local/secrets/kafka`, which `wic up` fills. `kafka_security` is the one function that
 turns this into client arguments.
+
+Topic layout (docs/operations.md, "Partitions" and "A Kafka cluster"):
+`WIC_WORKER_PARTITIONS` (default 12) is the partition count of every co-partitioned topic
+keyed by worker (`contracts.topics`), checked by each service at start-up;
+`WIC_KAFKA_REPLICATION` (default 1: the single dev broker) is the replication factor of the
+topics infra and the services create, with `min.insync.replicas` one less, at most 2 (3 -> 2).
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ DEFAULT_DATABASE = "wic"
 DEFAULT_ROLE = "wic"
 SECRETS_DIR = Path(__file__).resolve().parent.parent / ".local" / "secrets" / "kafka"
 SCRAM = "SCRAM-SHA-512"
+# Enough for a province's load spread over up to 12 workers per service (issue 17): the most
+# workers one consumer group can keep busy on a keyed topic is its partition count.
+WORKER_PARTITIONS = 12
 
 
 class KafkaCredentialsMissing(RuntimeError):
@@ -45,6 +54,36 @@ class KafkaAuth:
 
     def describe(self) -> str:
         return f"principal {self.username!r}" if self.security == "sasl" else "no SASL"
+
+
+def _positive(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def worker_partitions() -> int:
+    """Partitions of each co-partitioned worker-keyed topic (`WIC_WORKER_PARTITIONS`)."""
+    return _positive("WIC_WORKER_PARTITIONS", WORKER_PARTITIONS)
+
+
+def replication() -> int:
+    """Replication factor of the topics we create (`WIC_KAFKA_REPLICATION`, default 1)."""
+    return _positive("WIC_KAFKA_REPLICATION", 1)
+
+
+def min_insync(replicas: int) -> int:
+    """`min.insync.replicas` for a topic of `replicas` copies: with `acks=all` a write then
+    survives the loss of any one broker, and one broker may be down without stopping writes
+    (3 -> 2; 2 -> 1; 1 -> 1)."""
+    return max(1, min(2, replicas - 1))
 
 
 def secrets_dir() -> Path:
@@ -73,6 +112,8 @@ class Settings:
     database_url: str
     topic_prefix: str
     kafka: KafkaAuth = field(default_factory=kafka_auth)
+    worker_partitions: int = field(default_factory=worker_partitions)
+    replication: int = field(default_factory=replication)
 
     @property
     def faust_broker(self) -> str:
@@ -110,4 +151,6 @@ def load(principal: str | None = None) -> Settings:
         ),
         topic_prefix=os.environ.get("WIC_TOPIC_PREFIX", ""),
         kafka=kafka_auth(principal or "operator"),
+        worker_partitions=worker_partitions(),
+        replication=replication(),
     )

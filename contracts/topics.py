@@ -4,11 +4,13 @@ Infra creates topics from this list, tests loop over it, docs are checked agains
 No topic name is written as a string anywhere else: code says `topics.REGISTRATION_EVENTS`
 and resolves the physical name with `.name(prefix)` (tests run with a per-test prefix).
 
-Partitioning: every topic keyed by worker (resident id) has `WORKER_PARTITIONS` partitions so
-that one worker's registration, hospital messages, encounter and settlement records are
+Partitioning: every topic keyed by worker (resident id) has the same number of partitions,
+one setting (`contracts.settings.worker_partitions()`, `WIC_WORKER_PARTITIONS`, default 12),
+so that one worker's registration, hospital messages, encounter and settlement records are
 co-partitioned: a service reads "this worker's registrations" from a local table on the same
-partition it is processing, without calling anyone. Money topics that need one total order
-(the ledger) have a single partition.
+partition it is processing, without calling anyone. Each service checks that count at
+start-up (`contracts.runtime.partitions`). Money topics that need one total order (the
+ledger) have a fixed single partition (`fixed_partitions=1`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-WORKER_PARTITIONS = 4
+from contracts.settings import worker_partitions
+
 FOREVER = "-1"
 WEEK_MS = str(7 * 24 * 3600 * 1000)
 
@@ -49,11 +52,23 @@ class Topic:
     # (reference-data: encounter publishes the institutions' own code mappings, 3301/3302;
     # `contracts.reference.written_by`).
     co_writers: tuple[Writer, ...] = ()
-    partitions: int = WORKER_PARTITIONS
+    # None: co-partitioned with every worker-keyed topic (the setting); a number: pinned.
+    fixed_partitions: int | None = None
     retention_ms: str = FOREVER
     compacted: bool = False
     doc: str = ""
     extra_config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def co_partitioned(self) -> bool:
+        """Does this topic take the worker-partition setting (and so must match the others)?"""
+        return self.fixed_partitions is None
+
+    @property
+    def partitions(self) -> int:
+        """Read when used, not at import: a process's environment decides (tests, bench)."""
+        return self.fixed_partitions if self.fixed_partitions is not None \
+            else worker_partitions()
 
     def name(self, prefix: str = "") -> str:
         return f"{prefix}{self.base}"
@@ -68,7 +83,7 @@ class Topic:
 REFERENCE_DATA = Topic(
     "reference-data", "dataset id", "contracts.reference", Writer.OPERATOR,
     readers=(Writer.ENCOUNTER, Writer.SETTLEMENT, Writer.CLEARING, Writer.BENEFITS),
-    partitions=1, co_writers=(Writer.ENCOUNTER,),
+    fixed_partitions=1, co_writers=(Writer.ENCOUNTER,),
     doc="Effective-dated reference data: institutions, catalogs, pilot membership, wages, "
     "benefit levels; institutions' code mappings (3301/3302, also written by encounter).",
 )
@@ -135,11 +150,11 @@ CLAIM_REPLIES = Topic(
 )
 CLEARING_COMMANDS = Topic(
     "clearing-commands", "region pair", "contracts.clearing", Writer.AGENCY,
-    readers=(Writer.CLEARING,), partitions=1,
+    readers=(Writer.CLEARING,), fixed_partitions=1,
     doc="Prepayments, cycle close / confirm / dispute / settle, audit refusals.",
 )
 CLEARING_EVENTS = Topic(
-    "clearing-events", "ledger", "contracts.clearing", Writer.CLEARING, partitions=1,
+    "clearing-events", "ledger", "contracts.clearing", Writer.CLEARING, fixed_partitions=1,
     doc="Ledger postings and clearing-cycle facts, one total order (balances as of offset).",
 )
 CLEARING_REPLIES = Topic(
@@ -148,13 +163,13 @@ CLEARING_REPLIES = Topic(
 )
 RECONCILIATION_REQUESTS = Topic(
     "reconciliation-requests", "institution id", "contracts.reconciliation", Writer.HOSPITAL,
-    readers=(Writer.CLEARING,), partitions=1, retention_ms=WEEK_MS,
+    readers=(Writer.CLEARING,), fixed_partitions=1, retention_ms=WEEK_MS,
     doc="Institution reconciliation (3201 totals / 3202 detail) of a period or a cycle: "
     "a query, not a record.",
 )
 RECONCILIATION_ANSWERS = Topic(
     "reconciliation-answers", "hospital source", "contracts.reconciliation", Writer.CLEARING,
-    readers=(Writer.HOSPITAL,), partitions=1, retention_ms=WEEK_MS,
+    readers=(Writer.HOSPITAL,), fixed_partitions=1, retention_ms=WEEK_MS,
     doc="Clearing's answers to reconciliation requests: match / mismatch with wic's figures "
     "and the settlements that differ, or the refusal.",
 )
@@ -170,13 +185,13 @@ GATEWAY_OUTBOUND = Topic(
 )
 BENEFIT_COMMANDS = Topic(
     "benefits-commands", "worker id (a run: its month)", "contracts.benefits", Writer.AGENCY,
-    readers=(Writer.BENEFITS,), partitions=1,
+    readers=(Writer.BENEFITS,), fixed_partitions=1,
     doc="Benefit facts (wages, assessments, death, prison, retirement, dependants), one-time "
     "benefit claims, the monthly payment run: one order, as the run reads every worker.",
 )
 BENEFIT_EVENTS = Topic(
     "benefits-events", "worker id (a run: its month)", "contracts.benefits", Writer.BENEFITS,
-    readers=(Writer.CLEARING,), partitions=1,
+    readers=(Writer.CLEARING,), fixed_partitions=1,
     doc="Recorded benefit facts, claims, monthly payments and reversals (待遇): the source "
     "of truth; payments are posted by clearing's ledger.",
 )
@@ -186,23 +201,23 @@ BENEFIT_REPLIES = Topic(
 )
 REGISTRATION_DEADLETTERS = Topic(
     "registration-deadletters", "stage", "contracts.deadletter", Writer.REGISTRATION,
-    partitions=1, doc="Rejected input of the registration service, with the original bytes.",
+    fixed_partitions=1, doc="Rejected input of the registration service, with the original bytes.",
 )
 ENCOUNTER_DEADLETTERS = Topic(
     "encounter-deadletters", "stage", "contracts.deadletter", Writer.ENCOUNTER,
-    partitions=1, doc="Rejected input of the encounter service, with the original bytes.",
+    fixed_partitions=1, doc="Rejected input of the encounter service, with the original bytes.",
 )
 SETTLEMENT_DEADLETTERS = Topic(
     "settlement-deadletters", "stage", "contracts.deadletter", Writer.SETTLEMENT,
-    partitions=1, doc="Rejected input of the settlement service, with the original bytes.",
+    fixed_partitions=1, doc="Rejected input of the settlement service, with the original bytes.",
 )
 CLEARING_DEADLETTERS = Topic(
     "clearing-deadletters", "stage", "contracts.deadletter", Writer.CLEARING,
-    partitions=1, doc="Rejected input of the clearing service, with the original bytes.",
+    fixed_partitions=1, doc="Rejected input of the clearing service, with the original bytes.",
 )
 BENEFIT_DEADLETTERS = Topic(
     "benefits-deadletters", "stage", "contracts.deadletter", Writer.BENEFITS,
-    partitions=1, doc="Rejected input of the benefits service, with the original bytes.",
+    fixed_partitions=1, doc="Rejected input of the benefits service, with the original bytes.",
 )
 
 ALL: tuple[Topic, ...] = (

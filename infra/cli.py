@@ -16,6 +16,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "PostgreSQL cluster, both under .local/), apply SQL migrations and create every topic "
         "of contracts.topics. Running it again on a running stack only re-checks.",
     )
+    p.add_argument("--brokers", type=int, choices=(1, 3), default=1,
+                   help="1: one KRaft broker (the default); 3: a three-node KRaft cluster "
+                   "(combined broker+controller nodes on the bootstrap port and the next two, "
+                   "controllers 100 above; topics replicated 3 times, min.insync.replicas=2; "
+                   "docs/operations.md, \"A Kafka cluster\")")
     p.add_argument("--external", action="store_true",
                    help="do not start anything: wait for the Kafka and PostgreSQL named by "
                    "WIC_KAFKA_BOOTSTRAP / WIC_DATABASE_URL (docker compose), then migrate "
@@ -23,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=_up)
 
     p = subparsers.add_parser("down", help="stop Kafka and PostgreSQL",
-                              description="Stop the local stack; data is kept unless --wipe.")
+                              description="Stop the local stack (the single broker or every "
+                              "node of the cluster); data is kept unless --wipe.")
     p.add_argument("--wipe", action="store_true",
                    help="also delete the Kafka log, the PostgreSQL cluster and the generated "
                    "gateway keys (fresh start)")
@@ -48,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _up(args: argparse.Namespace) -> int:
-    stack.up(external=args.external)
+    stack.up(external=args.external, brokers=args.brokers)
     return 0
 
 

@@ -172,10 +172,13 @@ def prepare(p: Ports) -> bool:
     return True
 
 
-def register_principals(bootstrap: str) -> list[str]:
-    """Tell the running broker each password it does not know yet (a principal added
-    since the log was formatted, or a rotated one): `kafka-configs --alter`, as admin."""
-    known = set(REGISTERED.read_text().split()) if REGISTERED.exists() else set()
+def register_principals(bootstrap: str, registered: Path = REGISTERED,
+                        command: Path = HOME / "config" / "admin.properties") -> list[str]:
+    """Tell the running broker (or cluster: `infra.cluster`) each password it does not know
+    yet (a principal added since the log was formatted, or a rotated one): `kafka-configs
+    --alter`, as admin. `registered`: the file of fingerprints it knows; `command`: where
+    the admin's client properties are written."""
+    known = set(registered.read_text().split()) if registered.exists() else set()
     todo = [u for u in PRINCIPALS if secrets.fingerprint(u) not in known]
     if not todo:
         return []
@@ -183,13 +186,12 @@ def register_principals(bootstrap: str) -> list[str]:
         raise StackError(f"The Kafka log in {rel(DATA)} was formatted without this checkout's "
                          "admin credentials (before SASL, or its secrets were deleted): run "
                          "`wic down --wipe` and then `wic up`.")
-    command = HOME / "config" / "admin.properties"
     write_config(command, broker_security.client_properties(ADMIN, secrets.password(ADMIN)))
     for user in todo:
         _java("kafka.admin.ConfigCommand", "--bootstrap-server", bootstrap, "--command-config",
               str(command), "--alter", "--entity-type", "users", "--entity-name", user,
               "--add-config", f"{SCRAM}=[password={secrets.password(user)}]")
-        with REGISTERED.open("a") as out:
+        with registered.open("a") as out:
             out.write(f"{secrets.fingerprint(user)}\n")
     return todo
 

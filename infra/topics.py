@@ -5,6 +5,9 @@ just turns each `Topic` into a `NewTopic` with `topic.config()`. Creating is ide
 "already exists" (error 36) is fine, any other error code is raised. With the topics come
 their ACLs (`contracts.acl.bindings` for the same prefix, `infra.acls`), and with a test
 run's topics its ACLs go; both act as the `admin` principal (a super user) unless told.
+Each topic has the replication factor of the settings (`WIC_KAFKA_REPLICATION`: 1 on the dev
+broker, 3 on `wic up --brokers 3`) and `min.insync.replicas` one less, at most 2, so that with
+the producers' `acks=all` a delivered record is on two brokers before anyone acts on it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from contracts import acl
 from contracts import topics as registry
-from contracts.settings import KafkaAuth, kafka_security
+from contracts.settings import KafkaAuth, kafka_security, min_insync, replication
 from infra import acls, secrets
 from infra.errors import StackError
 
@@ -53,15 +56,19 @@ async def ensure_topics(
     prefix: str = "",
     topics: Iterable[registry.Topic] = registry.ALL,
     auth: KafkaAuth | None = None,
+    replicas: int | None = None,
 ) -> list[str]:
     """Create every topic that does not exist yet and allow the run's ACLs; returns the
-    names it created."""
+    names it created. `replicas`: the replication factor (default: the settings')."""
     from aiokafka.admin import NewTopic
 
     wanted = list(topics)
     if not wanted:
         return []
-    new = [NewTopic(t.name(prefix), t.partitions, 1, topic_configs=t.config()) for t in wanted]
+    replicas = replicas or replication()
+    new = [NewTopic(t.name(prefix), t.partitions, replicas,
+                    topic_configs={**t.config(), "min.insync.replicas": str(min_insync(replicas))})
+           for t in wanted]
     async with admin(bootstrap, auth=auth) as client:
         await acls.create(client, acl.bindings(prefix))
         response = await client.create_topics(new)

@@ -1,8 +1,11 @@
 """The faust configuration every service uses, so the four apps differ only in their agents.
 
 Why these settings: raw bytes in and out (our own envelope does validation, faust Records do
-not); RocksDB tables (local, rebuilt from their changelog topics when missing); replication 1
-on the dev broker; `consumer_auto_offset_reset=earliest` so a new group reads the whole log.
+not); RocksDB tables (local, rebuilt from their changelog topics when missing); the
+replication factor of the settings (1 on the dev broker, 3 on a cluster:
+`WIC_KAFKA_REPLICATION`) with `acks=all` (`producer_acks=-1`), so a delivered output is on
+`min.insync.replicas` brokers; `consumer_auto_offset_reset=earliest` so a new group reads
+the whole log.
 Agents must run with `concurrency=1` (an open faust bug can commit past an in-flight message
 otherwise), and effects are idempotent instead of trusting faust's exactly-once mode.
 """
@@ -24,10 +27,16 @@ import faust
 import mode
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
-from contracts.runtime import login, metrics
+from contracts.runtime import login, metrics, partitions
 from contracts.runtime.rejection import Send
-from contracts.settings import KafkaCredentialsMissing, Settings, kafka_security
-from contracts.topics import WORKER_PARTITIONS, Topic
+from contracts.settings import (
+    KafkaCredentialsMissing,
+    Settings,
+    kafka_security,
+    min_insync,
+    worker_partitions,
+)
+from contracts.topics import Topic
 
 MIB = 1024 * 1024
 # Per partition store. faust's defaults (64 MiB write buffer, up to 3 of them, a 2 GiB block
@@ -90,10 +99,11 @@ mode.Worker._schedule_shutdown = _exit_when_stuck(  # type: ignore[method-assign
     mode.Worker._schedule_shutdown)
 
 
-def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any:
-    """A bytes -> bytes table (the values are our JSON) with the store options above."""
+def table(app: faust.App, name: str, partitions: int | None = None) -> Any:
+    """A bytes -> bytes table (the values are our JSON) with the store options above;
+    co-partitioned with the worker-keyed topics unless told otherwise."""
     return app.Table(name, default=None, key_type=bytes, value_type=bytes,
-                     partitions=partitions,
+                     partitions=partitions or worker_partitions(),
                      options=dict(STORE_OPTIONS))  # a copy: faust pops keys off it
 
 
@@ -126,7 +136,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         datadir=str(data_root / app_id),
         key_serializer="raw",
         value_serializer="raw",
-        topic_replication_factor=1,
+        topic_replication_factor=settings.replication,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         web_host=os.environ.get("WIC_WEB_HOST", "127.0.0.1"),
@@ -274,7 +284,7 @@ def sender(app: faust.App) -> Send:
 
 
 async def changelogs_ready(app: faust.App, tables: Iterable[Any],
-                           partitions: int = WORKER_PARTITIONS, timeout: float = 30.0) -> None:
+                           partitions: int | None = None, timeout: float = 30.0) -> None:
     """Wait until the broker reports the tables' changelog partitions.
 
     A changelog topic faust has just created briefly shows 0 partitions (or is not in the
@@ -285,6 +295,7 @@ async def changelogs_ready(app: faust.App, tables: Iterable[Any],
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     names = [t.changelog_topic_name for t in tables]
+    partitions = partitions or worker_partitions()
     while loop.time() < deadline:
         counts = [app.consumer.topic_partitions(name) for name in names]
         if all(n == partitions for n in counts):
@@ -302,7 +313,7 @@ async def ensure_changelogs(app: faust.App, settings: Settings,
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    wanted = {t.changelog_topic_name: t.partitions or WORKER_PARTITIONS
+    wanted = {t.changelog_topic_name: t.partitions or worker_partitions()
               for t in app.tables.values()}
     if not wanted:
         return []
@@ -311,13 +322,13 @@ async def ensure_changelogs(app: faust.App, settings: Settings,
     try:
         for name, parts in wanted.items():
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics([NewTopic(name, parts, 1, topic_configs={
-                    "cleanup.policy": "compact"})])
+                await admin.create_topics([NewTopic(
+                    name, parts, settings.replication, topic_configs={
+                        "cleanup.policy": "compact",
+                        "min.insync.replicas": str(min_insync(settings.replication))})])
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            described = await admin.describe_topics(list(wanted))
-            if all(len(d.get("partitions", [])) == wanted[d["topic"]] and d["error_code"] == 0
-                   for d in described):
+            if await _every_broker_knows(admin, wanted):
                 break
             await asyncio.sleep(0.2)
     finally:
@@ -325,9 +336,34 @@ async def ensure_changelogs(app: faust.App, settings: Settings,
     return list(wanted)
 
 
+async def _every_broker_knows(admin: Any, wanted: dict[str, int]) -> bool:
+    """Does every broker's metadata list each topic with its partitions?
+
+    On a cluster a new topic reaches the brokers' metadata one after the other: asking one
+    broker is not enough. faust's consumer, told by another broker that a changelog does not
+    exist, leaves it out for good ("Ignoring missing topic") and its table's first write
+    crashes the agent (PartitionsMismatch: 0 partitions) — seen on the three-broker cluster.
+    """
+    from aiokafka.protocol.metadata import MetadataRequest
+
+    nodes = [b.nodeId for b in admin._client.cluster.brokers()] or [None]
+    for node in nodes:
+        request = MetadataRequest(list(wanted))
+        response = await (admin._send_request_to_node(node, request) if node is not None
+                          else admin._send_request(request))
+        topics = {t["topic"]: t for t in response.to_object()["topics"]}
+        for name, parts in wanted.items():
+            t = topics.get(name)
+            if t is None or t["error_code"] != 0 or len(t["partitions"]) != parts:
+                return False
+    return True
+
+
 def run(app: faust.App, settings: Settings) -> None:
-    """The worker entry point: log in (exit at once if refused), changelog topics, then
+    """The worker entry point: log in (exit at once if refused), check that the worker-keyed
+    topics are co-partitioned as configured (exit at once if not), changelog topics, then
     faust's own CLI (`app.main()`)."""
     login.check(settings, app.conf.id)
+    partitions.check(settings, app.conf.id, [t.changelog_topic_name for t in app.tables.values()])
     asyncio.run(ensure_changelogs(app, settings))
     app.main()

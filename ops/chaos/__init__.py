@@ -34,6 +34,8 @@ examples:
   wic chaos --encounters 10000 --kills 12 --max-seconds 1500   (or `wic bench chaos`)
   wic chaos --shared                         the shared stack (own prefix and database):
                                              SIGKILLs only, no broker/PostgreSQL restart
+  wic chaos --brokers 3                      a private 3-broker cluster; one broker (the
+                                             ledger's leader) SIGKILLed mid-stream
 """
 
 
@@ -54,6 +56,10 @@ def add_options(p: argparse.ArgumentParser, encounters: int, kills: int, seconds
     p.add_argument("--shared", action="store_true",
                    help="use the shared stack of `wic up` (own prefix and database) instead "
                    "of a private one; the broker and PostgreSQL are then never restarted")
+    p.add_argument("--brokers", type=int, choices=(1, 3), default=1,
+                   help="3: the private Kafka is a three-node KRaft cluster (replication 3, "
+                   "min.insync.replicas=2) and its broker fault SIGKILLs the ledger's leader "
+                   "mid-stream, traffic never paused (issue 17; 1)")
     p.add_argument("--keep", action="store_true",
                    help="keep the private stack, topics and database afterwards")
 
@@ -63,10 +69,12 @@ def options(args: argparse.Namespace) -> object:
 
     if args.encounters < 0 or args.kills < 0 or args.max_seconds <= 0 or args.burst < 0:
         raise SystemExit("wic chaos: --encounters, --kills, --burst >= 0, --max-seconds > 0")
+    if args.brokers != 1 and args.shared:
+        raise SystemExit("wic chaos: --brokers 3 needs the private stack (not --shared)")
     return Options(seed=args.seed, encounters=args.encounters,
                    kills=args.kills, max_seconds=args.max_seconds, burst=args.burst,
                    restart_stack=not args.no_stack_restart, private=not args.shared,
-                   keep=args.keep)
+                   keep=args.keep, brokers=getattr(args, "brokers", 1))
 
 
 def command(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import time
 import urllib.request
@@ -36,7 +37,7 @@ from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime.answers import Answers
 from contracts.settings import Settings, kafka_security, load
-from infra import databases, services
+from infra import cluster, databases, services
 from infra.errors import StackError
 from infra.layout import LOCAL
 from infra.topics import delete_topics, ensure_topics
@@ -68,6 +69,11 @@ class Options:
     restart_stack: bool = True  # broker and PostgreSQL once each (private stack only)
     private: bool = True  # own broker and PostgreSQL; False: the shared stack, own prefix
     keep: bool = False  # leave topics, database and private stack for inspection
+    # 3: the private Kafka is a three-node cluster (issue 17 item 5, `infra.cluster`), topics
+    # replicated 3 times with min.insync.replicas=2; its "broker" fault SIGKILLs the node
+    # that leads the ledger (clearing-events) while traffic goes on, and starts it again.
+    brokers: int = 1
+    restart_postgres: bool = True  # with restart_stack: PostgreSQL once too
 
 
 @dataclass
@@ -246,8 +252,31 @@ class Run:
                     waiting.discard(name)
             await asyncio.sleep(0.2)
 
+    async def kill_node(self) -> Event:
+        """One of three brokers SIGKILLed mid-stream, traffic never paused: the ledger's
+        leader, so the partition that must stay totally ordered fails over; started again
+        after a few seconds, and the run goes on until it is back in the cluster."""
+        assert self.stack is not None and self.stack.nodes is not None
+        nodes = self.stack.nodes
+        node = await ledger_leader(self.settings) or self.rng.randint(1, nodes.nodes)
+        e = self._event("broker", f"kafka node {node}")
+        down = self.rng.uniform(3.0, 8.0)
+        await asyncio.to_thread(nodes.stop_node, node - 1, True)
+        await asyncio.sleep(down)
+        began = time.monotonic()
+        await asyncio.to_thread(nodes.start_node, node - 1)
+        await nodes.wait_brokers(timeout=min(120.0, self.left()))
+        await nodes.wait_in_sync(self.settings.topic_prefix, timeout=min(120.0, self.left()))
+        e.serve_again = time.monotonic() - began
+        e.detail = (f"node {node} (ledger leader) SIGKILLed, down {down:.1f}s, rejoined and "
+                    f"every partition in sync {e.serve_again:.1f}s after its start")
+        self.say(f"chaos: {e.detail} at {e.at:.1f}s; traffic never paused")
+        return e
+
     async def restart_broker(self) -> Event:
         assert self.stack is not None
+        if self.stack.nodes is not None:
+            return await self.kill_node()
         e = self._event("broker", "kafka")
         self.client.broker_up.clear()
         down = self.rng.uniform(3.0, 8.0)
@@ -281,7 +310,7 @@ class Run:
     def plan(self) -> list[tuple[float, str]]:
         kinds = ["kill"] * self.opts.kills
         if self.stack is not None and self.opts.restart_stack:
-            kinds += ["broker", "postgres"]
+            kinds += ["broker", "postgres"] if self.opts.restart_postgres else ["broker"]
         self.rng.shuffle(kinds)
         shares = sorted(self.rng.uniform(0.05, 0.9) for _ in kinds)
         return list(zip(shares, kinds, strict=True))
@@ -325,6 +354,21 @@ class Run:
             self.say(f"chaos: encounter SIGKILLed {pause:.2f}s after serving; serving again "
                      f"after {e.serve_again:.1f}s")
         await self.answered("burst answered", sent)
+
+
+async def ledger_leader(settings: Settings) -> int | None:
+    """The node id leading clearing-events' one partition (None if unknown)."""
+    from contracts import topics as registry
+    from infra.topics import admin
+
+    try:
+        async with admin(settings.bootstrap) as client:
+            (described,) = await client.describe_topics(
+                [registry.CLEARING_EVENTS.name(settings.topic_prefix)])
+    except Exception:
+        return None
+    leaders = [p["leader"] for p in described.get("partitions", []) if p["leader"] >= 0]
+    return int(leaders[0]) if leaders else None
 
 
 def health(url: str) -> tuple[int, dict[str, Any]]:
@@ -396,27 +440,46 @@ async def _retry(run: Run, fn: Any) -> Any:
 
 
 async def _prepare(settings: Settings) -> None:
-    await ensure_topics(settings.bootstrap, settings.topic_prefix)
+    await ensure_topics(settings.bootstrap, settings.topic_prefix, replicas=settings.replication)
     envs = reference.read_envelopes(reference.files_under(SAMPLE))
     await reference.publish(envs, settings)
 
 
 async def main(opts: Options, stream: TextIO | None = None) -> Outcome:
     """Run the chaos scenario; everything it created is deleted unless `opts.keep`."""
+    if opts.brokers == 1:
+        return await _main(opts, stream)
+    # The services it starts inherit it (their changelogs get three replicas too); restored
+    # after, so that a test session goes on with the single broker's replication.
+    before = os.environ.get("WIC_KAFKA_REPLICATION")
+    os.environ["WIC_KAFKA_REPLICATION"] = str(cluster.REPLICAS)
+    try:
+        return await _main(opts, stream)
+    finally:
+        if before is None:
+            os.environ.pop("WIC_KAFKA_REPLICATION", None)
+        else:
+            os.environ["WIC_KAFKA_REPLICATION"] = before
+
+
+async def _main(opts: Options, stream: TextIO | None = None) -> Outcome:
     rng = random.Random(opts.seed)
     tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + f"-{opts.seed}"
     out = Outcome()
     stack: PrivateStack | None = None
     base = load()
+    if opts.brokers != 1 and not opts.private:
+        raise ChaosFailed("a cluster run needs its private stack (not --shared)")
     if opts.private:
-        stack = PrivateStack.plan(tag, rng)
+        stack = PrivateStack.plan(tag, rng, opts.brokers)
         await asyncio.to_thread(stack.start)
         from infra.migrate import migrate
 
         await migrate(stack.database_url)
         # a prefix of the run's own: a service left over from an earlier run (the same seed
         # picks the same ports) cannot join this run's consumer groups
-        settings = Settings(stack.bootstrap, stack.database_url, f"chaos-{tag}.")
+        settings = Settings(stack.bootstrap, stack.database_url, f"chaos-{tag}.",
+                            replication=cluster.REPLICAS if stack.nodes else 1)
         url_base = stack.database_url
     else:
         url = await databases.create(f"chaos_{tag}", base.database_url)

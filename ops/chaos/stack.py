@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.acl import BROKER
-from infra import kafka, postgres, proc, secrets
+from infra import cluster, kafka, postgres, proc, secrets
 from infra.errors import StackError
 from infra.layout import LOCAL, Ports, check_outside_ephemeral
 
@@ -56,18 +56,32 @@ class PrivateStack:
     home: Path
     ports: Ports
     kafka_pid: int | None = None
+    # With 3 brokers: a KRaft cluster (`infra.cluster`) on ports.kafka and the next two,
+    # controllers 100 above; PostgreSQL on the port after the third broker's.
+    nodes: cluster.Cluster | None = None
 
     @classmethod
-    def plan(cls, tag: str, rng: random.Random) -> PrivateStack:
-        base = free_block(rng, 4)
-        p = Ports(kafka=base, controller=base + 1, postgres=base + 2)
+    def plan(cls, tag: str, rng: random.Random, brokers: int = 1) -> PrivateStack:
+        home = LOCAL / f"chaos-{tag}"
+        if brokers == 1:
+            base = free_block(rng, 4)
+            p = Ports(kafka=base, controller=base + 1, postgres=base + 2)
+            check_outside_ephemeral(p)
+            return cls(home, p)
+        for _ in range(50):
+            base = free_block(rng, brokers + 1)
+            if all(_bindable(base + cluster.CONTROLLER_OFFSET + i) for i in range(brokers)):
+                break
+        else:
+            raise StackError("no free ports for a private cluster's controllers")
+        p = Ports(kafka=base, controller=base + cluster.CONTROLLER_OFFSET, postgres=base + brokers)
         check_outside_ephemeral(p)
-        return cls(LOCAL / f"chaos-{tag}", p)
+        return cls(home, p, nodes=cluster.Cluster(home / "kafka-cluster", base, brokers))
 
     # --- addresses -----------------------------------------------------------------------
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.ports.kafka}"
+        return self.nodes.bootstrap if self.nodes else f"127.0.0.1:{self.ports.kafka}"
 
     @property
     def database_url(self) -> str:
@@ -100,7 +114,12 @@ class PrivateStack:
         return config
 
     def start_kafka(self, timeout: float = 90.0) -> float:
-        """Start the private broker; seconds until it answers a metadata request."""
+        """Start the private broker (every node of the cluster); seconds until it answers a
+        metadata request (until all nodes are brokers)."""
+        if self.nodes is not None:
+            began = time.monotonic()
+            self.nodes.start(timeout=max(timeout, cluster.READY_TIMEOUT))
+            return time.monotonic() - began
         kafka.ensure_jars()
         config = self._properties()
         java = proc.require_tool("java", kafka.JAVA_HINT)
@@ -117,6 +136,9 @@ class PrivateStack:
         return time.monotonic() - began
 
     def stop_kafka(self) -> None:
+        if self.nodes is not None:
+            self.nodes.stop()
+            return
         if self.kafka_pid is not None:
             proc.terminate(self.kafka_pid, kafka.STOP_GRACE)
             self.kafka_pid = None
@@ -156,8 +178,12 @@ class PrivateStack:
         self.home.mkdir(parents=True, exist_ok=True)
         if postgres._as_root():
             shutil.chown(self.home, postgres.OS_USER, postgres.OS_USER)
-        self.start_kafka()
-        self.start_postgres()
+        try:
+            self.start_kafka()
+            self.start_postgres()
+        except BaseException:
+            self.close(keep=True)  # stopped, files kept for the post-mortem
+            raise
 
     def close(self, keep: bool = False) -> None:
         """Stop both; delete their data unless `keep` (logs of a failed run stay)."""

@@ -14,7 +14,7 @@ from tests.support.kafka import Bus
 
 pytestmark = pytest.mark.integration
 
-TOPIC = topics.REGISTRATION_EVENTS  # 4 partitions: the reader reads every one of them
+TOPIC = topics.REGISTRATION_EVENTS  # W partitions (12): the reader reads every one of them
 
 
 async def test_read_to_end_reads_every_partition_up_to_its_end_as_of_the_call(

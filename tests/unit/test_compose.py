@@ -200,3 +200,52 @@ def test_no_value_in_the_compose_file_is_a_raw_key(compose: dict[str, Any]) -> N
                 continue
             mixed = re.search(r"[a-z]", word) and re.search(r"[A-Z]", word)
             assert not (mixed and len(raw) >= 32), word[:8]
+
+
+def test_the_cluster_profile_runs_three_kraft_nodes_replicated_three_times(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]],
+) -> None:
+    """Issue 17 item 5: `docker compose --profile cluster` adds nodes 2 and 3 to `kafka`
+    (node 1), each with its own properties, host port and volume, as infra/cluster.py does
+    locally: replication factor 3, min.insync.replicas=2, the same SASL and ACLs."""
+    from infra.compose import CLUSTER_NODES, HOST, cluster_properties
+
+    assert "profiles" not in services["kafka"]  # the default stays one broker
+    for node, name in enumerate(CLUSTER_NODES, 1):
+        props = dict(line.split("=", 1) for line in cluster_properties(node, "x").splitlines()
+                     if line and not line.startswith("#"))
+        assert props["node.id"] == str(node)
+        assert props["controller.quorum.voters"] == "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert f"SASL_PLAINTEXT://{name}:9092" in props["advertised.listeners"]
+        assert f"HOST://127.0.0.1:{HOST + node - 1}" in props["advertised.listeners"]
+        for key in ("default.replication.factor", "offsets.topic.replication.factor",
+                    "transaction.state.log.replication.factor"):
+            assert props[key] == "3", key
+        assert props["min.insync.replicas"] == "2"
+        assert props["allow.everyone.if.no.acl.found"] == "false"
+        assert props["authorizer.class.name"].endswith("StandardAuthorizer")
+        svc = services[name]
+        assert any(str(p).endswith(f":{HOST + node - 1}") for p in svc["ports"]), name
+        assert svc["image"] == services["kafka"]["image"]
+        if node > 1:
+            assert svc["profiles"] == ["cluster"], name
+            (own,) = [s for s in svc["secrets"] if isinstance(s, dict)]
+            assert own["target"] == "kafka-broker-properties"
+            assert compose["secrets"][own["source"]]["file"].endswith(
+                f"cluster-node-{node}.properties")
+    assert compose["secrets"]["kafka-broker-properties"]["file"].endswith(
+        "broker-${WIC_KAFKA_REPLICATION:-1}.properties")
+    for name in ("init", *APP_SERVICES):
+        assert env_of(services[name])["WIC_KAFKA_REPLICATION"] == "${WIC_KAFKA_REPLICATION:-1}"
+
+
+def test_wic_secrets_writes_every_file_the_profiles_mount(tmp_path: Path) -> None:
+    from infra.compose import write
+
+    written = {p.name for p in write(tmp_path / "kafka")}
+    assert {"broker-1.properties", "broker-3.properties", "cluster-node-2.properties",
+            "cluster-node-3.properties", "server.properties", "scram-args"} <= written
+    broker = tmp_path / "kafka-broker"
+    assert "node.id=1" in (broker / "broker-3.properties").read_text()
+    assert "controller.quorum.voters=1@kafka:9093\n" in (
+        broker / "broker-1.properties").read_text()

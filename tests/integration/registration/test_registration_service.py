@@ -231,12 +231,14 @@ async def test_rebuild_from_offset_zero_gives_identical_rows(service: ServicePro
         await drop_database(fresh)
 
 
-async def end_offsets(bootstrap: str, topic: str, partitions: int = 4
+async def end_offsets(bootstrap: str, topic: str, partitions: int | None = None
                       ) -> dict[tuple[str, int], int]:
+    """End offsets of `topic`'s partitions (default: the worker-keyed count, issue 17)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_security())
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in range(partitions)]
+        count = partitions or topics.REGISTRATION_EVENTS.partitions
+        parts = [TopicPartition(topic, p) for p in range(count)]
         consumer.assign(parts)  # an idle consumer without assignment fails to stop (aiokafka)
         return {(tp.topic, tp.partition): off
                 for tp, off in (await consumer.end_offsets(parts)).items()}
