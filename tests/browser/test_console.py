@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from contracts import clearing as cl
@@ -126,7 +126,15 @@ def click(browser: WebDriver, element_id: str) -> None:
     """Click a submit button and wait for the answer page (the old page goes stale)."""
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, element_id).click()
-    WebDriverWait(browser, 30).until(staleness_of(old))
+
+    def replaced(_driver: WebDriver) -> bool:
+        # Chromium may say a node "does not belong to the document" instead of "stale"
+        try:
+            old.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException is one too
+            return True
+        return False
+    WebDriverWait(browser, 30).until(replaced)
 
 
 def text(browser: WebDriver, css: str) -> str:
