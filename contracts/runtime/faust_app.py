@@ -46,6 +46,17 @@ STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
 AGENT_FETCH_MAX_WAIT_MS = 50
 
 SESSION_TIMEOUT = float(os.environ.get("WIC_SESSION_TIMEOUT", "10"))  # seconds
+
+# Standby replicas (issue 17 item 2), set deliberately: 1. With two or more workers of a
+# service, every table partition a worker does not own is kept warm on one other worker
+# (faust reads its changelog continuously into that worker's own RocksDB store), so when
+# the owner dies the survivor that takes the partition over recovers only the last few
+# changelog records instead of replaying the whole changelog. More replicas would cost a
+# full extra copy of every table per replica (disk, changelog reads) for no faster
+# takeover: one warm copy is enough for one failure at a time. With a single worker faust
+# assigns none (there is nobody else). Queries do NOT read standbys: an answer comes from
+# the partition's owner (`contracts.runtime.routing`), standbys can lag.
+STANDBY_REPLICAS = int(os.environ.get("WIC_STANDBY_REPLICAS", "1"))
 HEARTBEAT_INTERVAL = min(1.0, SESSION_TIMEOUT / 3)
 
 
@@ -97,6 +108,35 @@ def table(app: faust.App, name: str, partitions: int = WORKER_PARTITIONS) -> Any
                      options=dict(STORE_OPTIONS))  # a copy: faust pops keys off it
 
 
+class Assignments:
+    """Has this worker been newly given a partition of `topics` since it last asked?
+
+    A state kept in memory (`runner.OneState`: clearing's ledger, benefits' book) is
+    rebuilt from its own log when the agent starts. With several workers of a service that
+    is not enough: a worker that starts as a bystander and is given the partition later (its
+    owner died) would decide on the state as it was when it started, missing everything the
+    owner recorded meanwhile — and decide those inputs again (issue 17 item 2). faust calls
+    `on_partitions_assigned` before any record of the new assignment is fetched, so the
+    agent, asking before each batch, rebuilds before it decides anything of it."""
+
+    def __init__(self, app: faust.App, topics: Iterable[str]) -> None:
+        self.topics = frozenset(topics)
+        self._held: set[Any] = set()
+        self._gained = False
+        app.on_partitions_assigned.connect(self._assigned)  # type: ignore[arg-type]
+
+    async def _assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        mine = {tp for tp in assigned if tp.topic in self.topics}
+        if mine - self._held:
+            self._gained = True
+        self._held = mine
+
+    def gained(self) -> bool:
+        """True once after a rebalance gave this worker a partition it did not hold."""
+        gained, self._gained = self._gained, False
+        return gained
+
+
 def credentials(settings: Settings) -> faust.SASLCredentials | None:
     """faust's form of `kafka_security` (the same principal and password)."""
     try:
@@ -146,6 +186,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         broker_commit_every=100,
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
+        table_standby_replicas=STANDBY_REPLICAS,
     )
 
     async def probe() -> tuple[bool, dict[str, bool], bool]:

@@ -68,6 +68,11 @@ class Options:
     restart_stack: bool = True  # broker and PostgreSQL once each (private stack only)
     private: bool = True  # own broker and PostgreSQL; False: the shared stack, own prefix
     keep: bool = False  # leave topics, database and private stack for inspection
+    # issue 17: workers per service (an int for all, or per name; 1 for those not named),
+    # and, if given, exactly which workers to SIGKILL (`infra.services.worker_key` names:
+    # "encounter#1", "clearing") instead of `kills` random services
+    workers: int | dict[str, int] = 1
+    targets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -216,12 +221,18 @@ class Run:
         return e
 
     async def kill(self, name: str) -> Event:
+        """SIGKILL one worker and start it again; serving again = the restarted worker
+        answers and some worker of the service serves (for clearing: the standby took the
+        ledger lease over, or the restarted worker did)."""
         e = self._event("kill", name)
         p = self.procs[name]
         began = time.monotonic()
         p.stop(kill=True)
         p.launch()
-        await asyncio.to_thread(p.wait_ready, min(180.0, self.left()))
+        await asyncio.to_thread(p.wait_ready, min(180.0, self.left()), p.service == "clearing")
+        while not any(q.healthy() for q in self.procs.values() if q.service == p.service):
+            self.left()
+            await asyncio.sleep(0.1)
         e.serve_again = time.monotonic() - began
         self.say(f"chaos: SIGKILL {name} at {e.at:.1f}s; serving again after "
                  f"{e.serve_again:.1f}s")
@@ -243,6 +254,8 @@ class Run:
                     continue
                 code, body = health(p.url)
                 if code == 200 and (not quiet or not body.get("read_models_failing")):
+                    waiting.discard(name)
+                elif body.get("status") == "standby":  # a clearing worker waiting its turn
                     waiting.discard(name)
             await asyncio.sleep(0.2)
 
@@ -279,6 +292,9 @@ class Run:
         return e
 
     def plan(self) -> list[tuple[float, str]]:
+        if self.opts.targets:  # these workers, in this order, spread over the traffic
+            shares = sorted(self.rng.uniform(0.1, 0.8) for _ in self.opts.targets)
+            return list(zip(shares, [f"kill:{t}" for t in self.opts.targets], strict=True))
         kinds = ["kill"] * self.opts.kills
         if self.stack is not None and self.opts.restart_stack:
             kinds += ["broker", "postgres"]
@@ -293,7 +309,9 @@ class Run:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(self.rng.uniform(0.0, 1.5))
             async with self.exclusive:
-                if kind == "kill":
+                if kind.startswith("kill:"):
+                    await self.kill(kind.removeprefix("kill:"))
+                elif kind == "kill":
                     await self.kill(self.rng.choice(services.SERVICES))
                 elif kind == "broker":
                     await self.restart_broker()
@@ -436,7 +454,7 @@ async def main(opts: Options, stream: TextIO | None = None) -> Outcome:
         ports = {n: first + i for i, n in enumerate(services.SERVICES)}
         procs = await asyncio.to_thread(services.start_all, settings.topic_prefix,
                                         settings.database_url, settings.bootstrap, log_dir,
-                                        ports=ports)
+                                        ports=ports, workers=opts.workers)
         await client.start()
         run = Run(opts, settings, procs, client, stack, rng, out, stream)
         discharged = await scenario(run)

@@ -15,6 +15,7 @@ import faust
 from aiokafka import ConsumerRecord
 
 from contracts import topics, wire
+from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import OneState, Route, Runner
@@ -60,10 +61,15 @@ def register(app: faust.App, settings: Settings, store: ReferenceStore
     async def references(_events: object) -> None:
         await read_until_done(store.sync)
 
+    assignments = faust_app.Assignments(app, [name])
+
     @app.agent(source, concurrency=1, name="decide_benefit_commands")
     async def decide_benefit_commands(stream: faust.StreamT[bytes]) -> None:
+        assignments.gained()  # the rebuild below reads everything logged so far
         book.value = await rebuild(settings)
         async for events in batches(stream):
+            if assignments.gained():  # taken over from another worker: its book is newer
+                book.value = await rebuild(settings)
             await runner.run(events, route, prepare=references)
 
     return book

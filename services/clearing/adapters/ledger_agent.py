@@ -20,6 +20,7 @@ from aiokafka import ConsumerRecord
 from contracts import wire
 from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
+from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord
 from contracts.runtime.runner import OneState, PassesBy, Route, Runner, passing_by_all_but
@@ -109,10 +110,15 @@ def register(app: faust.App, settings: Settings) -> None:
                                       context, passes_by=_not_an_answer),
     }
 
+    assignments = faust_app.Assignments(app, names)
+
     @app.agent(source, concurrency=1, name="post_to_ledger")
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
+        assignments.gained()  # the rebuild below reads everything logged so far
         ledger.value = await rebuild(settings)
         async for events in batches(stream):
+            if assignments.gained():  # inputs taken over: the ledger may have moved on
+                ledger.value = await rebuild(settings)
             await runner.run(events, routes)
 
 
