@@ -122,18 +122,18 @@ class Assignments:
     def __init__(self, app: faust.App, topics: Iterable[str]) -> None:
         self.topics = frozenset(topics)
         self._held: set[Any] = set()
-        self._gained = False
+        self._new: set[Any] = set()
         app.on_partitions_assigned.connect(self._assigned)  # type: ignore[arg-type]
 
     async def _assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
         mine = {tp for tp in assigned if tp.topic in self.topics}
-        if mine - self._held:
-            self._gained = True
+        self._new = (self._new | (mine - self._held)) & mine
         self._held = mine
 
-    def gained(self) -> bool:
-        """True once after a rebalance gave this worker a partition it did not hold."""
-        gained, self._gained = self._gained, False
+    def gained(self) -> set[Any]:
+        """The partitions of `topics` this worker was given since it last asked (and still
+        holds); empty if none."""
+        gained, self._new = self._new, set()
         return gained
 
 

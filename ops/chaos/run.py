@@ -253,9 +253,8 @@ class Run:
                     p.launch()
                     continue
                 code, body = health(p.url)
-                if code == 200 and (not quiet or not body.get("read_models_failing")):
-                    waiting.discard(name)
-                elif body.get("status") == "standby":  # a clearing worker waiting its turn
+                serving = code == 200 and (not quiet or not body.get("read_models_failing"))
+                if serving or body.get("status") == "standby":  # clearing, waiting its turn
                     waiting.discard(name)
             await asyncio.sleep(0.2)
 

@@ -21,7 +21,7 @@ from ops.chaos.run import ChaosFailed, Options, main, report
 
 pytestmark = pytest.mark.e2e
 
-SEED = 1717
+SEED = 1719
 ENCOUNTERS = 500
 WORKERS = {"encounter": 2, "settlement": 2, "clearing": 2}
 TARGETS = ("encounter#1", "settlement", "clearing")

@@ -49,7 +49,8 @@ def register(app: faust.App, settings: Settings, store: ReferenceStore
     source = app.topic(name, key_type=bytes, value_type=bytes)
     deferred = DeferredSends(app)
     book = OneState(BenefitsBook())
-    runner = Runner(app, book, InputPositions(app).attach(app, name), deferred)
+    positions = InputPositions(app).attach(app, name)
+    runner = Runner(app, book, positions, deferred)
 
     def context(_record: RawRecord) -> Context:
         return store.context
@@ -65,10 +66,10 @@ def register(app: faust.App, settings: Settings, store: ReferenceStore
 
     @app.agent(source, concurrency=1, name="decide_benefit_commands")
     async def decide_benefit_commands(stream: faust.StreamT[bytes]) -> None:
-        assignments.gained()  # the rebuild below reads everything logged so far
-        book.value = await rebuild(settings)
+        book.value = await rebuild(settings)  # for the queries, before any command
         async for events in batches(stream):
-            if assignments.gained():  # taken over from another worker: its book is newer
+            if taken := assignments.gained():  # taken over from another worker: its book is newer
+                await positions.resume_from_group(taken)
                 book.value = await rebuild(settings)
             await runner.run(events, route, prepare=references)
 

@@ -88,7 +88,8 @@ def register(app: faust.App, settings: Settings) -> None:
     ledger = OneState(ClearingState())
     # In memory: the ledger's own log is its checkpoint (a restart rebuilds it and re-posts
     # nothing twice, by causation id); this refetches a hole within a run.
-    runner = Runner(app, ledger, InputPositions(app).attach(app, *names), deferred)
+    positions = InputPositions(app).attach(app, *names)
+    runner = Runner(app, ledger, positions, deferred)
 
     def context(_record: RawRecord) -> LedgerContext:
         return ctx
@@ -114,10 +115,10 @@ def register(app: faust.App, settings: Settings) -> None:
 
     @app.agent(source, concurrency=1, name="post_to_ledger")
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
-        assignments.gained()  # the rebuild below reads everything logged so far
-        ledger.value = await rebuild(settings)
+        ledger.value = await rebuild(settings)  # for the queries, before any input
         async for events in batches(stream):
-            if assignments.gained():  # inputs taken over: the ledger may have moved on
+            if taken := assignments.gained():  # inputs taken over: the ledger may have moved on
+                await positions.resume_from_group(taken)
                 ledger.value = await rebuild(settings)
             await runner.run(events, routes)
 
