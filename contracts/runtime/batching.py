@@ -451,12 +451,17 @@ class InputPositions:
             offsets = await admin.list_consumer_group_offsets(self.app.conf.id)
         finally:
             await admin.close()
+        committed = {}
         for tp in wanted:
             found = offsets.get(TopicPartition(tp.topic, tp.partition))
-            self._memory[tp] = found.offset if found is not None and found.offset >= 0 else 0
-        log.warning("taken over %s; expecting %s", sorted(f"{tp.topic}/{tp.partition}"
-                                                          for tp in wanted),
-                    {f"{tp.topic}/{tp.partition}": self._memory[tp] for tp in wanted})
+            committed[tp] = found.offset if found is not None and found.offset >= 0 else 0
+        self.resume_at(committed)
+        log.warning("taken over; expecting %s",
+                    {f"{tp.topic}/{tp.partition}": o for tp, o in committed.items()})
+
+    def resume_at(self, offsets: dict[TP, int]) -> None:
+        """Expect each partition at `offsets` (see `resume_from_group`)."""
+        self._memory.update(offsets)
 
     def stored(self, tp: TP) -> int | None:
         """The position stored for `tp` (not this batch's): memory, or the table."""
