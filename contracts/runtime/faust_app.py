@@ -327,13 +327,25 @@ async def changelogs_ready(app: faust.App, tables: Iterable[Any],
     deadline = loop.time() + timeout
     names = [t.changelog_topic_name for t in tables]
     while loop.time() < deadline:
-        counts = [app.consumer.topic_partitions(name) for name in names]
-        if all(n == partitions for n in counts):
-            return
         client = getattr(getattr(app.consumer, "_consumer", None), "_client", None)
+        counts = {name: app.consumer.topic_partitions(name) for name in names}
+        if all(n == partitions or (n is None and _in_cluster(client, name) == partitions)
+               for name, n in counts.items()):
+            return
         if client is not None:  # ask for fresh metadata instead of waiting for its max age
             client.force_metadata_update()
         await asyncio.sleep(0.2)
+
+
+def _in_cluster(client: Any, topic: str) -> int | None:
+    """The topic's partition count in the client's cluster metadata. A worker that is not
+    the group's leader may never have a changelog in its coordinator's snapshot (seen with
+    two encounter workers: the second waited the whole 30 s before its first batch, and its
+    hospitals got 202 instead of their answers); faust's own partition check is skipped
+    for a topic the snapshot lacks, so the cluster's count is the one that matters."""
+    cluster = getattr(client, "cluster", None)
+    found = cluster.partitions_for_topic(topic) if cluster is not None else None
+    return len(found) if found else None
 
 
 async def ensure_changelogs(app: faust.App, settings: Settings,

@@ -6,6 +6,7 @@ worker owns the partition that decides it (answers are read from every partition
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -28,6 +29,18 @@ WORKERS = [worker_id(BASE + i) for i in range(12)]  # enough keys for every part
 JN, D0 = "H370100001", date(2024, 6, 25)
 
 
+async def settled(procs: list[ServiceProcess], calm: float = 5.0, timeout: float = 90.0
+                  ) -> None:
+    """Until every worker has served without a break for `calm` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline, since = loop.time() + timeout, loop.time()
+    while loop.time() - since < calm:
+        assert loop.time() < deadline, "the encounter group never settled"
+        if not all(p.healthy() for p in procs):
+            since = loop.time()
+        await asyncio.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 async def urls(prefix: str, database_url: str, bootstrap: str, bus: Bus, log_dir: Path
                ) -> AsyncIterator[list[str]]:
@@ -45,9 +58,20 @@ async def urls(prefix: str, database_url: str, bootstrap: str, bus: Bus, log_dir
             p.wait_ready(120)
         for p in procs:
             await wait_for(p.url, "/reference/status", lambda r: r["ready"], timeout=60)
-        # both in the group and every coverage absorbed by its owner
+        # both in the group, the group settled (a late joiner makes a second rebalance),
+        # and every coverage absorbed by its owner
+        await settled(procs)
         for w in WORKERS:
             await wait_for(procs[0].url, f"/workers/{w}/coverage", lambda _: True, timeout=60)
+        # after the group's rebalance faust can leave a partition undelivered until the
+        # agents' stall watch resumes it (15-30 s, docs/operations.md "Many workers"): one
+        # admission per worker first, each awaited until the encounter exists
+        for i, w in enumerate(WORKERS):
+            await post(procs[i % 2].url, JN, body(admission(w, JN, f"WU{i}", D0,
+                                                             insured="370700")))
+        for w in WORKERS:
+            await wait_for(procs[0].url, f"/encounters?worker_id={w}",
+                           lambda r: bool(r["encounters"]), timeout=90)
         yield [p.url for p in procs]
     finally:
         for p in procs:
@@ -76,3 +100,4 @@ async def test_admission_is_answered_with_the_decision_by_either_ingress(
                                                          insured="370700")))
         assert status == 200, (url, w, got)
         assert got["reply"]["direct_settlement"] is True, got
+        assert got["event_id"] and got["type"] == "AdmissionAnswered", got
