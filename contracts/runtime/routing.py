@@ -12,15 +12,18 @@ itself. Between an owner's death and the next assignment nobody owns the partiti
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import aiohttp
 import faust
+from aiokafka.partitioner import murmur2
 from faust.exceptions import SameNode
 from faust.web import Request, Response, View
 from yarl import URL
 
 from contracts.runtime.http import error
+from contracts.topics import WORKER_PARTITIONS
 
 FORWARD_TIMEOUT = 5.0  # seconds: the owner answers from its own store, in milliseconds
 FORWARDED = "X-Wic-Forwarded"  # set on a forwarded request: the owner must not forward again
@@ -29,20 +32,33 @@ _HOP = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 Local = Callable[[], Awaitable[Response]]
 
 
-def owner_of_table(app: faust.App, table: str, key: bytes) -> URL | None:
-    """The web URL of the worker holding `key`'s partition of `table` (None: unassigned)."""
-    try:
-        return app.router.key_store(table, key)
-    except KeyError:
-        return None
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition a producer puts `key` in (Kafka's default partitioner: murmur2, as
+    Java's and aiokafka's) — computed here, because faust's `key_store` asks its producer,
+    which knows no partition count for a topic it has not written to yet (a 500)."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
-def owner_of_topic(app: faust.App, topic: faust.TopicT, key: bytes) -> URL | None:
-    """The web URL of the worker consuming `key`'s partition of `topic` (None: unassigned)."""
-    try:
-        return app.router.external_topic_key_store(topic, key)
-    except KeyError:
-        return None
+def _owner(metadata: Mapping[str, Mapping[str, Sequence[int]]], topic: str,
+           partition: int) -> URL | None:
+    for url, topics in metadata.items():
+        if partition in topics.get(topic, ()):
+            return URL(url)
+    return None
+
+
+def owner_of_table(app: faust.App, table: Any, key: bytes) -> URL | None:
+    """The web URL of the worker holding `key`'s partition of `table` actively (None:
+    unassigned), from the assignment faust shares with every member."""
+    partitions = table.partitions or WORKER_PARTITIONS
+    return _owner(app.assignor.tables_metadata(), table.changelog_topic_name,
+                  partition_of(key, partitions))
+
+
+def owner_of_topic(app: faust.App, topic: str, partition: int = 0) -> URL | None:
+    """The web URL of the worker consuming `partition` of `topic` (None: unassigned)."""
+    return _owner(app.assignor.external_topics_metadata(),  # type: ignore[attr-defined]
+                  topic, partition)
 
 
 def _same(a: URL, b: URL) -> bool:

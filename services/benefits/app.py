@@ -28,10 +28,9 @@ book = agents.register(app, settings, reference)
 
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = Readers()
-decided = app.topic(topics.BENEFIT_COMMANDS.name(settings.topic_prefix), key_type=bytes,
-                    value_type=bytes)
+decided = topics.BENEFIT_COMMANDS.name(settings.topic_prefix)  # one partition: one decider
 http.register(app, pool, book, reference, readers,
-              owner=lambda: routing.owner_of_topic(app, decided, b"book"))
+              owner=lambda: routing.owner_of_topic(app, decided))
 audit_view.wire(app, "benefits", pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)
 

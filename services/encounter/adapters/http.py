@@ -222,7 +222,7 @@ def register_coverage_view(app: faust.App, coverage_by_worker: Any, readers: Rea
     class Coverage(View):
         async def get(self, request: Request, worker_id: str) -> Response:
             key = worker_id.encode(errors="replace")  # validated by the owner
-            owner = routing.owner_of_table(app, coverage_by_worker.name, key)
+            owner = routing.owner_of_table(app, coverage_by_worker, key)
             return await routing.answer_from_owner(app, self, request, owner,
                                                    lambda: self.here(request, worker_id=worker_id))
 
