@@ -9,16 +9,25 @@ a file, and counts as started only when its `/health` says it serves (partitions
 tables recovered). The
 benchmarks also read how long that took (`wait_ready`), the process's memory (`memory`) and
 may run it under pyinstrument (`profile_dir`).
+
+Several workers of a service (issue 17): `ServiceProcess.worker` numbers them from 0; each
+has its own web port, log file and faust data directory (worker 0 keeps the names of the
+one-worker layout), and all of one service join one consumer group. `start_all(workers=N)`
+starts N of each service, keyed `name` for worker 0 and `name#i` for the others. Clearing's
+workers beyond the first stand by for the ledger lease (`services/clearing/adapters/
+lease.py`): they count as started once their `/health` says `standby`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,14 +63,24 @@ class ServiceProcess:
     proc: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0  # time.monotonic() at launch
     profile_dir: Path | None = None  # run under pyinstrument; text report written at exit
+    worker: int = 0  # which worker of the service (issue 17): own port, log and data dir
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def suffix(self) -> str:
+        return "" if self.worker == 0 else f"-w{self.worker}"
+
+    @property
     def log_path(self) -> Path:
-        return self.log_dir / f"{self.prefix}{self.service}.log"
+        return self.log_dir / f"{self.prefix}{self.service}{self.suffix}.log"
+
+    @property
+    def data_dir(self) -> Path:
+        """faust's RocksDB stores: one directory per worker (a store is locked by one)."""
+        return self.log_dir / f"faust{self.suffix}"
 
     def env(self) -> dict[str, str]:
         # Only its own credentials: none of the caller's (a test runs as `admin`).
@@ -75,7 +94,7 @@ class ServiceProcess:
             "WIC_DATABASE_URL": self.database_url,
             "WIC_KAFKA_BOOTSTRAP": self.bootstrap,
             "WIC_WEB_PORT": str(self.port),
-            "WIC_DATA_DIR": str(self.log_dir / "faust"),
+            "WIC_DATA_DIR": str(self.data_dir),
             # the dev keys the demo and tests sign with; other services get no key at all
             **(gateway_keys.dev_keys().service_env() if self.service == "clearing" else {}),
             **self.extra_env,
@@ -104,20 +123,32 @@ class ServiceProcess:
         self.wait_ready(timeout)
         return self
 
-    def healthy(self) -> bool:
+    def health(self) -> str | None:
+        """`/health`'s status: "ok"/"degraded" (serving), "standby", "unavailable"; None if
+        nothing answers."""
         try:
             with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
-                return bool(resp.status == 200)
-        except OSError:
-            return False
+                return str(json.loads(resp.read() or b"{}").get("status", "ok"))
+        except urllib.error.HTTPError as exc:
+            try:
+                return str(json.loads(exc.read() or b"{}").get("status", "unavailable"))
+            except ValueError:
+                return "unavailable"
+        except (OSError, ValueError):
+            return None
 
-    def wait_ready(self, timeout: float = 90.0) -> float:
-        """Seconds from launch to the first `/health` 200 (tables recovered)."""
+    def healthy(self) -> bool:
+        return self.health() in ("ok", "degraded")
+
+    def wait_ready(self, timeout: float = 90.0, standby: bool = False) -> float:
+        """Seconds from launch to the first `/health` 200 (tables recovered) — or, with
+        `standby`, to a standby's first answer."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise StackError(f"{self.service} exited; its log ends:\n{self.tail()}")
-            if self.healthy():
+            status = self.health()
+            if status in ("ok", "degraded") or (standby and status == "standby"):
                 return time.monotonic() - self.started_at
             time.sleep(0.1)
         raise StackError(f"{self.service} did not serve within {timeout:.0f} s:\n{self.tail()}")
@@ -154,24 +185,41 @@ class ServiceProcess:
             self.proc.wait(timeout=10)
 
 
+def worker_key(service: str, worker: int) -> str:
+    """How `start_all` names a worker: the service for worker 0, `service#i` after."""
+    return service if worker == 0 else f"{service}#{worker}"
+
+
+def standing_by(p: ServiceProcess) -> bool:
+    """Clearing's second and later workers wait for the ledger lease."""
+    return p.service == "clearing" and p.worker > 0
+
+
 def start_all(prefix: str, database_url: str, bootstrap: str, log_dir: Path,
               names: tuple[str, ...] = SERVICES, timeout: float = 120.0,
-              ports: dict[str, int] | None = None, console: bool = False
-              ) -> dict[str, ServiceProcess]:
+              ports: dict[str, int] | None = None, console: bool = False,
+              workers: int | dict[str, int] = 1) -> dict[str, ServiceProcess]:
     """Launch every service at once (they start in parallel), then wait for each; with
-    `console`, then the staff console too, pointed at them (port `ports["console"]`)."""
-    procs = {name: ServiceProcess(name, prefix, database_url, bootstrap, log_dir)
-             for name in names}
+    `console`, then the staff console too, pointed at them (port `ports["console"]`).
+    `workers`: how many of each service (or per service name, 1 for those not named)."""
+    counts = {n: workers if isinstance(workers, int) else workers.get(n, 1) for n in names}
+    procs = {worker_key(name, i): ServiceProcess(name, prefix, database_url, bootstrap,
+                                                 log_dir, worker=i)
+             for name in names for i in range(counts[name])}
     for name, port in (ports or {}).items():
         if name in procs:  # the console's port is used below, when it is asked for
             procs[name].port = port
     try:
-        for p in procs.values():
-            p.launch()
-        for p in procs.values():
-            p.wait_ready(timeout)
+        # clearing's standbys only once its worker 0 holds the ledger lease: worker 0 is the
+        # active one, as callers expect of `procs["clearing"]`
+        for group in ([p for p in procs.values() if not standing_by(p)],
+                      [p for p in procs.values() if standing_by(p)]):
+            for p in group:
+                p.launch()
+            for p in group:
+                p.wait_ready(timeout, standby=standing_by(p))
         if console:
-            urls = {f"WIC_CONSOLE_{name.upper()}_URL": p.url for name, p in procs.items()}
+            urls = {f"WIC_CONSOLE_{name.upper()}_URL": procs[name].url for name in names}
             procs[CONSOLE] = ServiceProcess(CONSOLE, prefix, database_url, bootstrap, log_dir,
                                             port=(ports or {}).get(CONSOLE, free_port()),
                                             extra_env=urls).start(timeout)

@@ -1,6 +1,10 @@
 """Kafka request/reply for clients: the answers to the messages a client sent, matched by
 causation id (every answer is derived from the message it answers, `envelope.derive`).
 
+No consumer group: every process reads every partition of its reply topics (their count as
+the broker reports it), so an HTTP ingress of one worker gets the answer that another
+worker — the owner of the message key's partition — decided.
+
 The encounter service's HTTP ingress, `wic clearing`, the demo and the chaos run all read
 their answers through `Answers`: expect an event id *before* sending it, then await it.
 """
@@ -52,8 +56,14 @@ class Answers:
                                     fetch_max_wait_ms=self.fetch_max_wait_ms)
         await consumer.start()
         self._consumer = consumer
-        parts = [TopicPartition(t.name(self.settings.topic_prefix), p)
-                 for t in self.reply_topics for p in range(t.partitions)]
+        # Every partition, as the broker has them: the answer to a message comes from the
+        # worker owning its key's partition, which need not be this process (issue 17).
+        await consumer.topics()  # fresh metadata
+        parts = []
+        for t in self.reply_topics:
+            name = t.name(self.settings.topic_prefix)
+            found = consumer.partitions_for_topic(name) or range(t.partitions)
+            parts += [TopicPartition(name, p) for p in sorted(found)]
         consumer.assign(parts)
         await consumer.seek_to_end(*parts)
         for tp in parts:  # resolve the lazy seek now, before anything is sent

@@ -55,6 +55,17 @@ STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
 AGENT_FETCH_MAX_WAIT_MS = 50
 
 SESSION_TIMEOUT = float(os.environ.get("WIC_SESSION_TIMEOUT", "10"))  # seconds
+
+# Standby replicas (issue 17 item 2), set deliberately: 1. With two or more workers of a
+# service, every table partition a worker does not own is kept warm on one other worker
+# (faust reads its changelog continuously into that worker's own RocksDB store), so when
+# the owner dies the survivor that takes the partition over recovers only the last few
+# changelog records instead of replaying the whole changelog. More replicas would cost a
+# full extra copy of every table per replica (disk, changelog reads) for no faster
+# takeover: one warm copy is enough for one failure at a time. With a single worker faust
+# assigns none (there is nobody else). Queries do NOT read standbys: an answer comes from
+# the partition's owner (`contracts.runtime.routing`), standbys can lag.
+STANDBY_REPLICAS = int(os.environ.get("WIC_STANDBY_REPLICAS", "1"))
 HEARTBEAT_INTERVAL = min(1.0, SESSION_TIMEOUT / 3)
 
 
@@ -107,6 +118,35 @@ def table(app: faust.App, name: str, partitions: int | None = None) -> Any:
                      options=dict(STORE_OPTIONS))  # a copy: faust pops keys off it
 
 
+class Assignments:
+    """Has this worker been newly given a partition of `topics` since it last asked?
+
+    A state kept in memory (`runner.OneState`: clearing's ledger, benefits' book) is
+    rebuilt from its own log when the agent starts. With several workers of a service that
+    is not enough: a worker that starts as a bystander and is given the partition later (its
+    owner died) would decide on the state as it was when it started, missing everything the
+    owner recorded meanwhile — and decide those inputs again (issue 17 item 2). faust calls
+    `on_partitions_assigned` before any record of the new assignment is fetched, so the
+    agent, asking before each batch, rebuilds before it decides anything of it."""
+
+    def __init__(self, app: faust.App, topics: Iterable[str]) -> None:
+        self.topics = frozenset(topics)
+        self._held: set[Any] = set()
+        self._new: set[Any] = set()
+        app.on_partitions_assigned.connect(self._assigned)  # type: ignore[arg-type]
+
+    async def _assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        mine = {tp for tp in assigned if tp.topic in self.topics}
+        self._new = (self._new | (mine - self._held)) & mine
+        self._held = mine
+
+    def gained(self) -> set[Any]:
+        """The partitions of `topics` this worker was given since it last asked (and still
+        holds); empty if none."""
+        gained, self._new = self._new, set()
+        return gained
+
+
 def credentials(settings: Settings) -> faust.SASLCredentials | None:
     """faust's form of `kafka_security` (the same principal and password)."""
     try:
@@ -156,6 +196,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         broker_commit_every=100,
         broker_commit_interval=0.5,
         table_cleanup_interval=3600.0,
+        table_standby_replicas=STANDBY_REPLICAS,
     )
 
     async def probe() -> tuple[bool, dict[str, bool], bool]:
@@ -297,13 +338,25 @@ async def changelogs_ready(app: faust.App, tables: Iterable[Any],
     names = [t.changelog_topic_name for t in tables]
     partitions = partitions or worker_partitions()
     while loop.time() < deadline:
-        counts = [app.consumer.topic_partitions(name) for name in names]
-        if all(n == partitions for n in counts):
-            return
         client = getattr(getattr(app.consumer, "_consumer", None), "_client", None)
+        counts = {name: app.consumer.topic_partitions(name) for name in names}
+        if all(n == partitions or (n is None and _in_cluster(client, name) == partitions)
+               for name, n in counts.items()):
+            return
         if client is not None:  # ask for fresh metadata instead of waiting for its max age
             client.force_metadata_update()
         await asyncio.sleep(0.2)
+
+
+def _in_cluster(client: Any, topic: str) -> int | None:
+    """The topic's partition count in the client's cluster metadata. A worker that is not
+    the group's leader may never have a changelog in its coordinator's snapshot (seen with
+    two encounter workers: the second waited the whole 30 s before its first batch, and its
+    hospitals got 202 instead of their answers); faust's own partition check is skipped
+    for a topic the snapshot lacks, so the cluster's count is the one that matters."""
+    cluster = getattr(client, "cluster", None)
+    found = cluster.partitions_for_topic(topic) if cluster is not None else None
+    return len(found) if found else None
 
 
 async def ensure_changelogs(app: faust.App, settings: Settings,

@@ -74,6 +74,11 @@ class Options:
     # that leads the ledger (clearing-events) while traffic goes on, and starts it again.
     brokers: int = 1
     restart_postgres: bool = True  # with restart_stack: PostgreSQL once too
+    # issue 17: workers per service (an int for all, or per name; 1 for those not named),
+    # and, if given, exactly which workers to SIGKILL (`infra.services.worker_key` names:
+    # "encounter#1", "clearing") instead of `kills` random services
+    workers: int | dict[str, int] = 1
+    targets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -222,12 +227,18 @@ class Run:
         return e
 
     async def kill(self, name: str) -> Event:
+        """SIGKILL one worker and start it again; serving again = the restarted worker
+        answers and some worker of the service serves (for clearing: the standby took the
+        ledger lease over, or the restarted worker did)."""
         e = self._event("kill", name)
         p = self.procs[name]
         began = time.monotonic()
         p.stop(kill=True)
         p.launch()
-        await asyncio.to_thread(p.wait_ready, min(180.0, self.left()))
+        await asyncio.to_thread(p.wait_ready, min(180.0, self.left()), p.service == "clearing")
+        while not any(q.healthy() for q in self.procs.values() if q.service == p.service):
+            self.left()
+            await asyncio.sleep(0.1)
         e.serve_again = time.monotonic() - began
         self.say(f"chaos: SIGKILL {name} at {e.at:.1f}s; serving again after "
                  f"{e.serve_again:.1f}s")
@@ -248,7 +259,8 @@ class Run:
                     p.launch()
                     continue
                 code, body = health(p.url)
-                if code == 200 and (not quiet or not body.get("read_models_failing")):
+                serving = code == 200 and (not quiet or not body.get("read_models_failing"))
+                if serving or body.get("status") == "standby":  # clearing, waiting its turn
                     waiting.discard(name)
             await asyncio.sleep(0.2)
 
@@ -308,6 +320,9 @@ class Run:
         return e
 
     def plan(self) -> list[tuple[float, str]]:
+        if self.opts.targets:  # these workers, in this order, spread over the traffic
+            shares = sorted(self.rng.uniform(0.1, 0.8) for _ in self.opts.targets)
+            return list(zip(shares, [f"kill:{t}" for t in self.opts.targets], strict=True))
         kinds = ["kill"] * self.opts.kills
         if self.stack is not None and self.opts.restart_stack:
             kinds += ["broker", "postgres"] if self.opts.restart_postgres else ["broker"]
@@ -322,7 +337,9 @@ class Run:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(self.rng.uniform(0.0, 1.5))
             async with self.exclusive:
-                if kind == "kill":
+                if kind.startswith("kill:"):
+                    await self.kill(kind.removeprefix("kill:"))
+                elif kind == "kill":
                     await self.kill(self.rng.choice(services.SERVICES))
                 elif kind == "broker":
                     await self.restart_broker()
@@ -499,7 +516,7 @@ async def _main(opts: Options, stream: TextIO | None = None) -> Outcome:
         ports = {n: first + i for i, n in enumerate(services.SERVICES)}
         procs = await asyncio.to_thread(services.start_all, settings.topic_prefix,
                                         settings.database_url, settings.bootstrap, log_dir,
-                                        ports=ports)
+                                        ports=ports, workers=opts.workers)
         await client.start()
         run = Run(opts, settings, procs, client, stack, rng, out, stream)
         discharged = await scenario(run)

@@ -22,6 +22,9 @@ examples:
   wic demo                  the default month (about 60 encounters; a couple of minutes)
   wic demo --size 200       a larger month for demonstrations
   wic demo --keep-running   leave the four services up afterwards to query them
+  wic demo --workers 2 --size 4
+                            two workers of every service (issue 17): queries asked of
+                            each worker, the hospital's HTTP admission of the last one
 """
 
 
@@ -33,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="extra generic workers with an inpatient stay each (default 50)")
     p.add_argument("--keep-running", action="store_true",
                    help="leave the services running when the demo ends")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="workers per service, one consumer group each (default 1; clearing's "
+                   "extra workers stand by for the ledger lease)")
     p.add_argument("--verbose", action="store_true", help="print every answer, not only "
                    "the first 40 of each phase and every unexpected one")
     p.set_defaults(func=_demo)
@@ -43,4 +49,6 @@ def _demo(args: argparse.Namespace) -> int:
     from ops.demo.run import main
 
     stack.up()
-    return asyncio.run(main(args.size, args.keep_running, args.verbose))
+    if args.workers < 1:
+        raise SystemExit("wic demo: --workers must be at least 1")
+    return asyncio.run(main(args.size, args.keep_running, args.verbose, args.workers))

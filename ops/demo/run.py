@@ -137,13 +137,14 @@ async def quiescent(settings: Settings, polls: int = 3) -> None:
 async def coverage_known(run: Run, people: dict[str, registrations.Registered]) -> None:
     """The encounter service has absorbed every approved registration (SD-ENC-1), asked
     as a hospital asks before admitting (with its credential: reads are authorized)."""
-    url = run.procs["encounter"].url
+    # every encounter worker is asked (issue 17: each answers for every worker)
+    urls = [p.url for p in run.procs.values() if p.service == "encounter"]
     credential = f"sample-token-{w.HOSPITAL[w.JINAN]}"
 
     async def known() -> bool:
         codes = [get_json(f"{url}/workers/{p.worker.worker_id}/coverage",
                           token=credential)[0]
-                 for p in people.values()]
+                 for p in people.values() for url in urls]
         return all(code == 200 for code in codes)
     await until("encounter to know every registration", known)
 
@@ -165,8 +166,10 @@ async def hospital_traffic(run: Run, stays: list[hospitals.Stay]
     body = referral.build()
     admission, lines, discharge = body[0], body[1:-1], body[-1]
     run.say("\n== hospital over HTTP: referral's Jinan hospital has no Kafka client")
+    # the last encounter worker: with --workers 2 its answer may be decided by the other
+    ingress = [p for p in run.procs.values() if p.service == "encounter"][-1]
     status, answer = post_json(
-        f"{run.procs['encounter'].url}/hospital/messages",
+        f"{ingress.url}/hospital/messages",
         {"type": admission.payload.message_type, "schema_version": 1,
          "payload": admission.payload.model_dump(mode="json")},
         token=f"sample-token-{referral.institution}")
@@ -280,7 +283,7 @@ async def prove(run: Run, months: tuple[str, ...]) -> str:
     return live
 
 
-async def main(size: int, keep: bool, verbose: bool) -> int:
+async def main(size: int, keep: bool, verbose: bool, workers: int = 1) -> int:
     base = load()
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")  # names the run; decides nothing
     settings = await prepare(run_id, base)
@@ -290,7 +293,7 @@ async def main(size: int, keep: bool, verbose: bool) -> int:
     procs = await asyncio.to_thread(services.start_all, settings.topic_prefix,
                                     settings.database_url, settings.bootstrap, log_dir,
                                     ports={services.CONSOLE: services.CONSOLE_PORT},
-                                    console=True)
+                                    console=True, workers=workers)
     print("services: " + ", ".join(f"{n} {p.url}" for n, p in procs.items()))
     try:
         async with Client(settings) as client:

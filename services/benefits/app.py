@@ -7,7 +7,8 @@ from typing import Any
 import faust
 
 from contracts import settings as settings_mod
-from contracts.runtime import audit_view, faust_app, ingress
+from contracts import topics
+from contracts.runtime import audit_view, faust_app, ingress, routing
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
 from contracts.runtime.reads import Readers
@@ -27,7 +28,9 @@ book = agents.register(app, settings, reference)
 
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = Readers()
-http.register(app, pool, book, reference, readers)
+decided = topics.BENEFIT_COMMANDS.name(settings.topic_prefix)  # one partition: one decider
+http.register(app, pool, book, reference, readers,
+              owner=lambda: routing.owner_of_topic(app, decided))
 audit_view.wire(app, "benefits", pool, readers)
 ingress.mount(app, settings, commands.COMMAND_DESK)
 

@@ -15,6 +15,7 @@ import faust
 from aiokafka import ConsumerRecord
 
 from contracts import topics, wire
+from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import OneState, Route, Runner
@@ -48,7 +49,8 @@ def register(app: faust.App, settings: Settings, store: ReferenceStore
     source = app.topic(name, key_type=bytes, value_type=bytes)
     deferred = DeferredSends(app)
     book = OneState(BenefitsBook())
-    runner = Runner(app, book, InputPositions(app).attach(app, name), deferred)
+    positions = InputPositions(app).attach(app, name)
+    runner = Runner(app, book, positions, deferred)
 
     def context(_record: RawRecord) -> Context:
         return store.context
@@ -60,10 +62,15 @@ def register(app: faust.App, settings: Settings, store: ReferenceStore
     async def references(_events: object) -> None:
         await read_until_done(store.sync)
 
+    assignments = faust_app.Assignments(app, [name])
+
     @app.agent(source, concurrency=1, name="decide_benefit_commands")
     async def decide_benefit_commands(stream: faust.StreamT[bytes]) -> None:
-        book.value = await rebuild(settings)
+        book.value = await rebuild(settings)  # for the queries, before any command
         async for events in batches(stream):
+            if taken := assignments.gained():  # taken over from another worker: its book is newer
+                await positions.resume_from_group(taken)
+                book.value = await rebuild(settings)
             await runner.run(events, route, prepare=references)
 
     return book

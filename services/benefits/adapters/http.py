@@ -9,16 +9,19 @@ whole agency. Parameters are read with the bounded helpers of `contracts.runtime
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
 import orjson
 from faust.web import Request, Response, View
+from yarl import URL
 
 from contracts.business_time import business_date
 from contracts.decision import Rejected
 from contracts.read_authority import Resource
+from contracts.runtime import routing
 from contracts.runtime.http import (
     BadRequest,
     day,
@@ -73,7 +76,10 @@ def _payment(r: Any) -> PaymentOut:
 
 
 def register(app: faust.App, pool: LazyPool, book: OneState[BenefitsBook],
-             store: ReferenceStore, readers: Readers) -> None:
+             store: ReferenceStore, readers: Readers,
+             owner: Callable[[], URL | None] | None = None) -> None:
+    """`owner`: the web URL of the worker deciding `benefits-commands` (the one whose book
+    is current: issue 17 item 3); None with one worker (tests)."""
     install_error_bodies(app)
 
     def worker_of(worker_id: str) -> Worker:
@@ -85,8 +91,15 @@ def register(app: faust.App, pool: LazyPool, book: OneState[BenefitsBook],
 
     @app.page("/workers/{worker_id}/benefits")
     class Benefits(View):
-        @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
+            # the book is the deciding worker's memory: any other worker forwards the query
+            if owner is None:
+                return await self.here(request, worker_id=worker_id)
+            return await routing.answer_from_owner(
+                app, self, request, owner(), lambda: self.here(request, worker_id=worker_id))
+
+        @refusing
+        async def here(self, request: Request, worker_id: str) -> Response:
             who = readers.reader(request, Resource.BENEFITS)
             worker_id = required_text(worker_id, "worker_id")
             as_of = (day(query(request).get("as_of"), "as_of", required=False)

@@ -20,6 +20,7 @@ from aiokafka import ConsumerRecord
 from contracts import wire
 from contracts.gateway import GatewayClaimAnswered
 from contracts.message import Message
+from contracts.runtime import faust_app
 from contracts.runtime.batching import DeferredSends, InputPositions, batches
 from contracts.runtime.rejection import RawRecord
 from contracts.runtime.runner import OneState, PassesBy, Route, Runner, passing_by_all_but
@@ -87,7 +88,8 @@ def register(app: faust.App, settings: Settings) -> None:
     ledger = OneState(ClearingState())
     # In memory: the ledger's own log is its checkpoint (a restart rebuilds it and re-posts
     # nothing twice, by causation id); this refetches a hole within a run.
-    runner = Runner(app, ledger, InputPositions(app).attach(app, *names), deferred)
+    positions = InputPositions(app).attach(app, *names)
+    runner = Runner(app, ledger, positions, deferred)
 
     def context(_record: RawRecord) -> LedgerContext:
         return ctx
@@ -109,10 +111,15 @@ def register(app: faust.App, settings: Settings) -> None:
                                       context, passes_by=_not_an_answer),
     }
 
+    assignments = faust_app.Assignments(app, names)
+
     @app.agent(source, concurrency=1, name="post_to_ledger")
     async def post_to_ledger(stream: faust.StreamT[bytes]) -> None:
-        ledger.value = await rebuild(settings)
+        ledger.value = await rebuild(settings)  # for the queries, before any input
         async for events in batches(stream):
+            if taken := assignments.gained():  # inputs taken over: the ledger may have moved on
+                await positions.resume_from_group(taken)
+                ledger.value = await rebuild(settings)
             await runner.run(events, routes)
 
 

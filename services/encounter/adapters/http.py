@@ -32,7 +32,7 @@ from contracts.encounter import hospital_source
 from contracts.read_authority import Resource, region_patterns
 from contracts.registration import WorkerCoverage
 from contracts.replies import MessageRejected
-from contracts.runtime import faust_app
+from contracts.runtime import faust_app, routing
 from contracts.runtime.answers import Answers
 from contracts.runtime.http import (
     BadRequest,
@@ -216,14 +216,21 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
 
 def register_coverage_view(app: faust.App, coverage_by_worker: Any, readers: Readers
                            ) -> None:
-    """`GET /workers/{worker_id}/coverage`: the registration snapshot this worker holds for
-    the worker (local table; with several workers, ask the one that owns the partition).
+    """`GET /workers/{worker_id}/coverage`: the registration snapshot the encounter service
+    holds for the worker — answered by the worker that owns the key's partition of the
+    table, whichever worker is asked (`contracts.runtime.routing`, issue 17 item 3).
     Hospitals may ask (before admitting); staff for the places of the worker's windows."""
 
     @app.page("/workers/{worker_id}/coverage")
     class Coverage(View):
-        @refusing
         async def get(self, request: Request, worker_id: str) -> Response:
+            key = worker_id.encode(errors="replace")  # validated by the owner
+            owner = routing.owner_of_table(app, coverage_by_worker, key)
+            return await routing.answer_from_owner(app, self, request, owner,
+                                                   lambda: self.here(request, worker_id=worker_id))
+
+        @refusing
+        async def here(self, request: Request, worker_id: str) -> Response:
             who = readers.reader(request, Resource.COVERAGE)
             raw = coverage_by_worker.get(required_text(worker_id, "worker_id").encode())
             if raw is None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import pathlib
+from typing import Any
 
 import pytest
+from faust.types import TP
 
 from contracts.runtime import faust_app
 from contracts.settings import load
@@ -46,3 +48,36 @@ async def test_agents_fetch_is_held_by_the_broker_for_at_most_50_ms(
         assert consumer._fetch_max_wait_ms == faust_app.AGENT_FETCH_MAX_WAIT_MS == 50
     finally:
         await consumer.stop()  # never started: only closes its client
+
+
+class _Signal:
+    def __init__(self) -> None:
+        self.receivers: list[Any] = []
+
+    def connect(self, fun: Any) -> None:
+        self.receivers.append(fun)
+
+    async def send(self, assigned: set[TP]) -> None:
+        for fun in self.receivers:
+            await fun(None, assigned)
+
+
+class _App:
+    def __init__(self) -> None:
+        self.on_partitions_assigned = _Signal()
+
+
+def test_assignments_name_each_partition_gained_once() -> None:
+    """Issue 17: a one-state agent (ledger, benefits book) learns which input partitions it
+    was newly given — once — so it rebuilds before deciding any of them; partitions it kept
+    through a rebalance, or of other topics, are not news."""
+    app = _App()
+    watch = faust_app.Assignments(app, ["ledger-in"])  # type: ignore[arg-type]
+    assert watch.gained() == set()
+    asyncio.run(app.on_partitions_assigned.send({TP("ledger-in", 0), TP("other", 1)}))
+    assert watch.gained() == {TP("ledger-in", 0)}
+    assert watch.gained() == set()
+    asyncio.run(app.on_partitions_assigned.send({TP("ledger-in", 0)}))  # kept: no news
+    assert watch.gained() == set()
+    asyncio.run(app.on_partitions_assigned.send({TP("ledger-in", 0), TP("ledger-in", 1)}))
+    assert watch.gained() == {TP("ledger-in", 1)}

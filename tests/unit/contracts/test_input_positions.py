@@ -305,3 +305,15 @@ def test_a_committed_offset_stuck_below_our_position_is_committed_up_to_it() -> 
     asyncio.run(positions.unstall(stalled_after=60))
     asyncio.run(positions.unstall(stalled_after=60))
     assert len(commits) == 1  # caught up: nothing more to commit
+
+
+def test_a_partition_taken_over_is_expected_at_the_committed_offset() -> None:
+    """Issue 17: a worker taking over the ledger's inputs from a SIGKILLed one expects each
+    partition at the group's committed offset (130); faust handing over 145 first then
+    reveals 130-144 as a hole, read and decided first — not skipped as the start (11
+    settlements were never posted before this)."""
+    positions, broker = memory_positions()
+    positions.resume_at({TP(TOPIC, 2): 130})
+    assert admit(positions, 145, 146, partition=2) == list(range(130, 147))
+    assert broker.reads == [(TP(TOPIC, 2), 130, 145)]
+    assert admit(positions, 120, partition=2) == []  # below: decided by the previous owner
