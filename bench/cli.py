@@ -23,6 +23,8 @@ examples:
   wic bench all                       every measurement at the default size (3–6 min)
   wic bench replay --workers 500000   the 1,000,000-event replay (registration + ledger)
   wic bench memory --workers 200000 --services registration
+  wic bench scale                     the burst with 1 and 2 workers per service, and kill -9
+                                      of an active worker until serving again (issue 17)
   wic bench chaos --encounters 10000  wic chaos at benchmark size (12 SIGKILLs, broker and
                                       PostgreSQL restarts; private stack; 0 lost, 0 doubled)
 """
@@ -52,6 +54,10 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _extra(what: str) -> Any:
+    if what == "scale":
+        from bench import scale
+
+        return scale.run
     if what in ("pipeline", "admission", "all"):
         from bench import pipeline
 
@@ -72,7 +78,7 @@ def register(subparsers: Any) -> None:
         description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("what", choices=["raw", "pipeline", "admission", "replay", "memory", "all",
-                                     "chaos"],
+                                     "scale", "chaos"],
                    help="which measurements to run")
     p.add_argument("--n", type=int, default=100_000,
                    help="messages of the raw Kafka measurements (default 100,000)")

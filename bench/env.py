@@ -46,11 +46,14 @@ class BenchEnv:
         return cls(prefix, url, settings, LOG_ROOT / prefix.rstrip("."))
 
     def service(self, name: str) -> ServiceProcess:
-        """The run's process of one service (logs and faust data under `data_dir`)."""
+        """The run's process of one service (logs and faust data under `data_dir`); `name#i`
+        is the service's worker i (`infra.services.worker_key`)."""
         if name not in self.services:
+            service, _, worker = name.partition("#")
             self.services[name] = ServiceProcess(
-                name, self.prefix, self.database_url, self.settings.bootstrap, self.data_dir,
-                profile_dir=self.data_dir / "profiles" if self.profile else None)
+                service, self.prefix, self.database_url, self.settings.bootstrap,
+                self.data_dir, profile_dir=self.data_dir / "profiles" if self.profile else None,
+                worker=int(worker or 0))
         return self.services[name]
 
     async def close(self, keep_logs: bool = True) -> None:

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from stdnum.cn import ric
 
 from contracts import envelope, wire
+from contracts.actor import Actor, ActorKind, Channel, Role
 from contracts.registration import (
     ApplyForRegistration,
     ApproveRegistration,
@@ -38,6 +39,17 @@ def worker_id(i: int) -> str:
     born = FIRST_BIRTH + timedelta(days=i // 1000)
     base = f"370102{born:%Y%m%d}{i % 1000:03d}"
     return base + ric.calc_check_digit(base + "0")
+
+
+def _staff(name: str, role: Role) -> Actor:
+    return Actor(id=f"staff:{name}", kind=ActorKind.STAFF, channel=Channel.HTTP, name=name,
+                 roles=(role,), regions=("370000",))
+
+
+# who applies and who approves (issue 16: an agency command names its authenticated sender;
+# SD-REG-3 four-eyes: two people)
+CLERK = _staff("bench-clerk", Role.REGISTRATION_CLERK)
+REVIEWER = _staff("bench-reviewer", Role.REGISTRATION_REVIEWER)
 
 
 def registration_id(i: int) -> str:
@@ -66,9 +78,9 @@ def commands(i: int) -> tuple[envelope.Envelope[ApplyForRegistration],
         insured_region="370100", treatment_region="370200")
     approve = ApproveRegistration(registration_id=reg, worker_id=w, reviewer="bench")
     return (envelope.new(apply, key=w, occurred_at=APPLY_AT, source="bench-agency",
-                         event_id=apply_id, recorded_at=APPLY_AT),
+                         event_id=apply_id, recorded_at=APPLY_AT, actor=CLERK),
             envelope.new(approve, key=w, occurred_at=APPROVE_AT, source="bench-agency",
-                         event_id=approve_id, recorded_at=APPROVE_AT))
+                         event_id=approve_id, recorded_at=APPROVE_AT, actor=REVIEWER))
 
 
 @dataclass(frozen=True)

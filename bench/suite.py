@@ -209,7 +209,7 @@ async def run(opts: Options, extra: Callable[..., object] | None = None) -> Tabl
         await replay.wait_agents_caught_up(env.settings, names)
         if opts.what in ("memory", "all"):
             table.add(*memory_rows(env, names, empty, opts.workers, ready))
-        if extra is not None and opts.what in ("pipeline", "admission", "all"):
+        if extra is not None and opts.what in ("pipeline", "admission", "all", "scale"):
             await extra(opts, table, env)  # type: ignore[misc]
         if opts.what in ("replay", "all"):
             phase("replay: rebuild registration + clearing read models from the log")
