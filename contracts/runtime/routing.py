@@ -23,7 +23,7 @@ from faust.web import Request, Response, View
 from yarl import URL
 
 from contracts.runtime.http import error
-from contracts.topics import WORKER_PARTITIONS
+from contracts.settings import worker_partitions
 
 FORWARD_TIMEOUT = 5.0  # seconds: the owner answers from its own store, in milliseconds
 FORWARDED = "X-Wic-Forwarded"  # set on a forwarded request: the owner must not forward again
@@ -50,7 +50,7 @@ def _owner(metadata: Mapping[str, Mapping[str, Sequence[int]]], topic: str,
 def owner_of_table(app: faust.App, table: Any, key: bytes) -> URL | None:
     """The web URL of the worker holding `key`'s partition of `table` actively (None:
     unassigned), from the assignment faust shares with every member."""
-    partitions = table.partitions or WORKER_PARTITIONS
+    partitions = table.partitions or worker_partitions()
     return _owner(app.assignor.tables_metadata(), table.changelog_topic_name,
                   partition_of(key, partitions))
 
