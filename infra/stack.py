@@ -12,12 +12,13 @@ from collections.abc import Callable
 
 from contracts import settings as wic_settings
 from contracts import topics as registry
+from contracts.runtime.partitions import mismatch
 from contracts.settings import KafkaAuth, secrets_dir
 from infra import cluster, gateway_keys, identity, kafka, postgres, secrets
 from infra.errors import StackError
 from infra.layout import check_outside_ephemeral, database, rel
 from infra.migrate import applied_count, migrate
-from infra.topics import ensure_topics, existing
+from infra.topics import ensure_topics, existing, partition_counts
 
 Say = Callable[[str], None]
 EXTERNAL_TIMEOUT = 120.0
@@ -83,6 +84,12 @@ async def _provision(say: Say, servers: str, url: str, replicas: int | None = No
         + (f" (prefix {prefix!r})" if prefix else "")
         + f"; {wic_settings.worker_partitions()} partitions per worker-keyed topic, "
         f"replication {replicas or wic_settings.replication()}")
+    # topics made under another WIC_WORKER_PARTITIONS: say so now, not at a service's start
+    counts = await partition_counts(servers, [t.name(prefix) for t in registry.ALL
+                                              if t.co_partitioned], auth=_admin())
+    why = mismatch(counts, wic_settings.worker_partitions())
+    if why is not None:
+        say(f"WARNING: the services will refuse to start on these topics: {why}")
 
 
 def _wait_external(say: Say) -> None:

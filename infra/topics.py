@@ -108,6 +108,15 @@ async def existing(bootstrap: str, prefix: str = "", auth: KafkaAuth | None = No
     return {t.name(prefix) for t in registry.ALL} & present
 
 
+async def partition_counts(bootstrap: str, names: Iterable[str],
+                           auth: KafkaAuth | None = None) -> dict[str, int]:
+    """Partition count of each named topic that exists."""
+    async with admin(bootstrap, auth=auth) as client:
+        described = await client.describe_topics(sorted(set(names)))
+    return {t["topic"]: len(t["partitions"]) for t in described
+            if t["error_code"] == 0 and t["partitions"]}
+
+
 async def _wait_usable(client: Any, names: list[str], timeout: float = READY_TIMEOUT) -> None:
     """Wait until every topic has a leader for each partition: CreateTopics returns before
     the broker's metadata catches up, and a consumer started then would see no partitions."""
