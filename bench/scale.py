@@ -6,6 +6,10 @@ kill -9 of an active worker until the pipeline serves again — ratios in the sa
    clearing worker stands by for the ledger lease (the ledger is one ordered partition:
    one clearing worker decides, docs/architecture.md); after a warm-up probe has gone
    through, the same burst again. Row: msg/s with 2 workers, as a share of 1 worker.
+   Routing: the same coverage query (`GET /workers/{id}/coverage`, as the admission desk
+   asks) of `ROUTED` workers to each encounter worker; one of the two answers it from its
+   own table, the other forwards it to the owner (contracts/runtime/routing.py), so per
+   worker the faster answer is the local one and the slower the routed one.
 3. Failover: SIGKILL of the active clearing worker, then of encounter's worker 0, each
    followed at once by a probe of `PROBE` encounters over every partition; "serving again"
    is kill -> the probe's last `LedgerPosted` (every partition decided again by someone).
@@ -18,12 +22,15 @@ broker and PostgreSQL already share them, so the ratio says what a second worker
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench import load
+import aiohttp
+
+from bench import gen, load
 from bench.env import BenchEnv
 from bench.pipeline import K_LINES, encounters_for, frozen_driver, phase
 from bench.report import Row
@@ -33,6 +40,8 @@ from contracts.settings import kafka_security
 PROBE = 40  # encounters sent right after a kill: every partition gets some
 WARM_UP = 20  # encounters through the new group before the 2-worker burst is timed
 SCALED = ("encounter", "settlement", "clearing")
+ROUTED = 200  # coverage queries per encounter worker
+CREDENTIAL = "sample-token-H370200001"  # the Qingdao hospital the seeded workers are treated at
 
 
 @dataclass
@@ -71,6 +80,30 @@ async def second_workers(env: BenchEnv) -> None:
               f"{seconds:.1f} s", file=sys.stderr, flush=True)
 
 
+async def routing_rows(env: BenchEnv, workers: int) -> list[Row]:
+    """p50 of the local and of the forwarded coverage answer (ms), over `ROUTED` workers."""
+    urls = [env.service(name).url for name in ("encounter", "encounter#1")]
+    headers = {"Authorization": f"Bearer {CREDENTIAL}"}
+    local, routed = [], []
+    async with aiohttp.ClientSession(headers=headers) as http:
+        for i in range(0, workers, max(1, workers // ROUTED))[:ROUTED]:
+            took = []
+            for url in urls:
+                began = time.perf_counter()
+                async with http.get(f"{url}/workers/{gen.worker_id(i)}/coverage") as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"coverage of worker {i} from {url}: {resp.status}")
+                took.append((time.perf_counter() - began) * 1e3)
+            local.append(min(took))
+            routed.append(max(took))
+    here, there = statistics.median(local), statistics.median(routed)
+    return [Row(f"coverage query, 2 encounter workers: answered by the owner (p50 of "
+                f"{len(local)})", here, "ms"),
+            Row(f"coverage query, 2 encounter workers: forwarded to the owner (p50 of "
+                f"{len(routed)})", there, "ms", limit=here, limit_name="answered by the owner")]
+
+
 async def run(opts: Any, table: Any, env: BenchEnv) -> None:
     hospital, clearing = load.topics_of(env.prefix)
     ledger = load.Ledger(env.settings.bootstrap, clearing)
@@ -86,6 +119,7 @@ async def run(opts: Any, table: Any, env: BenchEnv) -> None:
         phase("scale: second workers of encounter, settlement (clearing: a standby)")
         await second_workers(env)
         await run_.through(WARM_UP, "SW", timeout=180.0)  # the rebalance has settled
+        table.add(*await routing_rows(env, opts.workers))
         phase(f"scale: burst of {count:,} encounters with 2 workers per service")
         two, done2 = await run_.through(count, "S2")
         note = "" if done1 and done2 else " (a burst did not finish: lower bound)"
