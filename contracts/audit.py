@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -49,9 +50,19 @@ def named(model: object) -> Subjects:
     anything else (no model, a field of another type) says nothing."""
     if not isinstance(model, BaseModel):
         return Subjects()
-    found = {name: value for name in SUBJECTS
+    found = {name: value for name in _readable(type(model))
              if isinstance(value := getattr(model, name, None), str) and value}
     return Subjects(**found)
+
+
+@functools.cache
+def _readable(model: type[BaseModel]) -> tuple[str, ...]:
+    """The subject names `getattr` can find on instances of `model`: its fields and class
+    attributes (properties). Any other name would end in pydantic's `__getattr__` raising
+    AttributeError (extra keys are forbidden) — 12% of a replay's fold, asked per event."""
+    return tuple(name for name in SUBJECTS
+                 if name in model.model_fields or hasattr(model, name)
+                 or model.model_config.get("extra") == "allow")
 
 
 class AuditActor(BaseModel):
