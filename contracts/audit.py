@@ -13,7 +13,7 @@ import base64
 import binascii
 import functools
 import uuid
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -38,8 +38,10 @@ class Subjects:
 
     def otherwise(self, other: Subjects) -> Subjects:
         """These ids, each one missing taken from `other`."""
-        return replace(self, **{f.name: getattr(other, f.name) for f in fields(self)
-                                if getattr(self, f.name) is None})
+        # positional, in SUBJECTS order (the fields' order): `dataclasses.replace` and
+        # `fields` were 8% of a replay's audit trail, asked once per event
+        return Subjects(*[mine if mine is not None else theirs
+                          for mine, theirs in zip(self.values(), other.values(), strict=True)])
 
     def values(self) -> tuple[str | None, ...]:
         return tuple(getattr(self, name) for name in SUBJECTS)
