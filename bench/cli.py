@@ -42,6 +42,7 @@ def command(args: argparse.Namespace) -> int:
 
     opts = suite.Options(what=args.what, n=args.n, workers=args.workers, rate=args.rate,
                          duration=args.duration, java=not args.no_java, profile=args.profile,
+                         replay_modes=tuple(args.replay_modes.split(",")),
                          services=args.services.split(",") if args.services else
                          suite.ALL_SERVICES)
     print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
@@ -95,6 +96,11 @@ def register(subparsers: Any) -> None:
                    help="profile the replay (and the services, with pyinstrument) into "
                    ".local/bench/profiles/")
     p.add_argument("--no-java", action="store_true", help="skip the broker's own Java perf tools")
+    p.add_argument("--replay-modes", default="fast",
+                   help="the replays to run, in order, on the same log: fast (what `wic "
+                   "replay` does) and/or validated (every record through wire.decode, one "
+                   "consumer per projection: before the fifth round), e.g. "
+                   "validated,fast,validated,fast for an A/B in one sitting (default fast)")
     chaos = p.add_argument_group("chaos (`wic bench chaos`, see `wic chaos --help`)")
     chaos.add_argument("--encounters", type=int, default=10_000,
                        help="generic encounters of the chaos run (10,000)")

@@ -31,6 +31,12 @@ from contracts.registration import (
 NAMESPACE = uuid.UUID("5d0b8a4e-7c1f-4f0e-b3a2-8e9d6c4b2a10")
 APPLY_AT = datetime(2024, 5, 1, 1, 0, tzinfo=UTC)  # 09:00 in China
 APPROVE_AT = datetime(2024, 5, 2, 2, 0, tzinfo=UTC)
+# Agency commands carry the staff member the ingress authenticated (issue 16): a clerk of
+# the insured province applies, another person reviews (four-eyes).
+CLERK = Actor(id="staff:bench-clerk", kind=ActorKind.STAFF, channel=Channel.HTTP,
+              roles=(Role.REGISTRATION_CLERK,), regions=("370000",))
+REVIEWER = Actor(id="staff:bench-reviewer", kind=ActorKind.STAFF, channel=Channel.HTTP,
+                 roles=(Role.REGISTRATION_REVIEWER,), regions=("370000",))
 FIRST_BIRTH = date(1985, 1, 1)  # the district code 370102 must exist at birth
 
 

@@ -28,6 +28,8 @@ SERVICES = ("registration", "clearing")
 
 @dataclass(frozen=True)
 class ReplayResult:
+    mode: str
+    load: str  # the 1-minute load average as the rebuild started
     events: int
     seconds: float
     raw_rate: float
@@ -112,17 +114,49 @@ async def _digests(url: str, schema: str, tables: Sequence[str]) -> list[digest.
         await conn.close()
 
 
-async def run(settings: Settings) -> ReplayResult:
-    """Rebuild both read models into fresh schemas; compare with live; drop the rebuilds."""
+MODES = {
+    # what `wic replay` does: the writers' records decoded without their checks again, one
+    # consumer (one fetch, one decoding) per service's projections of the same topics
+    "fast": {"trusted": True, "shared": True},
+    # before the fifth round: every record through wire.decode, a consumer per projection
+    "validated": {"trusted": False, "shared": False},
+}
+
+
+def _load() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+async def run(settings: Settings, modes: Sequence[str] = ("fast",)) -> list[ReplayResult]:
+    """Rebuild both read models into fresh schemas, once per mode in `modes`, in order (an
+    A/B in one sitting, on the same log); each rebuild's digests against live, and the raw
+    consume of the same topics measured just before it (the host's speed drifts)."""
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise SystemExit(f"--replay-modes: {', '.join(unknown) or '(none)'}: "
+                         f"choose from {', '.join(MODES)}")
     models = [projections.load(s) for s in SERVICES]
     names = _topics(models, settings.topic_prefix)
     # The first read warms the broker's page cache; the limit is the warm read.
     await count_consume(settings.bootstrap, names, "raw consume (warm-up)")
-    _, raw_rate = await count_consume(settings.bootstrap, names, "raw consume (same topics)")
     _, parse_rate = await count_consume(settings.bootstrap, names, "raw consume + orjson.loads",
                                         parse=orjson.loads)
     _, decode_rate = await count_consume(settings.bootstrap, names, "raw consume + wire.decode",
                                          parse=wire.decode)
+    results = []
+    for mode in modes:
+        _, raw_rate = await count_consume(settings.bootstrap, names, "raw consume (same topics)")
+        events, seconds, equal, detail, load = await _rebuild(settings, models, MODES[mode])
+        results.append(ReplayResult(mode, load, events, seconds, raw_rate, parse_rate,
+                                    decode_rate, equal, detail))
+    return results
+
+
+async def _rebuild(settings: Settings, models: Sequence[projections.ReadModel],
+                   how: dict[str, bool]) -> tuple[int, float, bool, str, str]:
     fresh = {m.service: f"{m.service}_bench_rebuild" for m in models}
     for m in models:
         await schemas.drop_schema(settings.database_url, fresh[m.service])
@@ -135,8 +169,10 @@ async def run(settings: Settings) -> ReplayResult:
     progress = Progress("replay registration + clearing", total)
 
     async def one(m: projections.ReadModel, until: rebuild.Offsets) -> int:
-        return await rebuild.rebuild(settings, m.projections, fresh[m.service], until)
+        return await rebuild.rebuild(settings, m.projections, fresh[m.service], until,
+                                     trusted=how["trusted"], shared=how["shared"])
 
+    load = _load()
     started = time.perf_counter()
     ticker = asyncio.create_task(_tick(progress, plans, fresh, settings))
     try:
@@ -157,8 +193,7 @@ async def run(settings: Settings) -> ReplayResult:
                          f"{'equal' if same else 'DIFFERENT'} sha256 {a.sha256[:12]}")
     for m in models:
         await schemas.drop_schema(settings.database_url, fresh[m.service])
-    return ReplayResult(sum(applied), seconds, raw_rate, parse_rate, decode_rate, equal,
-                        "\n".join(lines))
+    return sum(applied), seconds, equal, "\n".join(lines), load
 
 
 async def _tick(progress: Progress, plans: Sequence[tuple[projections.ReadModel, rebuild.Offsets]],

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import uuid
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -37,8 +38,10 @@ class Subjects:
 
     def otherwise(self, other: Subjects) -> Subjects:
         """These ids, each one missing taken from `other`."""
-        return replace(self, **{f.name: getattr(other, f.name) for f in fields(self)
-                                if getattr(self, f.name) is None})
+        # positional, in SUBJECTS order (the fields' order): `dataclasses.replace` and
+        # `fields` were 8% of a replay's audit trail, asked once per event
+        return Subjects(*[mine if mine is not None else theirs
+                          for mine, theirs in zip(self.values(), other.values(), strict=True)])
 
     def values(self) -> tuple[str | None, ...]:
         return tuple(getattr(self, name) for name in SUBJECTS)
@@ -49,9 +52,19 @@ def named(model: object) -> Subjects:
     anything else (no model, a field of another type) says nothing."""
     if not isinstance(model, BaseModel):
         return Subjects()
-    found = {name: value for name in SUBJECTS
+    found = {name: value for name in _readable(type(model))
              if isinstance(value := getattr(model, name, None), str) and value}
     return Subjects(**found)
+
+
+@functools.cache
+def _readable(model: type[BaseModel]) -> tuple[str, ...]:
+    """The subject names `getattr` can find on instances of `model`: its fields and class
+    attributes (properties). Any other name would end in pydantic's `__getattr__` raising
+    AttributeError (extra keys are forbidden) — 12% of a replay's fold, asked per event."""
+    return tuple(name for name in SUBJECTS
+                 if name in model.model_fields or hasattr(model, name)
+                 or model.model_config.get("extra") == "allow")
 
 
 class AuditActor(BaseModel):

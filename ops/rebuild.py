@@ -129,10 +129,15 @@ async def _watch(runner: ProjectionRunner, until: Offsets, stop: asyncio.Event) 
 
 
 async def rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
-                  until: Offsets, progress: Progress | None = None) -> int:
+                  until: Offsets, progress: Progress | None = None, *,
+                  trusted: bool = True, shared: bool = True) -> int:
     """Run `projections` into `schema` until `until`; returns the number of events applied.
 
     Resumable: a second call with the same schema continues from its checkpoints.
+    `trusted`: records a topic's own writer wrote are decoded without validating them
+    again (`contracts.trusted`; the same envelopes, docs/performance.md "Fifth round").
+    `shared`: projections that read a common topic (a read model and its audit trail) are
+    fed by one consumer, each record fetched and decoded once (`ProjectionRunner.companions`).
     """
     if progress is not None and progress.total is None:
         begins = await start_offsets(settings, until)
@@ -144,14 +149,15 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
             progress.update(sum(r.progress.applied + r.progress.skipped for r in runners))
 
     tasks = []
-    for projection in projections:
-        names = {t.name(settings.topic_prefix) for t in projection.topics}
+    for group in (_sharing(projections) if shared else [[p] for p in projections]):
+        names = {t.name(settings.topic_prefix) for p in group for t in p.topics}
         mine = {k: v for k, v in until.items() if k[0] in names}
         runner = ProjectionRunner(
-            projection, settings.bootstrap, settings.database_url, schema=schema,
+            group[0], settings.bootstrap, settings.database_url, schema=schema,
             prefix=settings.topic_prefix, on_batch=report,
-            group=f"{settings.topic_prefix}replay.{schema}.{projection.name}.{uuid.uuid4().hex[:6]}",
+            group=f"{settings.topic_prefix}replay.{schema}.{group[0].name}.{uuid.uuid4().hex[:6]}",
             batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
+            trusted=trusted, companions=group[1:],
         )
         runners.append(runner)
         stop = asyncio.Event()
@@ -161,6 +167,22 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
         report(None)
         progress.finish()
     return sum(r.progress.applied for r in runners)
+
+
+def _sharing(projections: Sequence[Projection]) -> list[list[Projection]]:
+    """The projections in groups that read a common topic (each group: one consumer)."""
+    groups: list[tuple[set[str], list[Projection]]] = []
+    for projection in projections:
+        bases = {t.base for t in projection.topics}
+        joined = [g for g in groups if g[0] & bases]
+        merged: tuple[set[str], list[Projection]] = (bases, [])
+        for g in joined:
+            groups.remove(g)
+            merged[0].update(g[0])
+            merged[1].extend(g[1])
+        merged[1].append(projection)
+        groups.append(merged)
+    return [members for _, members in groups]
 
 
 async def _run(runner: ProjectionRunner, stop: asyncio.Event, until: Offsets) -> None:

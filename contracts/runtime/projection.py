@@ -30,7 +30,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from contracts import wire
+from contracts import trusted, wire
 from contracts.envelope import Envelope
 from contracts.message import Message
 from contracts.runtime import metrics
@@ -135,6 +135,8 @@ async def apply_records(
     topic: str,
     partition: int,
     records: Sequence[Any],
+    decode: Callable[[bytes | None], Envelope[Message]] = wire.decode,
+    decoded: dict[int, Envelope[Message] | None] | None = None,
 ) -> tuple[int, int]:
     """Apply records of one partition inside the caller's transaction; returns (applied, skipped).
 
@@ -142,7 +144,10 @@ async def apply_records(
     a projection must not stop on one it cannot read. The decoded events go to
     `apply_logged` with their offsets (`LoggedProjection`), else to `apply_many` in one call
     if the projection has it (`BatchProjection`), else to `apply` one by one;
-    the checkpoint is written after them, in the same transaction.
+    the checkpoint is written after them, in the same transaction. `decode` is
+    `wire.decode` unless a replay passes `contracts.trusted`'s (the same envelopes);
+    `decoded` (offset -> envelope, None if undecodable) shares one decoding of a batch
+    between the projections a runner applies it to.
     """
     skipped = 0
     row = await conn.fetchrow(
@@ -158,12 +163,21 @@ async def apply_records(
             skipped += 1
             continue
         last = rec.offset
-        try:
-            logged.append((rec.offset, wire.decode(rec.value)))
-        except wire.WireError:
-            log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
-                      partition, rec.offset)
+        if decoded is not None and rec.offset in decoded:
+            event = decoded[rec.offset]
+        else:
+            try:
+                event = decode(rec.value)
+            except wire.WireError:
+                log.error("projection %s: undecodable %s/%s@%s", projection.name, topic,
+                          partition, rec.offset)
+                event = None
+            if decoded is not None:
+                decoded[rec.offset] = event
+        if event is None:
             skipped += 1
+        else:
+            logged.append((rec.offset, event))
     events = [event for _, event in logged]
     if isinstance(projection, LoggedProjection):
         if logged:
@@ -215,6 +229,14 @@ class ProjectionRunner:
     fetch_min_bytes: int = 1024 * 1024
     fetch_max_wait_ms: int = 100
     commit_interval: float = 1.0  # seconds between Kafka offset commits (for `wic lag` only)
+    # A replay decodes the records each topic's own writer wrote without validating them
+    # again (`contracts.trusted`: the same envelopes); live read models validate every one.
+    trusted: bool = False
+    # Other projections fed from the same consumer (a replay: a service's read model and its
+    # audit trail read the same topics): each record is fetched and decoded once, each
+    # projection applies the records of its own topics from its own checkpoint, and every
+    # checkpoint commits in the one transaction of the fetch.
+    companions: Sequence[Projection] = ()
     on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
     on_started: Callable[[], None] | None = None  # connected to both PostgreSQL and Kafka
     progress: Progress = field(default_factory=Progress)
@@ -223,14 +245,41 @@ class ProjectionRunner:
     _conn_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _uncommitted: dict[TopicPartition, int] = field(default_factory=dict)
     _committed_at: float = 0.0
+    _decoders: dict[str, Callable[[bytes | None], Envelope[Message]]] = field(
+        default_factory=dict)
+
+    def decoder(self, topic: str) -> Callable[[bytes | None], Envelope[Message]]:
+        """How records of the physical `topic` are decoded (see `trusted`)."""
+        if not self.trusted:
+            return wire.decode
+        found = self._decoders.get(topic)
+        if found is None:
+            registry = next((t for p in self.projections for t in p.topics
+                             if t.name(self.prefix) == topic), None)
+            found = wire.decode if registry is None else trusted.decoder(registry)
+            self._decoders[topic] = found
+        return found
+
+    @property
+    def projections(self) -> list[Projection]:
+        return [self.projection, *self.companions]
+
+    def readers(self, topic: str) -> list[Projection]:
+        """The projections of this runner that read the physical `topic`."""
+        return [p for p in self.projections
+                if any(t.name(self.prefix) == topic for t in p.topics)]
 
     async def seek_assigned(self, assigned: Any) -> None:
         assert self._conn is not None and self._consumer is not None
         # The rebalance callback runs beside the batch loop: one connection, one user.
         async with self._conn_lock:
-            stored = await load_checkpoints(self._conn, self.projection.name)
+            stored = [await load_checkpoints(self._conn, p.name) for p in self.projections]
         for tp in assigned:
-            pos = stored.get((tp.topic, tp.partition))
+            # the earliest position any of its readers needs (each skips what it applied)
+            readers = {id(p) for p in self.readers(tp.topic)}
+            found = [s.get((tp.topic, tp.partition))
+                     for p, s in zip(self.projections, stored, strict=True) if id(p) in readers]
+            pos = None if not found or None in found else min(f for f in found if f is not None)
             if pos is None:
                 await self._consumer.seek_to_beginning(tp)
             else:
@@ -244,8 +293,9 @@ class ProjectionRunner:
         self, stop: asyncio.Event, until: dict[tuple[str, int], int] | None = None
     ) -> Progress:
         self._conn = await connect(self.database_url, self.schema)
-        await load_checkpoints(self._conn, self.projection.name)
-        names = [t.name(self.prefix) for t in self.projection.topics]
+        for projection in self.projections:
+            await load_checkpoints(self._conn, projection.name)
+        names = sorted({t.name(self.prefix) for p in self.projections for t in p.topics})
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, **kafka_security(),
             group_id=self.group or f"{self.prefix}{self.schema}.{self.projection.name}",
@@ -283,12 +333,18 @@ class ProjectionRunner:
             # One transaction for the whole fetch, each partition's checkpoint in it: a
             # commit per partition cost more than the rows of a small batch.
             async with self._conn_lock, self._conn.transaction():
-                counts = [await apply_records(self._conn, self.projection, tp.topic,
-                                              tp.partition, records)
-                          for tp, records in todo.items()]
-            for (applied, skipped), (tp, records) in zip(counts, todo.items(), strict=True):
+                counts = []
+                for tp, records in todo.items():
+                    decoded: dict[int, Envelope[Message] | None] | None = (
+                        {} if self.companions else None)
+                    for projection in self.readers(tp.topic):
+                        counts.append(await apply_records(
+                            self._conn, projection, tp.topic, tp.partition, records,
+                            self.decoder(tp.topic), decoded))
+            for applied, skipped in counts:
                 self.progress.applied += applied
                 self.progress.skipped += skipped
+            for tp, records in todo.items():
                 self.progress.positions[(tp.topic, tp.partition)] = records[-1].offset + 1
             self._uncommitted.update({tp: records[-1].offset + 1
                                       for tp, records in todo.items()})

@@ -86,8 +86,8 @@ REGIONS = st.builds(
 )
 
 _VALIDATED: dict[Any, st.SearchStrategy[Any]] = {
-    ctypes._region_code: REGIONS,
-    ctypes._resident_id: resident_ids(),
+    ctypes._region_code_checked: REGIONS,
+    ctypes._resident_id_checked: resident_ids(),
 }
 
 
