@@ -47,17 +47,6 @@ def worker_id(i: int) -> str:
     return base + ric.calc_check_digit(base + "0")
 
 
-def _staff(name: str, role: Role) -> Actor:
-    return Actor(id=f"staff:{name}", kind=ActorKind.STAFF, channel=Channel.HTTP, name=name,
-                 roles=(role,), regions=("370000",))
-
-
-# who applies and who approves (issue 16: an agency command names its authenticated sender;
-# SD-REG-3 four-eyes: two people)
-CLERK = _staff("bench-clerk", Role.REGISTRATION_CLERK)
-REVIEWER = _staff("bench-reviewer", Role.REGISTRATION_REVIEWER)
-
-
 def registration_id(i: int) -> str:
     return f"REGB{i:09d}"
 
