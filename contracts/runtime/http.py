@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import asyncpg
 import faust
+import orjson
 from aiohttp import web as aioweb
 from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
@@ -342,6 +343,18 @@ class BodyTooLarge(BadRequest):
         super().__init__("body_too_large", f"the body has {size}; at most {limit} bytes "
                          "are accepted", 413)
         self.head = head
+
+
+def json_object(raw: bytes, not_an_object: str) -> dict[str, Any]:
+    """The body as a JSON object: `malformed_json` if it is not JSON, `not_an_object` (the
+    door's own code) if it is JSON of another shape."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("malformed_json", str(exc)) from None
+    if not isinstance(data, dict):
+        raise BadRequest(not_an_object, "the body must be a JSON object")
+    return data
 
 
 def wire_refusal(exc: wire.WireError) -> tuple[str, str]:

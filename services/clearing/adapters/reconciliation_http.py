@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-import orjson
 from aiokafka.errors import KafkaError
 from faust.web import Request, Response, View
 from pydantic import ValidationError
@@ -28,7 +27,14 @@ from contracts.reconciliation import ReconcileInstitution
 from contracts.replies import MessageRejected
 from contracts.runtime import faust_app
 from contracts.runtime.answers import Answers
-from contracts.runtime.http import BadRequest, BodyTooLarge, error, read_body, refuse_body
+from contracts.runtime.http import (
+    BadRequest,
+    BodyTooLarge,
+    error,
+    json_object,
+    read_body,
+    refuse_body,
+)
 from contracts.runtime.reads import Readers
 from contracts.runtime.rejection import Rejector
 from contracts.settings import Settings
@@ -42,12 +48,7 @@ STATUS = {"unknown_cycle": 404, "invalid_cycle_id": 400, "wrong_institution": 40
 def request_of(raw: bytes, institution: str) -> ReconcileInstitution:
     """The body as a request of the credential's institution (`wrong_institution` for
     another's, `invalid_request` for what does not validate)."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed_json", str(exc)) from None
-    if not isinstance(data, dict):
-        raise BadRequest("invalid_request", "the body must be a JSON object")
+    data = json_object(raw, "invalid_request")
     named = data.setdefault("institution_id", institution)
     if named != institution:
         raise BadRequest("wrong_institution", f"this credential belongs to {institution}; it "

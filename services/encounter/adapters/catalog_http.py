@@ -36,6 +36,7 @@ from contracts.runtime.http import (
     BodyTooLarge,
     error,
     integer,
+    json_object,
     param,
     query,
     read_body,
@@ -88,12 +89,7 @@ def _region(value: str | None) -> str | None:
 
 
 def _parse(model: type[M], raw: bytes) -> M:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("malformed_json", str(exc)) from None
-    if not isinstance(data, dict):
-        raise BadRequest("malformed_body", "the body must be a JSON object")
+    data = json_object(raw, "malformed_body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

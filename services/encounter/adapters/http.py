@@ -40,6 +40,7 @@ from contracts.runtime.http import (
     check_recorded,
     error,
     install_error_bodies,
+    json_object,
     query,
     read_body,
     refuse_body,
@@ -92,12 +93,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                         faust_app.sender(app))
 
     def validated(raw: bytes, institution: str, received_at: datetime) -> Any:
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest("malformed_json", str(exc)) from None
-        if not isinstance(data, dict):
-            raise BadRequest("malformed_envelope", "the body must be a JSON object")
+        data = json_object(raw, "malformed_envelope")
         if "actor" in data:
             raise BadRequest("actor_in_body", "the actor comes from the credential, never "
                              "from the body: leave `actor` out")
