@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from bench import raw
-from bench.report import render
+from bench.report import render, summary
 
 EPILOG = """\
 examples:
@@ -47,10 +47,17 @@ def command(args: argparse.Namespace) -> int:
                          suite.ALL_SERVICES)
     print(f"wic bench {args.what}: message size {len(raw.typical_message())} bytes; n = "
           f"{args.n:,}; workers = {args.workers:,}; load average {_load()}", file=sys.stderr)
-    print(render([]))
-    table = asyncio.run(suite.run(opts, _extra(args.what)))
-    print("\n" + render(table.rows))
-    print(f"load average at the end: {_load()}")
+    runs = []
+    for n in range(args.runs):
+        if args.runs > 1:
+            print(f"\n### run {n + 1} of {args.runs}, load average {_load()}", flush=True)
+        print(render([]))
+        table = asyncio.run(suite.run(opts, _extra(args.what)))
+        print("\n" + render(table.rows))
+        print(f"load average at the end: {_load()}", flush=True)
+        runs.append(table.rows)
+    if args.runs > 1:
+        print(f"\n### the targets in {args.runs} runs in a row\n" + summary(runs))
     return 0
 
 
@@ -86,8 +93,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--workers", type=int, default=50_000,
                    help="registered workers seeded for replay/memory/pipeline (2 events each; "
                    "500,000 = the 1,000,000-event replay)")
-    p.add_argument("--rate", type=float, default=1000.0,
-                   help="offered hospital messages per second in the pipeline phases (1,000)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="offered hospital messages per second of the paced and admission "
+                   "phases (default: half the burst rate the same run measured; the burst "
+                   "is run first for it)")
+    p.add_argument("--runs", type=int, default=1,
+                   help="run the whole measurement this many times in a row and end with "
+                   "one row per run of the issue-21 targets (five for the record)")
     p.add_argument("--duration", type=float, default=10.0,
                    help="seconds of offered load per pipeline/admission phase (10)")
     p.add_argument("--services", default="",

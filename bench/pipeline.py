@@ -2,10 +2,11 @@
 
 1. Burst: E encounters sent as fast as the producer goes; sustained hospital messages/s =
    messages / (last ledger posting - first send), compared with the raw relay rate.
-2. Paced: the same volume offered at `--rate` messages/s; p50/p99 from a discharge's send
-   to its `LedgerPosted` on clearing-events (matched by correlation id).
+2. Paced: offered at half the burst rate of step 1 (or `--rate` messages/s) for
+   `--duration` s; p50/p99 from a discharge's send to its `LedgerPosted` on clearing-events
+   (matched by correlation id).
 3. Admission: HTTP `POST /hospital/messages` admissions (a few concurrent clients) while
-   paced Kafka traffic runs in the background; p50/p99 request -> answer.
+   Kafka traffic at the paced rate runs in the background; p50/p99 request -> answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import gc
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -32,6 +34,8 @@ from contracts.topics import DEADLETTERS, Writer
 K_LINES = 3  # charge lines per encounter: 5 hospital messages per encounter
 ADMISSION_CLIENTS = 4
 ADMISSIONS_PER_S = 20.0
+SIZING_RATE = 1000.0  # hospital messages/s that size the burst (x --duration)
+BURST_TARGET = 0.02  # of the raw relay in the same run (issue 21 target 1)
 
 
 def frozen_driver() -> None:
@@ -76,7 +80,9 @@ async def _report_failures(env: BenchEnv) -> None:
 
 
 async def run(opts: Any, table: Any, env: BenchEnv) -> None:
-    """Paced latency, admission under load, then the burst (its backlog may outlive it)."""
+    """The burst first: the paced phase and the admission's background traffic are offered
+    at half the burst rate this run measured (issue 21: targets as ratios to the same run,
+    so that a slow host does not decide them), unless `--rate` is given."""
     hospital, clearing = load.topics_of(env.prefix)
     workers = load.Workers(opts.workers)
     ledger = load.Ledger(env.settings.bootstrap, clearing)
@@ -85,17 +91,27 @@ async def run(opts: Any, table: Any, env: BenchEnv) -> None:
                                      linger_ms=1, **kafka_security(env.settings))
     await producer.start()
     try:
+        burst_rate = None
+        if opts.what in ("pipeline", "all") or opts.rate is None:
+            burst_rate = await burst(opts, table, env, workers, producer, ledger, hospital)
+            await drain(env)
+        offered = replace(opts, rate=background_rate(opts.rate, burst_rate))
         if opts.what in ("pipeline", "all"):
-            await paced(opts, table, env, workers, producer, ledger, hospital)
+            await paced(offered, table, env, workers, producer, ledger, hospital)
             await drain(env)
         if opts.what in ("admission", "all"):
-            await admission(opts, table, env, workers, producer, ledger, hospital)
-            await drain(env)
-        if opts.what in ("pipeline", "all"):
-            await burst(opts, table, env, workers, producer, ledger, hospital)
+            await admission(offered, table, env, workers, producer, ledger, hospital)
     finally:
         await producer.stop()
         await ledger.stop()
+
+
+def background_rate(given: float | None, burst_rate: float | None) -> float:
+    """`--rate` if given, else half the measured burst (the pipeline's capacity in this
+    run), else the sizing rate."""
+    if given:
+        return given
+    return max(1.0, burst_rate / 2) if burst_rate else SIZING_RATE
 
 
 async def drain(env: BenchEnv, limit: float = 60.0) -> None:
@@ -119,7 +135,9 @@ async def drain(env: BenchEnv, limit: float = 60.0) -> None:
 
 
 def encounters_for(opts: Any) -> int:
-    return max(1, int(opts.rate * opts.duration / (K_LINES + 2)))
+    """Encounters offered in a phase: `--duration` seconds at its rate (the burst, which has
+    none yet, is sized at SIZING_RATE)."""
+    return max(1, int((opts.rate or SIZING_RATE) * opts.duration / (K_LINES + 2)))
 
 
 async def paced(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, producer: Any,
@@ -144,12 +162,13 @@ async def paced(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
         Row(f"hospital->ledger p50 at {offered:,.0f} msg/s{note}", percentile(lat, 50) * 1e3,
             "ms", target="-"),
         Row(f"hospital->ledger p99 at {offered:,.0f} msg/s{note}", percentile(lat, 99) * 1e3,
-            "ms", target="< 500 ms at 1,000 msg/s",
-            met=done and percentile(lat, 99) < 0.5 and offered >= 990))
+            "ms", target="< 500 ms at half the burst rate",
+            met=done and percentile(lat, 99) < 0.5 and offered >= 0.99 * opts.rate))
 
 
 async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, producer: Any,
-                ledger: load.Ledger, hospital: str) -> None:
+                ledger: load.Ledger, hospital: str) -> float:
+    """Hospital messages/s through to the ledger with everything sent at once."""
     count = encounters_for(opts)
     window = max(60.0, 2 * opts.duration)
     phase(f"pipeline burst: {count:,} encounters ({count * (K_LINES + 2):,} messages) at once; "
@@ -172,8 +191,8 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
     relay = table.limits.get("relay")
     note = "" if done else f" ({ledger.postings:,} of {count:,} done in {window:.0f} s)"
     table.add(Row(f"pipeline burst: sustained hospital msgs/s to ledger{note}", per_s,
-                  "msg/s", limit=relay, limit_name="raw relay", target=">= 25% of raw relay",
-                  met=(per_s >= 0.25 * relay) if relay else None))
+                  "msg/s", limit=relay, limit_name="raw relay", target=">= 2% of raw relay",
+                  met=(per_s >= BURST_TARGET * relay) if relay else None))
     if ledger.postings:
         table.add(Row("pipeline burst: CPU per hospital message, all processes (breakdown "
                       "in the log)", sum(used.values()) * 1e3 / (ledger.postings * (K_LINES + 2)),
@@ -188,6 +207,7 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
                 "(events, replies, changelogs)", per_message, "records"),
             Row("ceiling for any pipeline writing those records: raw relay / records per "
                 "message", relay / per_message, "msg/s", limit=relay, limit_name="raw relay"))
+    return per_s
 
 
 def meter(env: BenchEnv) -> CpuMeter:

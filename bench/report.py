@@ -34,3 +34,34 @@ def render(rows: list[Row]) -> str:
     lines += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
               for row in body]
     return "\n".join(lines)
+
+
+def summary(runs: list[list[Row]]) -> str:
+    """One column per run of every row that has a target: are they met in all runs?
+    Rows are matched by name up to the first digit (names carry the run's own rates)."""
+    def key(name: str) -> str:
+        cut = next((i for i, c in enumerate(name) if c.isdigit()), len(name))
+        return name[:cut].strip()
+
+    order: list[str] = []
+    cells: dict[str, list[str]] = {}
+    for n, rows in enumerate(runs):
+        for r in rows:
+            if r.met is None:
+                continue
+            k = key(r.name)
+            if k not in cells:
+                order.append(k)
+                cells[k] = [""] * len(runs)
+            ratio = f" ({r.ratio * 100:.1f}%)" if r.ratio is not None else ""
+            mark = "yes" if r.met else "NO"
+            cells[k][n] = f"{r.figure:,.1f} {r.unit}{ratio} {mark}"
+    head = ["target row", *[f"run {i + 1}" for i in range(len(runs))], "all runs"]
+    body = [[k, *cells[k], "yes" if all(c.endswith("yes") for c in cells[k]) else "NO"]
+            for k in order]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+              for row in body]
+    return "\n".join(lines)

@@ -42,9 +42,11 @@ MIB = 1024 * 1024
 # Per partition store. faust's defaults (64 MiB write buffer, up to 3 of them, a 2 GiB block
 # cache) keep a table of 50,000 workers wholly in memtables: over 1 KiB of RSS per worker.
 # Small buffers flush it to the store's files early; reads are served by the decoded
-# caches beside the tables (`batching.DecodedCache`) and the page cache.
-STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
-                 "block_cache_size": 8 * MIB}
+# caches beside the tables (`batching.DecodedCache`) and the page cache. Twelve partitions
+# (issue 17) made 4 MiB buffers and an 8 MiB cache per partition too many: 1 MiB each
+# (docs/performance.md "Fifth round: memory").
+STORE_OPTIONS = {"write_buffer_size": 1 * MIB, "max_write_buffer_number": 2,
+                 "block_cache_size": 1 * MIB}
 
 
 # How long the broker may hold the agents' fetch when none of its partitions has data.
@@ -53,6 +55,14 @@ STORE_OPTIONS = {"write_buffer_size": 4 * MIB, "max_write_buffer_number": 2,
 # partitions and be held the whole wait while the busy ones fill up, every agent of the
 # process waiting meanwhile (aiokafka's `Fetcher._get_actions_per_node`; docs/performance.md).
 AGENT_FETCH_MAX_WAIT_MS = 50
+
+# What the broker returns per partition and fetch (faust's default 1 MiB). aiokafka keeps a
+# fetched partition's records until they are handed over, so a first start reading twelve
+# partitions held up to 12 MiB of records per consumer: at 50,000 registrations that was
+# the peak RSS, 1.3–1.6 KiB per registration (docs/performance.md "Fifth round: memory").
+# 256 KiB per partition is still ~350 hospital messages per partition and fetch; the broker
+# returns a larger first batch whole regardless (KIP-74). WIC_FETCH_PARTITION_BYTES overrides.
+FETCH_PARTITION_BYTES = int(os.environ.get("WIC_FETCH_PARTITION_BYTES", str(256 * 1024)))
 
 SESSION_TIMEOUT = float(os.environ.get("WIC_SESSION_TIMEOUT", "10"))  # seconds
 
@@ -183,6 +193,7 @@ def create(service: str, settings: Settings, default_web_port: int) -> faust.App
         web_port=int(os.environ.get("WIC_WEB_PORT", default_web_port)),
         web_in_thread=False,
         producer_acks=-1,
+        consumer_max_fetch_size=FETCH_PARTITION_BYTES,
         # Agents hand a whole batch's outputs to the producer and await them together
         # (contracts/runtime/batching.py); a short linger lets them share produce requests.
         # No measurable change on the two-core dev machine (docs/performance.md), at most

@@ -30,3 +30,23 @@ def test_render_shows_ratio_limit_and_verdict() -> None:
 
 def test_render_of_no_rows_is_the_header() -> None:
     assert len(render([]).splitlines()) == 2
+
+
+def test_summary_joins_runs_by_target_and_says_whether_all_met() -> None:
+    """Issue 21: the targets must hold in five runs in a row; one NO makes the row NO."""
+    from bench.report import summary
+
+    def run(p99: float, burst: float) -> list[Row]:
+        return [Row("raw relay", 100_000.0, "msg/s"),
+                Row(f"admission answer p99 under {burst / 2:,.0f} msg/s background", p99, "ms",
+                    target="< 50 ms", met=p99 < 50),
+                Row("pipeline burst", burst, "msg/s", limit=100_000.0, target=">= 2%",
+                    met=burst >= 2_000)]
+
+    lines = summary([run(30.0, 2_500.0), run(70.0, 2_100.0)]).splitlines()
+    assert len(lines) == 4  # header, rule, two target rows (rows without a target left out)
+    admission = next(line for line in lines if line.startswith("| admission"))
+    assert "30.0 ms yes" in admission and "70.0 ms NO" in admission
+    assert admission.rstrip(" |").endswith("NO")
+    burst = next(line for line in lines if line.startswith("| pipeline burst"))
+    assert "(2.5%) yes" in burst and "(2.1%) yes" in burst and burst.rstrip(" |").endswith("yes")

@@ -50,6 +50,20 @@ async def test_agents_fetch_is_held_by_the_broker_for_at_most_50_ms(
         await consumer.stop()  # never started: only closes its client
 
 
+async def test_agents_fetch_at_most_256_kib_per_partition(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21 target 4 (memory < 1 KiB per registration): aiokafka holds a fetched
+    partition's records until handed over, so faust's 1 MiB per partition over twelve
+    partitions was most of a first start's peak RSS; the services' consumer asks 256 KiB."""
+    monkeypatch.setenv("WIC_DATA_DIR", str(tmp_path))
+    app = faust_app.create("fetch-size-probe", load(), 18098)
+    consumer = app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
+    try:
+        assert consumer._max_partition_fetch_bytes == 256 * 1024
+    finally:
+        await consumer.stop()
+
+
 class _Signal:
     def __init__(self) -> None:
         self.receivers: list[Any] = []
