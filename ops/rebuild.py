@@ -157,6 +157,7 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
             prefix=settings.topic_prefix, on_batch=report,
             group=f"{settings.topic_prefix}replay.{schema}.{group[0].name}.{uuid.uuid4().hex[:6]}",
             batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
+            max_partition_fetch_bytes=1024 * 1024,  # a backlog: the client's default
             trusted=trusted, companions=group[1:],
         )
         runners.append(runner)

@@ -228,6 +228,10 @@ class ProjectionRunner:
     # round). A rebuild reads a backlog and passes the Kafka client's defaults.
     fetch_min_bytes: int = 1024 * 1024
     fetch_max_wait_ms: int = 100
+    # Records a fetch may return per partition: aiokafka holds them until handed over, so
+    # with twelve partitions the client's 1 MiB was most of a registration worker's peak
+    # RSS while its read models caught up (docs/performance.md "Fifth round: memory").
+    max_partition_fetch_bytes: int = 256 * 1024
     commit_interval: float = 1.0  # seconds between Kafka offset commits (for `wic lag` only)
     # A replay decodes the records each topic's own writer wrote without validating them
     # again (`contracts.trusted`: the same envelopes); live read models validate every one.
@@ -304,6 +308,7 @@ class ProjectionRunner:
             max_poll_records=self.batch_size,
             fetch_min_bytes=self.fetch_min_bytes,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            max_partition_fetch_bytes=self.max_partition_fetch_bytes,
         )
         await self._consumer.start()
         if self.on_started is not None:
