@@ -81,3 +81,47 @@ def test_assignments_name_each_partition_gained_once() -> None:
     assert watch.gained() == set()
     asyncio.run(app.on_partitions_assigned.send({TP("ledger-in", 0), TP("ledger-in", 1)}))
     assert watch.gained() == {TP("ledger-in", 1)}
+
+
+class _Writes:
+    """faust's own ProducerBuffer, its sends a little slower than the writes keep coming
+    (an agent writing its tables on a loaded host)."""
+
+    def __init__(self) -> None:
+        from faust.transport.producer import ProducerBuffer
+
+        class Slow(ProducerBuffer):
+            async def _send_pending(self, fut: Any) -> None:
+                await asyncio.sleep(0.002)
+
+        self.buffer = Slow()
+        self.buffer.app = type("App", (), {"conf": type("Conf", (), {
+            "producer_threaded": False})()})()  # type: ignore[assignment]
+
+    async def keep_writing(self) -> None:
+        while True:
+            for _ in range(3):
+                self.buffer.put(object())  # type: ignore[arg-type]
+            await asyncio.sleep(0.005)
+
+
+async def test_a_commits_flush_hands_over_what_was_buffered_then_returns() -> None:
+    """The admission stall (docs/performance.md, fifth round): faust flushes its producer
+    buffer before every offset commit, and its flush waits until the buffer is empty — under
+    a steady stream of table writes, never; the consumer's delivery loop waited for that
+    commit. The commit's flush hands over what the buffer held when it began, then returns."""
+    writes = _Writes()
+    await writes.buffer.start()
+    writer = asyncio.create_task(writes.keep_writing())
+    try:
+        await asyncio.sleep(0.05)
+        before = writes.buffer.size
+        assert before > 0
+        await asyncio.wait_for(faust_app.flush_snapshot(writes.buffer), 2.0)
+        with pytest.raises(TimeoutError):  # faust's own: still flushing after a second
+            await asyncio.wait_for(writes.buffer.flush(), 1.0)
+    finally:
+        writer.cancel()
+        while not writes.buffer.pending.empty():  # faust's stop would flush them first
+            writes.buffer.pending.get_nowait()
+        await writes.buffer.stop()
