@@ -26,7 +26,6 @@ from typing import Any
 import faust
 import mode
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.transport.drivers.aiokafka import Producer as AIOKafkaProducer
 
 from contracts.runtime import login, metrics, partitions
 from contracts.runtime.rejection import Send
@@ -80,33 +79,6 @@ def _agents_fetch_wait(create: Callable[..., Any]) -> Callable[..., Any]:
 
 AIOKafkaConsumerThread._create_worker_consumer = _agents_fetch_wait(  # type: ignore[method-assign]
     AIOKafkaConsumerThread._create_worker_consumer)
-
-
-async def flush_snapshot(buffer: Any) -> None:
-    """Hand over what faust's producer buffer holds now (table changelog writes), not until
-    it is empty. faust's `ProducerBuffer.flush` loops while the buffer is not empty; the
-    agents write their tables continuously, so under load it never was, and every offset
-    commit (which flushes first) took seconds — 9 and 14.7 s measured — while the consumer's
-    delivery loop, committing inline every 100 acks, waited for it: no record reached any
-    agent of the process (docs/performance.md, "Fifth round: the admission answer"). The
-    buffer is FIFO, so `size` sends hand over everything put before the commit began."""
-    await buffer.flush_atmost(buffer.size)
-
-
-def _commit_flush_bounded(flush: Callable[..., Any]) -> Callable[..., Any]:
-    async def bounded_flush(self: Any) -> None:
-        if os.environ.get("WIC_FAUST_FLUSH") == "faust":  # A/B only: faust's own flush
-            await flush(self)
-            return
-        await flush_snapshot(self.buffer)
-        if self._producer is not None:
-            await self._producer.flush()  # aiokafka's: the batches that exist now
-        for transaction_producer in self._transaction_producers.values():
-            await transaction_producer.flush()
-    return bounded_flush
-
-
-AIOKafkaProducer.flush = _commit_flush_bounded(AIOKafkaProducer.flush)  # type: ignore[method-assign]
 
 
 # A stop that cannot finish (broker down: faust's consumer and producer wait on it for
