@@ -111,6 +111,6 @@ def report(path: Path, answered: list[tuple[float, float, str]], published: dict
               f"({worst[1] * 1e3:.0f} ms) | {' '.join(spans)} | {' '.join(extra)}",
               file=sys.stderr)
         during = [f"{what}@{(t - m['sent']) * 1e3:.0f}ms {detail}" for t, what, detail in notes
-                  if m["sent"] - 0.5 <= t <= m["done"] and what != "batch"]
+                  if m["sent"] - 0.5 <= t <= m["done"] and what not in ("batch", "fetch")]
         if during:
             print(f"      meanwhile: {'; '.join(during[:12])}", file=sys.stderr)

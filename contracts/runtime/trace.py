@@ -128,6 +128,8 @@ def install(app: Any) -> None:
         took = time.time() - started
         if took > 0.2 and not records:
             TRACE.note("empty_fetch", f"{took * 1e3:.0f}ms")
+        elif records:
+            TRACE.note("fetch", f"{sum(map(len, records.values()))} in {took * 1e3:.0f}ms")
         TRACE.fetched(records)
         return records
 
@@ -161,6 +163,18 @@ def install(app: Any) -> None:
 
     DeferredSends.send = traced_send  # type: ignore[method-assign]
     DeferredSends.delivered = traced_delivered  # type: ignore[method-assign]
+
+    from faust.transport.producer import ProducerBuffer
+
+    ebb = ProducerBuffer.wait_until_ebb
+
+    async def timed_ebb(self: Any) -> None:  # faust's conductor, before every record
+        started = time.time()
+        await ebb(self)
+        if (took := time.time() - started) > LOOP_LAG_S:
+            TRACE.note("producer_ebb", f"{took * 1e3:.0f}ms")
+
+    ProducerBuffer.wait_until_ebb = timed_ebb  # type: ignore[method-assign]
 
     commit = Consumer.commit
 
