@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
 
-from bench import load
+from bench import load, stages
 from bench.cpu import CpuMeter, describe
 from bench.cpu import meter as cpu_meter
 from bench.env import BenchEnv
 from bench.kafka import create_times, records_in_run
 from bench.report import Row
 from bench.stats import percentile, rate
+from contracts.runtime import trace
 from contracts.settings import kafka_security
 from contracts.topics import DEADLETTERS, Writer
 
@@ -253,6 +256,8 @@ async def admission(opts: Any, table: Any, env: BenchEnv, workers: load.Workers,
                     failures[resp.status] = failures.get(resp.status, 0) + 1
             queue.task_done()
 
+    if os.environ.get(trace.FILE_ENV):  # the broker's append time on the records read
+        await stages.log_append_time(env)
     frozen_driver()
     bg = asyncio.create_task(load.drive(producer, hospital, background, ledger, opts.rate))
     async with aiohttp.ClientSession() as http:
@@ -304,5 +309,7 @@ async def admission_segments(env: BenchEnv, answered: list[tuple[float, float, s
     for name, spans in parts.items():
         print(f"admission {name}: p50 {percentile(spans, 50) * 1e3:.1f} ms, "
               f"p99 {percentile(spans, 99) * 1e3:.1f} ms", file=sys.stderr)
+    if (path := os.environ.get(trace.FILE_ENV)):
+        stages.report(Path(path), answered, published, replied)
     return [Row(f"  admission p99, {name}", percentile(spans, 99) * 1e3, "ms")
             for name, spans in parts.items()]

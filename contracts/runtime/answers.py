@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts import wire
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.trace import TRACE
 from contracts.settings import Settings, kafka_security
 from contracts.topics import Topic
 
@@ -160,5 +161,6 @@ class Answers:
             if self.every is not None:
                 self.every(env)
             fut = self._waiting.get(env.causation_id)  # kept until forgotten (`gather`)
+            TRACE.mark("waiter.received", env.causation_id)
             if fut is not None and not fut.done():
                 fut.set_result(env)

@@ -6,7 +6,7 @@ import asyncio
 
 from contracts import settings as settings_module
 from contracts import topics
-from contracts.runtime import audit_view, faust_app
+from contracts.runtime import audit_view, faust_app, trace
 from contracts.runtime.answers import Answers
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.projection import LiveReadModels
@@ -19,6 +19,7 @@ DEFAULT_WEB_PORT = 18082
 
 settings = settings_module.load("encounter")
 app = faust_app.create("encounter", settings, DEFAULT_WEB_PORT)
+trace.install(app)  # per-stage marks of admissions, only with WIC_TRACE_FILE set
 read_models = LiveReadModels(PROJECTIONS, settings, SCHEMA).attach(app)
 faust_app.add_health(app, settings, read_models)
 

@@ -37,6 +37,7 @@ from contracts.runtime.batching import (
 )
 from contracts.runtime.rejection import RawRecord, Rejector
 from contracts.runtime.runner import Route, Runner
+from contracts.runtime.trace import TRACE
 from contracts.settings import Settings
 from services.encounter.domain.handlers import HANDLERS, Context
 from services.encounter.domain.presettlement import ANSWER_HANDLERS
@@ -111,8 +112,10 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
     async def handle_hospital_messages(stream: Any) -> None:
         await faust_app.changelogs_ready(app, [encounters_by_worker])
         async for batch in batches(stream):
+            TRACE.events("agent.start", batch)  # off unless WIC_TRACE_FILE
             await reference_ready.wait()
             await runner.run(batch, hospital_messages)
+            TRACE.events("agent.end", batch)
 
     pre_settlement_answers = Route(
         "pre-settlement-answers", ANSWER_HANDLERS,

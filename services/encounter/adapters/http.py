@@ -52,6 +52,7 @@ from contracts.runtime.http import (
 from contracts.runtime.pool import LazyPool
 from contracts.runtime.reads import Readers, allow, hospital_actor
 from contracts.runtime.rejection import Rejector
+from contracts.runtime.trace import TRACE
 from contracts.settings import Settings
 from services.encounter.adapters.openapi import document
 from services.encounter.domain.encounter import ACCEPTED
@@ -140,10 +141,16 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 return error(self, 503, "not_ready", "still starting: its answer reader is "
                              "not ready; nothing was published, retry")
             fut = waiter.expect(env.event_id)
+            eid = str(env.event_id)
+            TRACE.watch(eid)  # off unless WIC_TRACE_FILE (the admission benchmark)
+            TRACE.mark("ingress.received", eid, received_at.timestamp())
             try:
+                TRACE.mark("ingress.send", eid)
                 await (await app.send(hospital_topic, key=env.key.encode(),
                                       value=wire.encode(env)))
+                TRACE.mark("ingress.acked", eid)
                 reply = await asyncio.wait_for(fut, REPLY_TIMEOUT)
+                TRACE.mark("ingress.answered", eid)
             except TimeoutError:
                 return _ok(self, {"status": "pending", "event_id": env.event_id,
                                   "detail": "published; the answer will be on hospital-replies"},
@@ -152,6 +159,7 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook, ready: asy
                 return error(self, 503, "broker_unavailable", f"not published: {exc!r}")
             finally:
                 waiter.forget(env.event_id)
+                TRACE.forget(eid)
             body = {"type": reply.type, "event_id": env.event_id,
                     "reply": reply.payload.model_dump(mode="json")}
             if isinstance(reply.payload, MessageRejected):
