@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, cast
 
 from contracts.runtime.batching import BatchedState, DecodedCache, Snapshots, batches
 from contracts.runtime.faust_app import _root_logger_at_cli_level
@@ -173,7 +173,7 @@ async def test_records_arriving_while_a_batch_is_decided_wait_for_the_next_batch
     async def agent() -> None:
         nonlocal feeding
         async for batch in batches(stream, max_records=3, within=0.01):  # type: ignore[arg-type]
-            got.append([e.value for e in batch])
+            got.append([cast(_Event, e).value for e in batch])
             acked_when_taken.append(list(stream.acked))
             if len(got) == 1:  # while the first batch is decided, four more arrive
                 feeding = asyncio.ensure_future(
@@ -203,7 +203,7 @@ async def test_an_idle_agent_sleeps_until_a_record_arrives_and_takes_it_on_the_t
 
     async def agent() -> None:
         async for batch in batches(stream, max_records=10, within=0.02):  # type: ignore[arg-type]
-            got.append(([e.value for e in batch], asyncio.get_running_loop().time()))
+            got.append(([cast(_Event, e).value for e in batch], asyncio.get_running_loop().time()))
             break
 
     task = asyncio.ensure_future(agent())
