@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import weakref
 from collections import OrderedDict
@@ -43,10 +44,71 @@ V = TypeVar("V")
 
 async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                   within: float = BATCH_WITHIN) -> AsyncIterator[Sequence[faust.EventT]]:
-    """The stream's events, a list at a time, in order; acked when the next list is asked."""
-    # take_events is on faust's Stream, not on the StreamT interface
-    async for events in stream.take_events(max_records, within):  # type: ignore[attr-defined]
-        yield events
+    """The stream's events, a list at a time, in order; acked when the next list is asked.
+
+    faust's `take_events`, less one stop: faust stops filling its buffer while the agent
+    works on a batch (the stream's next record waits on a future until the batch is acked),
+    so a batch held only what arrived in the `within` wait after the previous one, and under
+    a backlog the agent decided small batches, each with its own delivery wait and its own
+    changelog record per key and per input partition (docs/performance.md, "Fifth round:
+    CPU per hospital message"). Here the records that arrive while a batch is decided are
+    kept for the next one (still at most `max_records`). Acks are as faust's: a batch's
+    events are acked when the agent asks for the next batch, i.e. after its outputs were
+    delivered and its state stored; records taken in meanwhile are not acked before theirs.
+    And an idle agent sleeps until a record arrives: faust's loop woke every `within`
+    seconds (200 times a second for each agent of each service, mode's waits creating
+    futures and tasks each time), and took a record at the next of those ticks; here it is
+    taken at that same tick.
+    """
+    s: Any = stream  # faust's Stream internals (pinned 0.15.3; docs/assumptions.md)
+    loop = asyncio.get_running_loop()
+    buffer: list[faust.EventT] = []
+    arrived, full, room = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    room.set()
+
+    async def add_to_buffer(value: Any) -> Any:
+        event = s.current_event
+        if event is None:
+            raise RuntimeError("batches: a record without faust's current event")
+        while len(buffer) >= max_records and not s.should_stop:
+            room.clear()
+            await s.wait(room)  # the agent takes the batch, or the stream stops
+        buffer.append(event)
+        arrived.set()
+        if len(buffer) >= max_records:
+            full.set()
+        return value
+
+    enable_acks = s.enable_acks
+    s.enable_acks = False  # acked here, after the agent is done with them
+    s.add_processor(add_to_buffer)
+    s._enable_passive(aiter(s.channel))
+    try:
+        while not s.should_stop:
+            wait = within
+            if not buffer:
+                # Idle: sleep until a record arrives, then until the tick of the `within`
+                # grid faust's loop would have taken it at (its timer woke every agent 200
+                # times a second, busy or not; same batches, same latency).
+                began = loop.time()
+                await s.wait_for_stopped(arrived)
+                if not buffer:
+                    continue  # stopping
+                ticks = max(1, math.ceil((loop.time() - began) / within))
+                wait = began + ticks * within - loop.time()
+            if wait > 0:
+                await s.wait_for_stopped(full, timeout=wait)
+            taken = list(buffer)
+            buffer.clear()
+            arrived.clear()
+            full.clear()
+            room.set()
+            yield taken
+            for event in taken:
+                await s.ack(event)
+    finally:
+        s.enable_acks = enable_acks
+        s._processors.remove(add_to_buffer)
 
 
 @contextlib.contextmanager

@@ -129,6 +129,33 @@ async def load_checkpoints(conn: asyncpg.Connection, projection: str) -> dict[tu
     return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
+_READ_CHECKPOINTS = (
+    "SELECT topic, partition, next_offset FROM checkpoints WHERE projection = $1"
+    " AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[])) FOR UPDATE")
+_WRITE_CHECKPOINTS = (
+    "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
+    " SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[])"
+    " ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset")
+
+
+async def read_checkpoints(conn: asyncpg.Connection, projection: str,
+                           parts: Sequence[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The stored next offsets of `parts`, locked for the caller's transaction: one
+    statement for every partition of a fetch (it was one per partition, and one more to
+    write each back: docs/performance.md, "Fifth round: CPU per hospital message")."""
+    rows = await conn.fetch(_READ_CHECKPOINTS, projection, [t for t, _ in parts],
+                            [p for _, p in parts])
+    return {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
+
+
+async def write_checkpoints(conn: asyncpg.Connection, projection: str,
+                            positions: dict[tuple[str, int], int]) -> None:
+    """Store the next offsets of the partitions a fetch applied, in one statement."""
+    if positions:
+        await conn.execute(_WRITE_CHECKPOINTS, projection, [t for t, _ in positions],
+                           [p for _, p in positions], list(positions.values()))
+
+
 async def apply_records(
     conn: asyncpg.Connection,
     projection: Projection,
@@ -149,13 +176,29 @@ async def apply_records(
     `decoded` (offset -> envelope, None if undecodable) shares one decoding of a batch
     between the projections a runner applies it to.
     """
+    start = (await read_checkpoints(conn, projection.name, [(topic, partition)])).get(
+        (topic, partition), 0)
+    applied, skipped, after = await apply_from(conn, projection, topic, partition, records,
+                                               start, decode, decoded)
+    if after is not None:
+        await write_checkpoints(conn, projection.name, {(topic, partition): after})
+    return applied, skipped
+
+
+async def apply_from(
+    conn: asyncpg.Connection,
+    projection: Projection,
+    topic: str,
+    partition: int,
+    records: Sequence[Any],
+    start: int,
+    decode: Callable[[bytes | None], Envelope[Message]] = wire.decode,
+    decoded: dict[int, Envelope[Message] | None] | None = None,
+) -> tuple[int, int, int | None]:
+    """`apply_records` without the checkpoint's read and write: the records of one
+    partition from offset `start` on; returns (applied, skipped, the next offset to store,
+    or None if no record was at or past `start`)."""
     skipped = 0
-    row = await conn.fetchrow(
-        "SELECT next_offset FROM checkpoints WHERE projection=$1 AND topic=$2 AND partition=$3"
-        " FOR UPDATE",
-        projection.name, topic, partition,
-    )
-    start = row["next_offset"] if row else 0
     last = start - 1
     logged: list[tuple[int, Envelope[Message]]] = []
     for rec in records:
@@ -188,14 +231,7 @@ async def apply_records(
     else:
         for event in events:
             await projection.apply(conn, event)
-    if last >= start:
-        await conn.execute(
-            "INSERT INTO checkpoints (projection, topic, partition, next_offset)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (projection, topic, partition)"
-            " DO UPDATE SET next_offset = EXCLUDED.next_offset",
-            projection.name, topic, partition, last + 1,
-        )
-    return len(events), skipped
+    return len(events), skipped, (last + 1 if last >= start else None)
 
 
 class _SeekToCheckpoint(ConsumerRebalanceListener):
@@ -339,13 +375,34 @@ class ProjectionRunner:
             # commit per partition cost more than the rows of a small batch.
             async with self._conn_lock, self._conn.transaction():
                 counts = []
+                # each projection's checkpoints of the fetch: read (locked) in one
+                # statement, the new ones written in one after the rows
+                readers = {tp: self.readers(tp.topic) for tp in todo}
+                starts: dict[int, dict[tuple[str, int], int]] = {}
+                after: dict[int, dict[tuple[str, int], int]] = {}
+                for projection in self.projections:
+                    parts = [(tp.topic, tp.partition) for tp in todo
+                             if any(r is projection for r in readers[tp])]
+                    if parts:
+                        starts[id(projection)] = await read_checkpoints(
+                            self._conn, projection.name, parts)
+                        after[id(projection)] = {}
                 for tp, records in todo.items():
                     decoded: dict[int, Envelope[Message] | None] | None = (
                         {} if self.companions else None)
-                    for projection in self.readers(tp.topic):
-                        counts.append(await apply_records(
+                    part = (tp.topic, tp.partition)
+                    for projection in readers[tp]:
+                        applied, skipped, next_offset = await apply_from(
                             self._conn, projection, tp.topic, tp.partition, records,
-                            self.decoder(tp.topic), decoded))
+                            starts[id(projection)].get(part, 0), self.decoder(tp.topic),
+                            decoded)
+                        counts.append((applied, skipped))
+                        if next_offset is not None:
+                            after[id(projection)][part] = next_offset
+                for projection in self.projections:
+                    if after.get(id(projection)):
+                        await write_checkpoints(self._conn, projection.name,
+                                                after[id(projection)])
             for applied, skipped in counts:
                 self.progress.applied += applied
                 self.progress.skipped += skipped
