@@ -38,10 +38,12 @@ def render(rows: list[Row]) -> str:
 
 def summary(runs: list[list[Row]]) -> str:
     """One column per run of every row that has a target: are they met in all runs?
-    Rows are matched by name up to the first digit (names carry the run's own rates)."""
+    Rows are matched by name up to its first number (names carry the run's own rates and
+    sizes; a word such as "p99" is kept)."""
     def key(name: str) -> str:
-        cut = next((i for i, c in enumerate(name) if c.isdigit()), len(name))
-        return name[:cut].strip()
+        words = name.split(" ")
+        cut = next((i for i, w in enumerate(words) if w[:1].isdigit()), len(words))
+        return " ".join(words[:cut]).strip()
 
     order: list[str] = []
     cells: dict[str, list[str]] = {}
