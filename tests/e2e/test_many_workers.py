@@ -13,11 +13,10 @@ the signed Beijing gateway claim for our registered worker (`ops/demo/gateway.py
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from ops.chaos.run import ChaosFailed, Options, main, report
+from ops.chaos.run import Options
+from tests.support.chaos import run_chaos
 
 pytestmark = pytest.mark.e2e
 
@@ -30,12 +29,7 @@ TARGETS = ("encounter#1", "settlement", "clearing")
 async def test_two_workers_each_one_sigkilled_nothing_lost_or_doubled() -> None:
     opts = Options(seed=SEED, encounters=ENCOUNTERS, kills=0, max_seconds=360.0, burst=0,
                    restart_stack=False, private=False, workers=WORKERS, targets=TARGETS)
-    log = io.StringIO()
-    try:
-        out = await main(opts, stream=log)
-    except ChaosFailed as exc:
-        pytest.fail(f"{exc}\n{log.getvalue()[-6000:]}")
-    text = report(opts, out) + "\n" + log.getvalue()[-3000:]
+    out, text = await run_chaos(opts)
     f = out.findings
     assert f is not None, text
 

@@ -22,11 +22,10 @@ runs the long one.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
-from ops.chaos.run import ChaosFailed, Options, main, report
+from ops.chaos.run import Options
+from tests.support.chaos import run_chaos
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +38,7 @@ async def test_one_of_three_brokers_sigkilled_mid_stream_loses_and_doubles_nothi
     monkeypatch.setenv("WIC_WORKER_PARTITIONS", "4")  # the run's topics and its services
     opts = Options(seed=SEED, encounters=ENCOUNTERS, kills=0, max_seconds=300.0, burst=0,
                    restart_stack=True, restart_postgres=False, brokers=3)
-    log = io.StringIO()
-    try:
-        out = await main(opts, stream=log)
-    except ChaosFailed as exc:
-        pytest.fail(f"{exc}\n{log.getvalue()[-6000:]}")
-    text = report(opts, out) + "\n" + log.getvalue()[-3000:]
+    out, text = await run_chaos(opts)
     print(text)  # `pytest -s`: the run's account even when it passes
     f = out.findings
     assert f is not None, text
