@@ -90,16 +90,18 @@ class AuditTrail:
         raise TypeError("the audit trail records log positions: it is applied through "
                         "apply_logged (contracts.runtime.projection.apply_records)")
 
-    async def apply_logged(self, conn: asyncpg.Connection, topic: str, partition: int,
-                           events: list[tuple[int, Envelope[Message]]]) -> None:
-        """One partition's events with their offsets: new event ids in by COPY; an id seen
-        before (a redelivery, a re-emitted derived event) keeps its first position."""
-        firsts: dict[Any, tuple[int, Envelope[Message]]] = {}
-        for offset, event in events:
-            firsts.setdefault(event.event_id, (offset, event))
+    async def apply_logged(self, conn: asyncpg.Connection,
+                           events: list[tuple[str, int, int, Envelope[Message]]]) -> None:
+        """Events with their positions (a fetch's, every partition): new event ids in by
+        COPY, in one statement; an id seen before (a redelivery, a re-emitted derived event)
+        keeps its first position."""
+        firsts: dict[Any, tuple[str, int, int, Envelope[Message]]] = {}
+        for logged in events:
+            firsts.setdefault(logged[3].event_id, logged)
         done = {r["event_id"] for r in await conn.fetch(_APPLIED, list(firsts))}
-        name = self.base_name(topic)
-        rows = [row(name, partition, offset, event, self.subjects)
-                for event_id, (offset, event) in firsts.items() if event_id not in done]
+        names = {topic: self.base_name(topic) for topic, *_ in firsts.values()}
+        rows = [row(names[topic], partition, offset, event, self.subjects)
+                for event_id, (topic, partition, offset, event) in firsts.items()
+                if event_id not in done]
         if rows:
             await conn.copy_records_to_table(TABLE, records=rows, columns=COLUMNS)

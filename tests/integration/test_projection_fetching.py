@@ -21,6 +21,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import envelope, wire
+from contracts.envelope import Envelope
+from contracts.message import Message
 from contracts.replies import MessageAccepted
 from contracts.runtime.projection import Progress, ProjectionRunner, load_checkpoints
 from contracts.settings import kafka_security
@@ -170,3 +172,61 @@ async def test_kafka_offsets_catch_up_with_checkpoints_a_killed_runner_left_unco
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+class CallCountingProjection(CountingProjection):
+    """A `BatchProjection` that records each `apply_many` call's events."""
+
+    def __init__(self) -> None:
+        super().__init__(name="calls")
+        self.calls: list[list[Envelope[Message]]] = []
+
+    async def apply_many(self, conn: asyncpg.Connection,
+                         events: list[Envelope[Message]]) -> None:
+        self.calls.append(list(events))
+        for event in events:
+            await self.apply(conn, event)
+
+
+async def test_a_fetch_over_several_partitions_is_applied_in_one_call(
+        bus: Bus, bootstrap: str, database_url: str, prefix: str) -> None:
+    """Issue 21 (target 1): with twelve partitions per topic a fetch spans many of them,
+    and a call per partition was up to twelve times the statements of one per fetch. The
+    runner hands a projection the whole fetch at once, each partition's events in offset
+    order, one partition after another: the rows are those of applying them one by one."""
+    schema = "onecall"
+    await prepare(database_url, schema)
+    topic = HOSPITAL_REPLIES.name(prefix)
+    for i in range(30):  # ten events in each of partitions 0, 1, 2, there before the start
+        await bus.producer.send_and_wait(topic, reply(5000 + i), key=b"K", partition=i % 3)
+    projection = CallCountingProjection()
+    fetches = 0
+
+    def on_batch(_progress: Progress) -> None:
+        nonlocal fetches
+        fetches += 1
+
+    def mine(call: list[Envelope[Message]]) -> list[int]:  # earlier tests' events too
+        ids = [e.payload.ref_event_id.int for e in call]  # type: ignore[attr-defined]
+        return [i for i in ids if 5001 <= i <= 5030]
+
+    runner = ProjectionRunner(projection, bootstrap, database_url, schema, prefix=prefix,
+                              group=f"{prefix}onecall", on_batch=on_batch)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        deadline = time.monotonic() + 30
+        while sum(len(mine(c)) for c in projection.calls) < 30:
+            assert time.monotonic() < deadline, "the 30 events were never applied"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert len(projection.calls) <= fetches  # never more than one call per fetch
+    assert max(len(mine(call)) for call in projection.calls) > 10, (
+        f"no call spanned two partitions: {[len(mine(c)) for c in projection.calls]}")
+    for call in projection.calls:  # each partition's events keep their offset order
+        ids = mine(call)
+        for part in range(3):
+            of_part = [i for i in ids if (i - 5001) % 3 == part]
+            assert of_part == sorted(of_part)
