@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bench import batches as agent_batches
 from bench import load, stages
 from bench.cpu import CpuMeter, describe
 from bench.cpu import meter as cpu_meter
@@ -180,11 +181,15 @@ async def burst(opts: Any, table: Any, env: BenchEnv, workers: load.Workers, pro
     traffic = load.Traffic.build(workers, count, K_LINES, "T")
     frozen_driver()
     written_before = await records_in_run(env.settings.bootstrap, env.prefix)
+    urls = [(name, svc.url) for name, svc in env.services.items()]
+    batches_before = await agent_batches.scrape(urls, env.prefix)
     cpu = meter(env)
     cpu.start()
     first, _ = await load.drive(producer, hospital, traffic, ledger, None)
     done = await ledger.wait(count, timeout=window)
     used = cpu.used()
+    print(agent_batches.describe(batches_before, await agent_batches.scrape(urls, env.prefix)),
+          file=sys.stderr)
     await _report_failures(env)
     per_s = rate(ledger.postings * (K_LINES + 2), ledger.last_seen - first)
     await drain(env)  # replies and changelogs are written by then too
