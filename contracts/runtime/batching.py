@@ -37,7 +37,8 @@ from contracts.settings import kafka_security
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 500
-BATCH_WITHIN = 0.005  # seconds an under-full batch waits for more records: the latency cost
+import os  # noqa: E402  A/B toggle, temporary
+BATCH_WITHIN = float(os.environ.get("WIC_AB_BATCH_WITHIN", "0.005"))  # seconds an under-full batch waits for more records: the latency cost
 
 V = TypeVar("V")
 
