@@ -95,8 +95,9 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                 await s.wait_for_stopped(arrived)
                 if not buffer:
                     continue  # stopping
-                ticks = max(1, math.ceil((loop.time() - began) / within))
-                wait = began + ticks * within - loop.time()
+                if within > 0:
+                    ticks = max(1, math.ceil((loop.time() - began) / within))
+                    wait = began + ticks * within - loop.time()
             if wait > 0:
                 await s.wait_for_stopped(full, timeout=wait)
             taken = list(buffer)
