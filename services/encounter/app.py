@@ -31,6 +31,9 @@ waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
 
 # the agent hands its delivered replies to the waiter: no hop back for this process's own
 import os  # noqa: E402  A/B toggle, temporary
+import sys  # noqa: E402
+if os.environ.get("WIC_AB_SWITCH"):
+    sys.setswitchinterval(float(os.environ["WIC_AB_SWITCH"]))
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready,
                                                            None if os.environ.get("WIC_AB_NO_HAND_OVER") else waiter.handed_over)
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
