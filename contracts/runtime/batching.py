@@ -95,7 +95,9 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                 await s.wait_for_stopped(arrived)
                 if not buffer:
                     continue  # stopping
-                if within > 0:
+                if os.environ.get("WIC_AB_IDLE_ONLY"):
+                    wait = 0  # A/B, temporary: an idle agent takes the record at once
+                elif within > 0:
                     ticks = max(1, math.ceil((loop.time() - began) / within))
                     wait = began + ticks * within - loop.time()
             if wait > 0:
