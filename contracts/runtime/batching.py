@@ -42,6 +42,10 @@ BATCH_WITHIN = float(os.environ.get("WIC_AB_BATCH_WITHIN", "0.005"))  # seconds 
 
 V = TypeVar("V")
 
+# Called with each record as it enters an agent's batch buffer (the admission trace sets it:
+# `contracts.runtime.trace`); None otherwise, one test per record.
+on_buffered: Callable[[Any], None] | None = None
+
 
 async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                   within: float = BATCH_WITHIN) -> AsyncIterator[Sequence[faust.EventT]]:
@@ -75,6 +79,8 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
             room.clear()
             await s.wait(room)  # the agent takes the batch, or the stream stops
         buffer.append(event)
+        if on_buffered is not None:
+            on_buffered(event)
         arrived.set()
         if len(buffer) >= max_records:
             full.set()
