@@ -6,6 +6,7 @@ decided by another worker, issue 17); whichever comes first resolves it, once.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -133,13 +134,34 @@ async def test_issue_21_a_hand_over_is_not_counted_by_the_every_hook() -> None:
     assert seen == [eid]
 
 
-async def test_only_the_named_topic_is_handed_over() -> None:
-    broker, got = Broker(), []
-    deferred = DeferredSends(StandInApp(broker.send), {REPLIES: got.append})  # type: ignore[arg-type]
+class _Acks:
+    """A producer whose acknowledgements the test gives, one record at a time."""
+
+    def __init__(self) -> None:
+        self.acks: list[asyncio.Future[None]] = []
+
+    async def send(self, *_args: object) -> asyncio.Future[None]:
+        self.acks.append(asyncio.get_running_loop().create_future())
+        return self.acks[-1]
+
+
+async def test_issue_21_each_reply_is_handed_over_once_its_own_ack_came() -> None:
+    """Only the named topic; a reply not before its acknowledgement, not after a failed
+    one, and not twice."""
+    producer, got = _Acks(), []
+    app = type("App", (), {"producer": producer})()
+    deferred = DeferredSends(app, {REPLIES: got.append})  # type: ignore[arg-type]
     await deferred.send(PREFIX + "encounter-events", b"k", b"event")
-    await deferred.send(REPLIES, b"k", b"reply")
-    assert got == []  # not before the acknowledgement is awaited
-    await deferred.delivered()
-    assert got == [b"reply"]
-    await deferred.delivered()
-    assert got == [b"reply"]  # once
+    await deferred.send(REPLIES, b"k", b"first")
+    await deferred.send(REPLIES, b"k", b"failed")
+    await asyncio.sleep(0)
+    assert got == []  # nothing acknowledged yet
+    producer.acks[1].set_result(None)
+    await asyncio.sleep(0)
+    assert got == [b"first"]  # before the batch's other acks
+    producer.acks[0].set_result(None)
+    producer.acks[2].set_exception(ConnectionError("no acknowledgement"))
+    with pytest.raises(ConnectionError):
+        await deferred.delivered()
+    await asyncio.sleep(0)
+    assert got == [b"first"]
