@@ -37,8 +37,7 @@ from contracts.settings import kafka_security
 log = logging.getLogger(__name__)
 
 BATCH_MAX = 500
-import os  # noqa: E402  A/B toggle, temporary
-BATCH_WITHIN = float(os.environ.get("WIC_AB_BATCH_WITHIN", "0.005"))  # seconds an under-full batch waits for more records: the latency cost
+BATCH_WITHIN = 0.005  # seconds an under-full batch waits for more records: the latency cost
 
 V = TypeVar("V")
 
@@ -101,9 +100,7 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                 await s.wait_for_stopped(arrived)
                 if not buffer:
                     continue  # stopping
-                if os.environ.get("WIC_AB_IDLE_ONLY"):
-                    wait = 0  # A/B, temporary: an idle agent takes the record at once
-                elif within > 0:
+                if within > 0:  # 0: take what is there
                     ticks = max(1, math.ceil((loop.time() - began) / within))
                     wait = began + ticks * within - loop.time()
             if wait > 0:

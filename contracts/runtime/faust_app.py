@@ -54,7 +54,7 @@ STORE_OPTIONS = {"write_buffer_size": 1 * MIB, "max_write_buffer_number": 2,
 # records of it are still waiting to be handed over, so that fetch may ask only for idle
 # partitions and be held the whole wait while the busy ones fill up, every agent of the
 # process waiting meanwhile (aiokafka's `Fetcher._get_actions_per_node`; docs/performance.md).
-AGENT_FETCH_MAX_WAIT_MS = int(os.environ.get("WIC_AB_FETCH_WAIT", "50"))  # A/B, temporary
+AGENT_FETCH_MAX_WAIT_MS = 50
 
 # What the broker returns per partition and fetch (faust's default 1 MiB). aiokafka keeps a
 # fetched partition's records until they are handed over, so a first start reading twelve

@@ -30,12 +30,8 @@ waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
                  fetch_max_wait_ms=faust_app.AGENT_FETCH_MAX_WAIT_MS)
 
 # the agent hands its delivered replies to the waiter: no hop back for this process's own
-import os  # noqa: E402  A/B toggle, temporary
-import sys  # noqa: E402
-if os.environ.get("WIC_AB_SWITCH"):
-    sys.setswitchinterval(float(os.environ["WIC_AB_SWITCH"]))
 coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready,
-                                                           None if os.environ.get("WIC_AB_NO_HAND_OVER") else waiter.handed_over)
+                                                           waiter.handed_over)
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = http.readers_of(book)
 http.register(app, settings, book, reference_ready, waiter, pool, readers)
