@@ -139,8 +139,8 @@ class DeferredSends:
     `hand_over` maps a (physical) topic name to a callback that gets the value of every
     record sent there as soon as the broker has acknowledged that record: the encounter
     agent's replies reach the HTTP ingress waiting in the same process without the Kafka
-    hop back (docs/performance.md "Fifth round, second pass"). A record whose delivery
-    failed is never handed over."""
+    hop back (docs/performance.md "Fifth round, second pass: the admission answer"). A
+    record whose delivery failed is never handed over."""
 
     def __init__(self, app: faust.App,
                  hand_over: dict[str, Callable[[bytes], None]] | None = None) -> None:
