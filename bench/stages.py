@@ -20,6 +20,10 @@ from contracts.settings import kafka_security
 from contracts.topics import HOSPITAL_MESSAGES, HOSPITAL_REPLIES
 
 SLOWEST = 10
+# the hand-over to the agent split up (marks from the consumer thread to the agent's batch)
+HAND_OVER = (("to faust's conductor (fetched -> main loop's conductor)", "fetched", "conductor"),
+             ("to the agent's buffer (conductor -> batches() buffer)", "conductor", "buffered"),
+             ("the batch window (buffer -> batch start)", "buffered", "agent.start"))
 # (name of the gap, the stage it ends at); the first stage is the client's send
 PATH = (("HTTP handler (client sent -> handler's send)", "ingress.send"),
         ("ingress producer (send -> broker append)", "appended"),
@@ -92,6 +96,11 @@ def report(path: Path, answered: list[tuple[float, float, str]], published: dict
         if g:
             print(f"  {name}: {percentile(g, 50) * 1e3:.1f} / {percentile(g, 99) * 1e3:.1f}"
                   f" / {max(g) * 1e3:.1f}", file=sys.stderr)
+    for name, start, end in HAND_OVER:
+        g = [m[end] - m[start] for _, _, m in rows if start in m and end in m]
+        if g:
+            print(f"    hand-over {name}: {percentile(g, 50) * 1e3:.1f} / "
+                  f"{percentile(g, 99) * 1e3:.1f} / {max(g) * 1e3:.1f}", file=sys.stderr)
     rows.sort(reverse=True)
     print(f"admission stages, the {SLOWEST} slowest:", file=sys.stderr)
     for total, eid, m in rows[:SLOWEST]:

@@ -41,6 +41,10 @@ BATCH_WITHIN = 0.005  # seconds an under-full batch waits for more records: the 
 
 V = TypeVar("V")
 
+# Called with each record as it enters an agent's batch buffer (the admission trace sets it:
+# `contracts.runtime.trace`); None otherwise, one test per record.
+on_buffered: Callable[[Any], None] | None = None
+
 
 async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                   within: float = BATCH_WITHIN) -> AsyncIterator[Sequence[faust.EventT]]:
@@ -74,6 +78,8 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
             room.clear()
             await s.wait(room)  # the agent takes the batch, or the stream stops
         buffer.append(event)
+        if on_buffered is not None:
+            on_buffered(event)
         arrived.set()
         if len(buffer) >= max_records:
             full.set()
@@ -94,8 +100,9 @@ async def batches(stream: faust.StreamT, max_records: int = BATCH_MAX,
                 await s.wait_for_stopped(arrived)
                 if not buffer:
                     continue  # stopping
-                ticks = max(1, math.ceil((loop.time() - began) / within))
-                wait = began + ticks * within - loop.time()
+                if within > 0:  # 0: take what is there
+                    ticks = max(1, math.ceil((loop.time() - began) / within))
+                    wait = began + ticks * within - loop.time()
             if wait > 0:
                 await s.wait_for_stopped(full, timeout=wait)
             taken = list(buffer)
@@ -127,16 +134,31 @@ def as_current(event: faust.EventT | None) -> Iterator[None]:
 
 class DeferredSends:
     """A `Send` that hands records to faust's producer and collects their delivery futures;
-    `delivered()` waits for all of them (and raises if any failed)."""
+    `delivered()` waits for all of them (and raises if any failed).
 
-    def __init__(self, app: faust.App) -> None:
+    `hand_over` maps a (physical) topic name to a callback that gets the value of every
+    record sent there as soon as the broker has acknowledged that record: the encounter
+    agent's replies reach the HTTP ingress waiting in the same process without the Kafka
+    hop back (docs/performance.md "Fifth round, second pass: the admission answer"). A
+    record whose delivery failed is never handed over."""
+
+    def __init__(self, app: faust.App,
+                 hand_over: dict[str, Callable[[bytes], None]] | None = None) -> None:
         self.app = app
+        self.hand_over = hand_over or {}
         self._pending: list[Awaitable[Any]] = []
 
     async def send(self, name: str, key: bytes | None, value: bytes) -> None:
         # faust's producer directly: `app.send` builds a Topic object per call (a third of
         # the cost of sending). Partition None: the key's partition (murmur2, as Java's).
-        self._pending.append(await self.app.producer.send(name, key, value, None, None, None))
+        sent = await self.app.producer.send(name, key, value, None, None, None)
+        self._pending.append(sent)
+        if (take := self.hand_over.get(name)) is not None:
+            # per record, not after the batch: waiting for the batch's slowest ack let the
+            # reply topic's consumer win a third of the time (the 19:16 run)
+            asyncio.ensure_future(sent).add_done_callback(
+                lambda done: take(value) if not done.cancelled() and done.exception() is None
+                else None)
 
     async def delivered(self) -> None:
         pending, self._pending = self._pending, []

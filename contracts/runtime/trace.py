@@ -78,6 +78,13 @@ class Tracer:
                     self._write(f"{eid} fetched {now:.6f} p{tp.partition}@{rec.offset} "
                                 f"broker {rec.timestamp / 1000:.6f}\n")
 
+    def at(self, stage: str, message: Any) -> None:
+        """Mark one traced record (found by its position) at `stage`."""
+        if self.on and self.offsets:
+            eid = self.offsets.get((message.topic, message.partition, message.offset))
+            if eid is not None:
+                self._write(f"{eid} {stage} {time.time():.6f}\n")
+
     def events(self, stage: str, events: Iterable[Any]) -> None:
         """Agent: mark the traced records of a batch (found by their position)."""
         if not (self.on and self.offsets):
@@ -143,7 +150,24 @@ def install(app: Any) -> None:
 
     Consumer.on_buffer_full = on_buffer_full  # type: ignore[method-assign]
 
+    from faust.transport.conductor import Conductor
+
+    compile_handler = Conductor._compile_message_handler
+
+    def compile_traced(self: Any) -> Any:  # the main loop's first sight of a fetched record
+        handler = compile_handler(self)
+
+        async def on_message(message: Any) -> Any:
+            TRACE.at("conductor", message)
+            return await handler(message)
+        return on_message
+
+    Conductor._compile_message_handler = compile_traced  # type: ignore[method-assign]
+
+    from contracts.runtime import batching
     from contracts.runtime.batching import DeferredSends
+
+    batching.on_buffered = lambda event: TRACE.at("buffered", event.message)
 
     send, delivered = DeferredSends.send, DeferredSends.delivered
     replies: list[str] = []  # traced replies handed over, not yet acked

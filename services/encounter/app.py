@@ -29,7 +29,9 @@ reference_ready = asyncio.Event()
 waiter = Answers(settings, [topics.HOSPITAL_REPLIES],
                  fetch_max_wait_ms=faust_app.AGENT_FETCH_MAX_WAIT_MS)
 
-coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready)
+# the agent hands its delivered replies to the waiter: no hop back for this process's own
+coverage_by_worker, encounters_by_worker = agents.register(app, settings, book, reference_ready,
+                                                           waiter.handed_over)
 pool = LazyPool(settings.database_url, SCHEMA).attach(app)
 readers = http.readers_of(book)
 http.register(app, settings, book, reference_ready, waiter, pool, readers)

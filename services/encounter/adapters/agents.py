@@ -16,6 +16,7 @@ the tables (`DecodedCache`) so a worker's JSON is parsed once, not on every mess
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -62,8 +63,12 @@ def coverage_from(raw: bytes) -> WorkerCoverage:
 
 
 def register(app: faust.App, settings: Settings, book: ReferenceBook,
-             reference_ready: asyncio.Event) -> tuple[Any, Any]:
-    """Declare the tables and agents on `app`; returns (coverage table, state table)."""
+             reference_ready: asyncio.Event,
+             answered: Callable[[bytes], None] | None = None) -> tuple[Any, Any]:
+    """Declare the tables and agents on `app`; returns (coverage table, state table).
+
+    `answered` gets every reply to a hospital once the broker has it (the HTTP ingress's
+    waiter of this process: no hop back through hospital-replies for its own answers)."""
     coverage_by_worker = faust_app.table(app, "coverage_by_worker")
     encounters_by_worker = faust_app.table(app, "encounters_by_worker")
 
@@ -83,7 +88,8 @@ def register(app: faust.App, settings: Settings, book: ReferenceBook,
             await coverage_runner.run(batch, snapshots)
 
     coverages: DecodedCache[WorkerCoverage] = DecodedCache(coverage_from)
-    deferred = DeferredSends(app)
+    replies = topics.HOSPITAL_REPLIES.name(settings.topic_prefix)
+    deferred = DeferredSends(app, {replies: answered} if answered is not None else None)
     runner = Runner(app, BatchedState(encounters_by_worker, WorkerState.from_bytes,
                                       WorkerState.to_bytes, WorkerState),
                     InputPositions(app, encounters_by_worker).attach(
