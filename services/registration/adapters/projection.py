@@ -35,7 +35,7 @@ from contracts.settings import Settings
 from contracts.topics import Topic
 from services.registration import SERVICE
 from services.registration.adapters.audit import AUDIT
-from services.registration.domain import Registration, WorkerState, evolve, windows_of
+from services.registration.domain import Registration, WorkerState, evolve, spans_of
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +162,10 @@ class RegistrationReadModel:
                     reg.valid_from, reg.valid_until, reg.cancelled_on, reg.rejected_reason,
                     event.event_id, event.occurred_at,
                 ))
-                windows += [(worker_id, reg_id, i, w.registration_type.value, w.insured_region,
-                             w.treatment_region, w.valid_from, w.valid_until)
-                            for i, w in enumerate(windows_of(reg))]
+                kind = reg.registration_type.value  # the windows_of rows, without the models
+                windows += [(worker_id, reg_id, i, kind, reg.insured_region,
+                             w.place.treatment_region, w.valid_from, w.valid_until)
+                            for i, w in enumerate(spans_of(reg))]
         await conn.copy_records_to_table("registration_history", records=history,
                                          columns=_HISTORY_COLUMNS)
         if states[True]:

@@ -87,3 +87,22 @@ def test_issue_21_the_fold_leaves_the_states_it_left_before() -> None:
     for e in events:
         again = evolve(again, e)
     _same(again, applied)
+
+
+@pytest.mark.parametrize("state", _folds())
+def test_issue_21_spans_are_the_coverage_windows(state: WorkerState) -> None:
+    """The read model writes its coverage_windows rows from `spans_of`: each span is the
+    `windows_of` window at the same position (SD-REG-3/4/5 cuts included)."""
+    from services.registration.domain import spans_of, windows_of
+
+    for reg in state.registrations.values():
+        windows, spans = windows_of(reg), spans_of(reg)
+        assert len(windows) == len(spans)
+        for w, s in zip(windows, spans, strict=True):
+            assert (w.registration_id, w.registration_type, w.insured_region,
+                    w.treatment_region, w.valid_from, w.valid_until, w.cancelled) == (
+                reg.registration_id, reg.registration_type, reg.insured_region,
+                s.place.treatment_region, s.valid_from, s.valid_until, s.cancelled)
+    assert any(len(spans_of(r)) > 1 for s in _folds() for r in s.registrations.values())
+    assert any(s.cancelled for st_ in _folds() for r in st_.registrations.values()
+               for s in spans_of(r))
