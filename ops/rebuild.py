@@ -130,7 +130,7 @@ async def _watch(runner: ProjectionRunner, until: Offsets, stop: asyncio.Event) 
 
 async def rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
                   until: Offsets, progress: Progress | None = None, *,
-                  trusted: bool = True, shared: bool = True) -> int:
+                  trusted: bool = True, shared: bool = True, overlap: bool = True) -> int:
     """Run `projections` into `schema` until `until`; returns the number of events applied.
 
     Resumable: a second call with the same schema continues from its checkpoints.
@@ -138,6 +138,8 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
     again (`contracts.trusted`; the same envelopes, docs/performance.md "Fifth round").
     `shared`: projections that read a common topic (a read model and its audit trail) are
     fed by one consumer, each record fetched and decoded once (`ProjectionRunner.companions`).
+    `overlap`: each fetch is decoded while the previous one is written
+    (`ProjectionRunner.overlap`, docs/performance.md "Fifth round, second pass").
     """
     if progress is not None and progress.total is None:
         begins = await start_offsets(settings, until)
@@ -158,7 +160,7 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
             group=f"{settings.topic_prefix}replay.{schema}.{group[0].name}.{uuid.uuid4().hex[:6]}",
             batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
             max_partition_fetch_bytes=1024 * 1024,  # a backlog: the client's default
-            trusted=trusted, companions=group[1:],
+            trusted=trusted, companions=group[1:], overlap=overlap,
         )
         runners.append(runner)
         stop = asyncio.Event()
