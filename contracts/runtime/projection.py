@@ -282,6 +282,9 @@ class ProjectionRunner:
     # the following fetch during that task's round trips; fetches still apply one after
     # another, in order, each in its own transaction. Live read models apply as they fetch.
     overlap: bool = False
+    # Only these partitions, assigned rather than shared by the group (a rebuild split over
+    # processes, `ops.rebuild`: each process its own partitions and their checkpoints).
+    partitions: Sequence[tuple[str, int]] | None = None
     on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
     on_started: Callable[[], None] | None = None  # connected to both PostgreSQL and Kafka
     progress: Progress = field(default_factory=Progress)
@@ -358,7 +361,12 @@ class ProjectionRunner:
             self.on_started()
         metrics.projection_started(self)
         try:
-            self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
+            if self.partitions is None:
+                self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
+            else:
+                mine = [TopicPartition(t, p) for t, p in self.partitions]
+                self._consumer.assign(mine)
+                await self.seek_assigned(mine)
             while not stop.is_set():
                 if until is not None and self._reached(until):
                     break

@@ -108,11 +108,43 @@ async def test_issue_21_fetches_decoded_while_the_previous_one_is_written_same_r
     monkeypatch.setattr(ops.rebuild, "REBUILD_BATCH", 7)
     applied = await rebuild(settings, model.projections, "reg_sequential", until,
                             trusted=False, shared=False, overlap=False)
-    first = await rebuild(settings, model.projections, "reg_overlap", half)
-    rest = await rebuild(settings, model.projections, "reg_overlap", until)
+    first = await rebuild(settings, model.projections, "reg_overlap", half, processes=1)
+    rest = await rebuild(settings, model.projections, "reg_overlap", until, processes=1)
     tables = list(model.tables)
     assert (await _digests(settings.database_url, "reg_overlap", tables)
             == await _digests(settings.database_url, "reg_sequential", tables))
     assert first + rest == applied
+    for schema in names:
+        await schemas.drop_schema(settings.database_url, schema)
+
+
+async def test_issue_21_a_rebuild_split_over_processes_writes_the_same_rows(
+        settings: Settings, log: None) -> None:
+    """`processes` (docs/performance.md "Fifth round, second pass"): the partitions split
+    over this process and a spawned one, each from its own checkpoints, stopped half-way
+    and resumed (also resumed by one process, and one resumed by two): the rows of the
+    one-process validated rebuild."""
+    from ops.rebuild import _split
+
+    model = projections.load("registration")
+    until = await end_offsets(settings, [t for p in model.projections for t in p.topics])
+    half = {k: v // 2 for k, v in until.items()}
+    parts = _split(until, 2)
+    assert len(parts) == 2 and sorted(k for p in parts for k in p) == sorted(until)
+    assert all(any(v > 0 for v in p.values()) for p in parts)
+    names = ("reg_one", "reg_split", "reg_split_then_one", "reg_one_then_split")
+    for schema in names:
+        await schemas.drop_schema(settings.database_url, schema)
+        await schemas.create_schema(settings.database_url, schema, model.sql_files)
+    applied = await rebuild(settings, model.projections, "reg_one", until,
+                            trusted=False, shared=False, overlap=False, processes=1)
+    tables = list(model.tables)
+    one = await _digests(settings.database_url, "reg_one", tables)
+    for schema, first_n, rest_n in (("reg_split", 2, 2), ("reg_split_then_one", 2, 1),
+                                    ("reg_one_then_split", 1, 2)):
+        first = await rebuild(settings, model.projections, schema, half, processes=first_n)
+        rest = await rebuild(settings, model.projections, schema, until, processes=rest_n)
+        assert await _digests(settings.database_url, schema, tables) == one, schema
+        assert first + rest == applied, schema
     for schema in names:
         await schemas.drop_schema(settings.database_url, schema)
