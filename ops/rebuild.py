@@ -137,7 +137,7 @@ async def _watch(runner: ProjectionRunner, until: Offsets, stop: asyncio.Event) 
 
 async def rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
                   until: Offsets, progress: Progress | None = None, *,
-                  trusted: bool = True, shared: bool = True, overlap: bool = True,
+                  trusted: bool = True, shared: bool = True,
                   processes: int | None = None) -> int:
     """Run `projections` into `schema` until `until`; returns the number of events applied.
 
@@ -146,8 +146,6 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
     again (`contracts.trusted`; the same envelopes, docs/performance.md "Fifth round").
     `shared`: projections that read a common topic (a read model and its audit trail) are
     fed by one consumer, each record fetched and decoded once (`ProjectionRunner.companions`).
-    `overlap`: each fetch is decoded while the previous one is written
-    (`ProjectionRunner.overlap`, docs/performance.md "Fifth round, second pass").
     `processes` (default `REBUILD_PROCESSES`): the partitions with records are split by
     partition number over that many processes, this one and spawned ones; each applies
     only its partitions (a worker's events are all on one partition of each topic).
@@ -155,7 +153,7 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
     if progress is not None and progress.total is None:
         begins = await start_offsets(settings, until)
         progress.total = sum(max(0, o - begins.get(k, 0)) for k, o in until.items())
-    how = {"trusted": trusted, "shared": shared, "overlap": overlap}
+    how = {"trusted": trusted, "shared": shared}
     # one consumer group per runner, whichever processes commit its partitions (`wic lag`)
     groups = {g[0].name: f"{settings.topic_prefix}replay.{schema}.{g[0].name}."
                          f"{uuid.uuid4().hex[:6]}"
@@ -224,7 +222,7 @@ async def _rebuild(settings: Settings, projections: Sequence[Projection], schema
                    groups: dict[str, str], assigned: list[tuple[str, int]] | None) -> int:
     """One process's rebuild: a runner per group of projections sharing topics, fed the
     partitions of `until` (`assigned`: only those, not shared through the group)."""
-    trusted, shared, overlap = how["trusted"], how["shared"], how["overlap"]
+    trusted, shared = how["trusted"], how["shared"]
     runners: list[ProjectionRunner] = []
 
     def report(_: object) -> None:
@@ -241,7 +239,7 @@ async def _rebuild(settings: Settings, projections: Sequence[Projection], schema
             group=groups[group[0].name],
             batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
             max_partition_fetch_bytes=1024 * 1024,  # a backlog: the client's default
-            trusted=trusted, companions=group[1:], overlap=overlap,
+            trusted=trusted, companions=group[1:],
             partitions=None if assigned is None else [k for k in assigned if k in mine],
         )
         runners.append(runner)

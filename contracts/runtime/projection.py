@@ -277,11 +277,6 @@ class ProjectionRunner:
     # projection applies the records of its own topics from its own checkpoint, and every
     # checkpoint commits in the one transaction of the fetch.
     companions: Sequence[Projection] = ()
-    # A rebuild decodes the next fetch while PostgreSQL writes the current one (they run
-    # on different cores): the fetch's rows are applied by a task, and the loop decodes
-    # the following fetch during that task's round trips; fetches still apply one after
-    # another, in order, each in its own transaction. Live read models apply as they fetch.
-    overlap: bool = False
     # Only these partitions, assigned rather than shared by the group (a rebuild split over
     # processes, `ops.rebuild`: each process its own partitions and their checkpoints).
     partitions: Sequence[tuple[str, int]] | None = None
@@ -295,8 +290,6 @@ class ProjectionRunner:
     _committed_at: float = 0.0
     _decoders: dict[str, Callable[[bytes | None], Envelope[Message]]] = field(
         default_factory=dict)
-    _handed: dict[tuple[str, int], int] = field(default_factory=dict)  # given to `_applying`
-    _applying: asyncio.Task[None] | None = None
 
     def decoder(self, topic: str) -> Callable[[bytes | None], Envelope[Message]]:
         """How records of the physical `topic` are decoded (see `trusted`)."""
@@ -371,61 +364,17 @@ class ProjectionRunner:
                 if until is not None and self._reached(until):
                     break
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                if self.overlap:
-                    await self._hand_over(batches, until)
-                else:
-                    await self._apply(batches, until)
+                await self._apply(batches, until)
                 await self._commit_kafka(force=False)
-            await self._finish_applying()
         finally:
-            if self._applying is not None:  # the loop failed: the task's transaction
-                task, self._applying = self._applying, None  # rolls back, or has committed
-                task.cancel()
-                await asyncio.wait([task])
-                if not task.cancelled():
-                    task.exception()  # retrieved: the loop's own error is the one raised
             metrics.projection_stopped(self)
             await self._commit_kafka(force=True)
             await self._consumer.stop()
             await self._conn.close()
         return self.progress
 
-    async def _hand_over(self, batches: dict[TopicPartition, list[Any]],
-                         until: dict[tuple[str, int], int] | None) -> None:
-        """`overlap`: decode this fetch (while the previous one's task writes), then wait
-        for that task and start this fetch's."""
-        todo = {tp: self._bounded(tp, records, until) for tp, records in batches.items()}
-        todo = {tp: records for tp, records in todo.items() if records}
-        decoded = {tp: self._decode(tp.topic, tp.partition, records)
-                   for tp, records in todo.items()}
-        await self._finish_applying()
-        self._handed.update({(tp.topic, tp.partition): records[-1].offset + 1
-                             for tp, records in todo.items()})
-        self._applying = asyncio.create_task(self._apply(batches, until, decoded))
-
-    async def _finish_applying(self) -> None:
-        if self._applying is not None:
-            task, self._applying = self._applying, None
-            await task
-
-    def _decode(self, topic: str, partition: int,
-                records: Sequence[Any]) -> dict[int, Envelope[Message] | None]:
-        """offset -> envelope (None: undecodable, skipped by `apply_from`)."""
-        decode = self.decoder(topic)
-        out: dict[int, Envelope[Message] | None] = {}
-        for rec in records:
-            try:
-                out[rec.offset] = decode(rec.value)
-            except wire.WireError:
-                log.error("projection %s: undecodable %s/%s@%s", self.projection.name, topic,
-                          partition, rec.offset)
-                out[rec.offset] = None
-        return out
-
     async def _apply(self, batches: dict[TopicPartition, list[Any]],
-                     until: dict[tuple[str, int], int] | None,
-                     predecoded: dict[TopicPartition, dict[int, Envelope[Message] | None]]
-                     | None = None) -> None:
+                     until: dict[tuple[str, int], int] | None) -> None:
         assert self._conn is not None and self._consumer is not None
         todo = {tp: self._bounded(tp, records, until) for tp, records in batches.items()}
         todo = {tp: records for tp, records in todo.items() if records}
@@ -448,8 +397,7 @@ class ProjectionRunner:
                         after[id(projection)] = {}
                 for tp, records in todo.items():
                     decoded: dict[int, Envelope[Message] | None] | None = (
-                        predecoded[tp] if predecoded is not None
-                        else {} if self.companions else None)
+                        {} if self.companions else None)
                     part = (tp.topic, tp.partition)
                     for projection in readers[tp]:
                         applied, skipped, next_offset = await apply_from(
@@ -502,9 +450,7 @@ class ProjectionRunner:
         return [r for r in records if r.offset < end]
 
     def _reached(self, until: dict[tuple[str, int], int]) -> bool:
-        # `overlap`: what was handed to the applying task (awaited before the runner ends)
-        positions = self._handed if self.overlap else self.progress.positions
-        return all(positions.get(k, 0) >= v for k, v in until.items() if v > 0)
+        return all(self.progress.positions.get(k, 0) >= v for k, v in until.items() if v > 0)
 
 
 @dataclass

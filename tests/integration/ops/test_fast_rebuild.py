@@ -91,33 +91,6 @@ async def test_the_fast_rebuild_writes_the_rows_of_the_validated_one(
         await schemas.drop_schema(settings.database_url, schema)
 
 
-async def test_issue_21_fetches_decoded_while_the_previous_one_is_written_same_rows(
-        settings: Settings, log: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`overlap` (docs/performance.md "Fifth round, second pass"): in fetches of 7 records
-    (dozens of fetches, each decoded while the one before is written), stopped half-way and
-    resumed, the rows equal those of fetches applied one by one as they come."""
-    import ops.rebuild
-
-    model = projections.load("registration")
-    until = await end_offsets(settings, [t for p in model.projections for t in p.topics])
-    half = {k: v // 2 for k, v in until.items()}
-    names = ("reg_sequential", "reg_overlap")
-    for schema in names:
-        await schemas.drop_schema(settings.database_url, schema)
-        await schemas.create_schema(settings.database_url, schema, model.sql_files)
-    monkeypatch.setattr(ops.rebuild, "REBUILD_BATCH", 7)
-    applied = await rebuild(settings, model.projections, "reg_sequential", until,
-                            trusted=False, shared=False, overlap=False)
-    first = await rebuild(settings, model.projections, "reg_overlap", half, processes=1)
-    rest = await rebuild(settings, model.projections, "reg_overlap", until, processes=1)
-    tables = list(model.tables)
-    assert (await _digests(settings.database_url, "reg_overlap", tables)
-            == await _digests(settings.database_url, "reg_sequential", tables))
-    assert first + rest == applied
-    for schema in names:
-        await schemas.drop_schema(settings.database_url, schema)
-
-
 async def test_issue_21_a_rebuild_split_over_processes_writes_the_same_rows(
         settings: Settings, log: None) -> None:
     """`processes` (docs/performance.md "Fifth round, second pass"): the partitions split
@@ -137,7 +110,7 @@ async def test_issue_21_a_rebuild_split_over_processes_writes_the_same_rows(
         await schemas.drop_schema(settings.database_url, schema)
         await schemas.create_schema(settings.database_url, schema, model.sql_files)
     applied = await rebuild(settings, model.projections, "reg_one", until,
-                            trusted=False, shared=False, overlap=False, processes=1)
+                            trusted=False, shared=False, processes=1)
     tables = list(model.tables)
     one = await _digests(settings.database_url, "reg_one", tables)
     for schema, first_n, rest_n in (("reg_split", 2, 2), ("reg_split_then_one", 2, 1),
