@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
+import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -26,6 +29,10 @@ Offsets = dict[tuple[str, int], int]
 # A rebuild reads a backlog, not a trickle: bigger batches mean fewer transactions and
 # look-ups per event (the live runners keep 500, where a batch is also a latency).
 REBUILD_BATCH = 5000
+# The rebuild is one Python process's CPU (fold, decoding, rows) while the second core sat
+# ~40% idle: the partitions are split over this many processes, each applying its own
+# partitions from its own checkpoints (docs/performance.md "Fifth round, second pass").
+REBUILD_PROCESSES = min(2, os.cpu_count() or 1)
 
 
 def parse_to_offset(specs: Iterable[str]) -> dict[tuple[str, int], int]:
@@ -130,7 +137,8 @@ async def _watch(runner: ProjectionRunner, until: Offsets, stop: asyncio.Event) 
 
 async def rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
                   until: Offsets, progress: Progress | None = None, *,
-                  trusted: bool = True, shared: bool = True) -> int:
+                  trusted: bool = True, shared: bool = True,
+                  processes: int | None = None) -> int:
     """Run `projections` into `schema` until `until`; returns the number of events applied.
 
     Resumable: a second call with the same schema continues from its checkpoints.
@@ -138,10 +146,83 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
     again (`contracts.trusted`; the same envelopes, docs/performance.md "Fifth round").
     `shared`: projections that read a common topic (a read model and its audit trail) are
     fed by one consumer, each record fetched and decoded once (`ProjectionRunner.companions`).
+    `processes` (default `REBUILD_PROCESSES`): the partitions with records are split by
+    partition number over that many processes, this one and spawned ones; each applies
+    only its partitions (a worker's events are all on one partition of each topic).
     """
     if progress is not None and progress.total is None:
         begins = await start_offsets(settings, until)
         progress.total = sum(max(0, o - begins.get(k, 0)) for k, o in until.items())
+    how = {"trusted": trusted, "shared": shared}
+    # one consumer group per runner, whichever processes commit its partitions (`wic lag`)
+    groups = {g[0].name: f"{settings.topic_prefix}replay.{schema}.{g[0].name}."
+                         f"{uuid.uuid4().hex[:6]}"
+              for g in (_sharing(projections) if shared else [[p] for p in projections])}
+    parts = _split(until, REBUILD_PROCESSES if processes is None else processes)
+    if len(parts) < 2:
+        applied = await _rebuild(settings, projections, schema, until, progress, how, groups,
+                                 None)
+        if progress is not None:
+            progress.finish()
+        return applied
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no loop, no sockets
+    children = []
+    for mine in parts[1:]:
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_child, daemon=True,
+                                args=(settings, list(projections), schema, mine, how, groups,
+                                      send))
+        child.start()
+        send.close()
+        children.append((child, receive, mine))
+    try:
+        applied = await _rebuild(settings, projections, schema, parts[0], progress, how,
+                                 groups, list(parts[0]))
+        for child, receive, mine in children:
+            await asyncio.to_thread(child.join)
+            if child.exitcode != 0 or not receive.poll():
+                raise RuntimeError(f"rebuild process {child.pid} for {sorted(mine)} "
+                                   f"ended with exit code {child.exitcode}")
+            applied += receive.recv()
+    finally:
+        for child, receive, _ in children:
+            if child.is_alive():
+                child.terminate()
+            receive.close()
+    if progress is not None:  # it counted this process's partitions only
+        progress.update(progress.total or 0)
+        progress.finish()
+    return applied
+
+
+def _split(until: Offsets, processes: int) -> list[Offsets]:
+    """`until` in up to `processes` parts by partition number; partitions with nothing to
+    read go with the first part (one process when fewer than two partitions have records)."""
+    busy = sorted({p for (_, p), end in until.items() if end > 0})
+    if processes < 2 or len(busy) < 2:
+        return [until]
+    group = {p: i % processes for i, p in enumerate(busy)}
+    parts: list[Offsets] = [{} for _ in range(min(processes, len(busy)))]
+    for (topic, partition), end in until.items():
+        parts[group.get(partition, 0)][(topic, partition)] = end
+    return parts
+
+
+def _child(settings: Settings, projections: list[Projection], schema: str, until: Offsets,
+           how: dict[str, bool], groups: dict[str, str], send: Any) -> None:
+    """A spawned process's part of `rebuild`: its partitions, its applied count sent back."""
+    applied = asyncio.run(_rebuild(settings, projections, schema, until, None, how, groups,
+                                   list(until)))
+    send.send(applied)
+    send.close()
+
+
+async def _rebuild(settings: Settings, projections: Sequence[Projection], schema: str,
+                   until: Offsets, progress: Progress | None, how: dict[str, bool],
+                   groups: dict[str, str], assigned: list[tuple[str, int]] | None) -> int:
+    """One process's rebuild: a runner per group of projections sharing topics, fed the
+    partitions of `until` (`assigned`: only those, not shared through the group)."""
+    trusted, shared = how["trusted"], how["shared"]
     runners: list[ProjectionRunner] = []
 
     def report(_: object) -> None:
@@ -155,18 +236,17 @@ async def rebuild(settings: Settings, projections: Sequence[Projection], schema:
         runner = ProjectionRunner(
             group[0], settings.bootstrap, settings.database_url, schema=schema,
             prefix=settings.topic_prefix, on_batch=report,
-            group=f"{settings.topic_prefix}replay.{schema}.{group[0].name}.{uuid.uuid4().hex[:6]}",
+            group=groups[group[0].name],
             batch_size=REBUILD_BATCH, fetch_min_bytes=1, fetch_max_wait_ms=500,
             max_partition_fetch_bytes=1024 * 1024,  # a backlog: the client's default
             trusted=trusted, companions=group[1:],
+            partitions=None if assigned is None else [k for k in assigned if k in mine],
         )
         runners.append(runner)
         stop = asyncio.Event()
         tasks.append(asyncio.create_task(_run(runner, stop, mine)))
     await asyncio.gather(*tasks)
-    if progress is not None:
-        report(None)
-        progress.finish()
+    report(None)
     return sum(r.progress.applied for r in runners)
 
 

@@ -307,6 +307,9 @@ class ProjectionRunner:
     # projection applies the records of its own topics from its own checkpoint, and every
     # checkpoint commits in the one transaction of the fetch.
     companions: Sequence[Projection] = ()
+    # Only these partitions, assigned rather than shared by the group (a rebuild split over
+    # processes, `ops.rebuild`: each process its own partitions and their checkpoints).
+    partitions: Sequence[tuple[str, int]] | None = None
     on_batch: Callable[[Progress], Awaitable[None] | None] | None = None
     on_started: Callable[[], None] | None = None  # connected to both PostgreSQL and Kafka
     progress: Progress = field(default_factory=Progress)
@@ -381,7 +384,12 @@ class ProjectionRunner:
             self.on_started()
         metrics.projection_started(self)
         try:
-            self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
+            if self.partitions is None:
+                self._consumer.subscribe(names, listener=_SeekToCheckpoint(self))
+            else:
+                mine = [TopicPartition(t, p) for t, p in self.partitions]
+                self._consumer.assign(mine)
+                await self.seek_assigned(mine)
             while not stop.is_set():
                 if until is not None and self._reached(until):
                     break

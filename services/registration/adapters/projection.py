@@ -7,9 +7,10 @@ An event already in `registration_history` (by event_id) is skipped: redelivery 
 Events are applied a batch at a time (`apply_many`, called by the projection runner once per
 Kafka batch; `apply` is the batch of one): three reads for the whole batch (event ids already
 applied, the workers' stored states, their last history seq), the fold in memory, then one
-statement per table (COPY for new rows, upserts from arrays). The rows are those that
-applying the events one by one would leave: a worker's history seq still counts up from its
-stored maximum, and each registration row and its coverage windows come from that
+statement per table (COPY for new rows: history, and every row of a worker with no stored
+state; upserts from arrays for the others). The rows are those that applying the events
+one by one would leave: a worker's history seq still counts up from its stored maximum,
+and each registration row and its coverage windows come from that
 registration as the last event touching it left it.
 """
 
@@ -34,7 +35,7 @@ from contracts.settings import Settings
 from contracts.topics import Topic
 from services.registration import SERVICE
 from services.registration.adapters.audit import AUDIT
-from services.registration.domain import Registration, WorkerState, evolve, windows_of
+from services.registration.domain import Registration, WorkerState, evolve, spans_of
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ _LAST_SEQ = ("SELECT worker_id, MAX(seq) AS seq FROM registration_history"
 # key once per batch, as ON CONFLICT DO UPDATE requires).
 _HISTORY_COLUMNS = ["event_id", "worker_id", "seq", "registration_id", "event_type",
                     "occurred_at", "causation_id", "payload"]
+_STATE_COLUMNS = ["worker_id", "social_security_card", "state", "last_event_id"]
 _UPSERT_STATES = (
     "INSERT INTO worker_states (worker_id, social_security_card, state, last_event_id)"
     " SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::uuid[])"
@@ -139,30 +141,42 @@ class RegistrationReadModel:
         if not history:
             return
 
-        states: list[tuple[Any, ...]] = []
-        registrations: list[tuple[Any, ...]] = []
+        # A worker with no stored state has no rows in any table yet (every applied event
+        # writes its worker's state in the same transaction as its other rows): its rows go
+        # in by COPY, and only the others' are upserted and have their windows replaced. In
+        # a rebuild that is every worker (the upserts were 12% of a replay: docs/performance.md
+        # "Fifth round, second pass").
+        states: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}
+        registrations: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}
         windows: list[tuple[Any, ...]] = []
         for worker_id, worker in workers.items():
             assert worker.last_event is not None
-            states.append((worker_id, worker.state.social_security_card,
-                           worker.state.model_dump_json(), worker.last_event.event_id))
+            new = worker_id not in stored
+            states[new].append((worker_id, worker.state.social_security_card,
+                                worker.state.model_dump_json(), worker.last_event.event_id))
             for reg_id, (reg, event) in worker.touched.items():
-                registrations.append((
+                registrations[new].append((
                     worker_id, reg_id, reg.registration_type.value, reg.status.value,
                     reg.origin, reg.insured_region, reg.treatment_region,
                     reg.places[-1].institution_id, reg.registered_on, reg.approved_on,
                     reg.valid_from, reg.valid_until, reg.cancelled_on, reg.rejected_reason,
                     event.event_id, event.occurred_at,
                 ))
-                windows += [(worker_id, reg_id, i, w.registration_type.value, w.insured_region,
-                             w.treatment_region, w.valid_from, w.valid_until)
-                            for i, w in enumerate(windows_of(reg))]
+                kind = reg.registration_type.value  # the windows_of rows, without the models
+                windows += [(worker_id, reg_id, i, kind, reg.insured_region,
+                             w.place.treatment_region, w.valid_from, w.valid_until)
+                            for i, w in enumerate(spans_of(reg))]
         await conn.copy_records_to_table("registration_history", records=history,
                                          columns=_HISTORY_COLUMNS)
-        await conn.execute(_UPSERT_STATES, *_columns(states, 4))
-        await conn.execute(_UPSERT_REGISTRATIONS, *_columns(registrations, 16))
-        await conn.execute(_DELETE_WINDOWS, [r[0] for r in registrations],
-                           [r[1] for r in registrations])
+        if states[True]:
+            await conn.copy_records_to_table("worker_states", records=states[True],
+                                             columns=_STATE_COLUMNS)
+            await conn.copy_records_to_table("registrations", records=registrations[True])
+        if states[False]:
+            await conn.execute(_UPSERT_STATES, *_columns(states[False], 4))
+            await conn.execute(_UPSERT_REGISTRATIONS, *_columns(registrations[False], 16))
+            await conn.execute(_DELETE_WINDOWS, [r[0] for r in registrations[False]],
+                               [r[1] for r in registrations[False]])
         if windows:
             await conn.copy_records_to_table("coverage_windows", records=windows)
 

@@ -9,33 +9,49 @@ question about any past day still has its true answer.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import NamedTuple
 
 from contracts.registration import CoverageWindow, WorkerCoverage
-from services.registration.domain.state import Registration, WorkerState
+from services.registration.domain.state import PlacePeriod, Registration, WorkerState
 
 
-def windows_of(reg: Registration) -> list[CoverageWindow]:
+class Span(NamedTuple):
+    """One coverage window of a registration, before it is a `CoverageWindow`."""
+
+    place: PlacePeriod
+    valid_from: date
+    valid_until: date
+    cancelled: bool
+
+
+def spans_of(reg: Registration) -> list[Span]:
+    """The windows of `windows_of` as plain tuples: the read model writes their rows without
+    building (and re-validating) a CoverageWindow each (docs/performance.md "Fifth round,
+    second pass")."""
     if reg.approved_on is None:
         return []
     start = max(reg.valid_from, reg.approved_on)
     end = reg.valid_until
     if reg.cancelled_on is not None:
         end = min(end, reg.cancelled_on - timedelta(days=1))
-    out: list[CoverageWindow] = []
+    out: list[Span] = []
     for i, place in enumerate(reg.places):
         nxt = reg.places[i + 1].starts_on - timedelta(days=1) if i + 1 < len(reg.places) else end
         seg_start, seg_end = max(start, place.starts_on), min(end, nxt)
         if seg_start <= seg_end:
-            out.append(CoverageWindow(
-                registration_id=reg.registration_id, registration_type=reg.registration_type,
-                insured_region=reg.insured_region, treatment_region=place.treatment_region,
-                valid_from=seg_start, valid_until=seg_end,
-                # the cancellation, not the validity, ended it: a precise "not covered"
-                cancelled=reg.cancelled_on is not None and seg_end < reg.valid_until
-                and seg_end == end,
-            ))
+            # the cancellation, not the validity, ended it: a precise "not covered"
+            out.append(Span(place, seg_start, seg_end, reg.cancelled_on is not None
+                            and seg_end < reg.valid_until and seg_end == end))
     return out
+
+
+def windows_of(reg: Registration) -> list[CoverageWindow]:
+    return [CoverageWindow(
+        registration_id=reg.registration_id, registration_type=reg.registration_type,
+        insured_region=reg.insured_region, treatment_region=s.place.treatment_region,
+        valid_from=s.valid_from, valid_until=s.valid_until, cancelled=s.cancelled,
+    ) for s in spans_of(reg)]
 
 
 def coverage_of(state: WorkerState, last_event_id: uuid.UUID) -> WorkerCoverage:

@@ -89,3 +89,35 @@ async def test_the_fast_rebuild_writes_the_rows_of_the_validated_one(
     assert await _digests(settings.database_url, "reg_mixed", tables) == old
     for schema in SCHEMAS:
         await schemas.drop_schema(settings.database_url, schema)
+
+
+async def test_issue_21_a_rebuild_split_over_processes_writes_the_same_rows(
+        settings: Settings, log: None) -> None:
+    """`processes` (docs/performance.md "Fifth round, second pass"): the partitions split
+    over this process and a spawned one, each from its own checkpoints, stopped half-way
+    and resumed (also resumed by one process, and one resumed by two): the rows of the
+    one-process validated rebuild."""
+    from ops.rebuild import _split
+
+    model = projections.load("registration")
+    until = await end_offsets(settings, [t for p in model.projections for t in p.topics])
+    half = {k: v // 2 for k, v in until.items()}
+    parts = _split(until, 2)
+    assert len(parts) == 2 and sorted(k for p in parts for k in p) == sorted(until)
+    assert all(any(v > 0 for v in p.values()) for p in parts)
+    names = ("reg_one", "reg_split", "reg_split_then_one", "reg_one_then_split")
+    for schema in names:
+        await schemas.drop_schema(settings.database_url, schema)
+        await schemas.create_schema(settings.database_url, schema, model.sql_files)
+    applied = await rebuild(settings, model.projections, "reg_one", until,
+                            trusted=False, shared=False, processes=1)
+    tables = list(model.tables)
+    one = await _digests(settings.database_url, "reg_one", tables)
+    for schema, first_n, rest_n in (("reg_split", 2, 2), ("reg_split_then_one", 2, 1),
+                                    ("reg_one_then_split", 1, 2)):
+        first = await rebuild(settings, model.projections, schema, half, processes=first_n)
+        rest = await rebuild(settings, model.projections, schema, until, processes=rest_n)
+        assert await _digests(settings.database_url, schema, tables) == one, schema
+        assert first + rest == applied, schema
+    for schema in names:
+        await schemas.drop_schema(settings.database_url, schema)

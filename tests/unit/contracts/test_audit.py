@@ -140,3 +140,16 @@ def test_a_body_refused_before_anyone_was_authenticated_names_no_one() -> None:
         http_record("POST /commands", wire.encode(original)), "actor_in_body", "no", stage="http"))
     r = as_dict(row("registration-deadletters", 0, 3, wire.decode(sent[0]), subjects))
     assert r["actor_id"] is None and r["reason_code"] == "actor_in_body"
+
+
+def test_issue_21_subject_values_follow_subjects_order() -> None:
+    """`Subjects.values` is written out (docs/performance.md "Fifth round, second pass"):
+    it must still be the fields in SUBJECTS order, the audit_trail's column order."""
+    import dataclasses
+
+    from contracts.audit import SUBJECTS, Subjects
+
+    assert tuple(f.name for f in dataclasses.fields(Subjects)) == SUBJECTS
+    s = Subjects(*[f"id-{name}" for name in SUBJECTS])
+    assert s.values() == tuple(getattr(s, name) for name in SUBJECTS)
+    assert COLUMNS[-len(SUBJECTS):] == list(SUBJECTS)
