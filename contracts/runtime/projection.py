@@ -172,7 +172,7 @@ async def apply_records(
 
     Undecodable records are skipped here: the writer of an event topic validated them, and
     a projection must not stop on one it cannot read. The decoded events go to
-    `apply_logged` with their offsets (`LoggedProjection`), else to `apply_many` in one call
+    `apply_logged` with their positions (`LoggedProjection`), else to `apply_many` in one call
     if the projection has it (`BatchProjection`), else to `apply` one by one;
     the checkpoint is written after them, in the same transaction. `decode` is
     `wire.decode` unless a replay passes `contracts.trusted`'s (the same envelopes);
@@ -181,30 +181,12 @@ async def apply_records(
     """
     start = (await read_checkpoints(conn, projection.name, [(topic, partition)])).get(
         (topic, partition), 0)
-    applied, skipped, after = await apply_from(conn, projection, topic, partition, records,
-                                               start, decode, decoded)
-    if after is not None:
-        await write_checkpoints(conn, projection.name, {(topic, partition): after})
-    return applied, skipped
-
-
-async def apply_from(
-    conn: asyncpg.Connection,
-    projection: Projection,
-    topic: str,
-    partition: int,
-    records: Sequence[Any],
-    start: int,
-    decode: Callable[[bytes | None], Envelope[Message]] = wire.decode,
-    decoded: dict[int, Envelope[Message] | None] | None = None,
-) -> tuple[int, int, int | None]:
-    """`apply_records` without the checkpoint's read and write: the records of one
-    partition from offset `start` on; returns (applied, skipped, the next offset to store,
-    or None if no record was at or past `start`)."""
     events, skipped, after = decode_from(projection, topic, partition, records, start,
                                          decode, decoded)
     await apply_decoded(conn, projection, events)
-    return len(events), skipped, after
+    if after is not None:
+        await write_checkpoints(conn, projection.name, {(topic, partition): after})
+    return len(events), skipped
 
 
 def decode_from(
