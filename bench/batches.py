@@ -8,15 +8,14 @@ often a hospital message pays them (docs/performance.md, "Fifth round, second pa
 from __future__ import annotations
 
 import asyncio
-import re
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 
-BATCHES = re.compile(r'^wic_decision_latency_seconds_count\{[^}]*topic="([^"]+)"[^}]*\} (\S+)',
-                     re.M)
-RECORDS = re.compile(
-    r'^wic_faust_messages_received_per_topic_total\{[^}]*topic="([^"]+)"[^}]*\} (\S+)', re.M)
+from prometheus_client.parser import text_string_to_metric_families
+
+SERIES = {"wic_decision_latency_seconds_count": "batches",
+          "wic_faust_messages_received_per_topic_total": "records"}
 
 Counts = Counter[tuple[str, str, str]]  # (service, "batches" | "records", topic) -> total
 
@@ -24,9 +23,12 @@ Counts = Counter[tuple[str, str, str]]  # (service, "batches" | "records", topic
 def parse(service: str, exposition: str, prefix: str) -> Counts:
     """The batch and record totals per input topic in one service's exposition."""
     counts: Counts = Counter()
-    for kind, pattern in (("batches", BATCHES), ("records", RECORDS)):
-        for topic, value in pattern.findall(exposition):
-            counts[(service, kind, topic.removeprefix(prefix))] += int(float(value))
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            kind = SERIES.get(sample.name)
+            if kind is not None and "topic" in sample.labels:
+                topic = sample.labels["topic"].removeprefix(prefix)
+                counts[(service, kind, topic)] += int(sample.value)
     return counts
 
 

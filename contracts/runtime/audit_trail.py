@@ -22,6 +22,7 @@ from contracts.audit import Subjects
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Envelope
 from contracts.message import Message
+from contracts.runtime.projection import Logged
 from contracts.topics import Topic
 
 TABLE = "audit_trail"
@@ -90,12 +91,11 @@ class AuditTrail:
         raise TypeError("the audit trail records log positions: it is applied through "
                         "apply_logged (contracts.runtime.projection.apply_records)")
 
-    async def apply_logged(self, conn: asyncpg.Connection,
-                           events: list[tuple[str, int, int, Envelope[Message]]]) -> None:
+    async def apply_logged(self, conn: asyncpg.Connection, events: list[Logged]) -> None:
         """Events with their positions (a fetch's, every partition): new event ids in by
         COPY, in one statement; an id seen before (a redelivery, a re-emitted derived event)
         keeps its first position."""
-        firsts: dict[Any, tuple[str, int, int, Envelope[Message]]] = {}
+        firsts: dict[Any, Logged] = {}
         for logged in events:
             firsts.setdefault(logged[3].event_id, logged)
         done = {r["event_id"] for r in await conn.fetch(_APPLIED, list(firsts))}
